@@ -1,0 +1,101 @@
+/**
+ * Picks the tfjs backend the engine runs on, and says why.
+ *
+ * WebGPU on a real GPU is by far the fastest; WebGPU on a software adapter (SwiftShader,
+ * `isFallbackAdapter`) is the slowest of all, slower than plain wasm SIMD, so "auto"
+ * takes wasm there and tells the user. A backend the user forces is used if it starts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgpu';
+import { StudioError } from '../errors';
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
+export type BackendPreference = 'auto' | BackendName;
+
+export interface AdapterFacts {
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export interface BackendChoice {
+  backend: BackendName;
+  /** One sentence a user can read: why this backend. */
+  reason: string;
+  adapter: AdapterFacts | null;
+}
+
+export interface BackendOptions {
+  /** Where the wasm binaries are served (browser builds); Node finds them itself. */
+  wasmPaths?: Record<string, string> | string;
+  /** Extra tfjs flags, e.g. WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD: 0 in tests that must run GPU kernels. */
+  flags?: Record<string, number | boolean>;
+}
+
+/** Describes the WebGPU adapter the browser would give tfjs, or null without WebGPU. */
+export async function probeWebGPU(): Promise<AdapterFacts | null> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return null;
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch {
+    return null;
+  }
+  if (!adapter) return null;
+  // Chrome moved isFallbackAdapter from the adapter to adapter.info; read both.
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+  const legacyFallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    description: info?.description || [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'unknown adapter',
+    isFallbackAdapter: Boolean(info?.isFallbackAdapter ?? legacyFallback ?? false),
+    maxBufferSize: adapter.limits.maxBufferSize,
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+  };
+}
+
+async function start(name: BackendName): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+export async function selectBackend(preference: BackendPreference, options: BackendOptions = {}): Promise<BackendChoice> {
+  if (options.wasmPaths) setWasmPaths(options.wasmPaths as Record<string, string>);
+  // PROD silences tfjs's console advice to install tfjs-node, which cannot install here.
+  if (typeof process !== 'undefined' && process.versions?.node) tf.env().set('PROD', true);
+  for (const [flag, value] of Object.entries(options.flags ?? {})) tf.env().set(flag, value);
+  const adapter = await probeWebGPU();
+  const inBrowser = typeof (globalThis as { document?: unknown; importScripts?: unknown }).importScripts === 'function'
+    || typeof (globalThis as { document?: unknown }).document !== 'undefined';
+
+  if (preference !== 'auto') {
+    if (preference === 'webgpu' && !adapter) {
+      throw new StudioError('settings', 'WebGPU was requested but this browser offers no WebGPU adapter.',
+        'Use a browser with WebGPU enabled, or choose wasm.');
+    }
+    if (!(await start(preference))) {
+      throw new StudioError('settings', `The ${preference} backend could not start here.`, 'Choose another backend, or auto.');
+    }
+    return { backend: preference, reason: `${preference} was chosen by the user.`, adapter };
+  }
+
+  if (adapter && !adapter.isFallbackAdapter && (await start('webgpu'))) {
+    return { backend: 'webgpu', reason: `WebGPU runs on a hardware adapter (${adapter.description}).`, adapter };
+  }
+  const why = adapter
+    ? `WebGPU is available only as a software fallback adapter (${adapter.description}), which is slower than wasm on the CPU`
+    : inBrowser ? 'this browser offers no WebGPU adapter' : 'WebGPU is not available outside a browser';
+  if (await start('wasm')) return { backend: 'wasm', reason: `wasm (WebAssembly SIMD on the CPU) was chosen because ${why}.`, adapter };
+  if (await start('cpu')) return { backend: 'cpu', reason: `the plain JavaScript cpu backend was chosen because ${why} and wasm did not start.`, adapter };
+  throw new StudioError('settings', 'No tfjs backend could start in this environment.');
+}

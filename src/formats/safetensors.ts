@@ -1,0 +1,251 @@
+/**
+ * safetensors: an 8-byte little-endian header length N, N bytes of JSON header, then the
+ * raw little-endian tensor bytes. Offsets in the header are relative to the end of the
+ * header. Spec: https://github.com/huggingface/safetensors#format
+ *
+ * The reader validates everything a hostile or truncated file could get wrong before any
+ * byte is interpreted, and raises StudioError('safetensors') naming the tensor at fault.
+ */
+import { StudioError } from '../errors';
+
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+export interface TensorEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** The tensor's bytes, a view into the file when aligned, else a copy. */
+  bytes: Uint8Array;
+}
+
+export interface SafetensorsFile {
+  metadata: Record<string, string>;
+  tensors: Map<string, TensorEntry>;
+}
+
+/** The biggest header we accept (safetensors itself caps at 100 MB). */
+const MAX_HEADER_BYTES = 100_000_000;
+
+function fail(message: string, hint?: string): never {
+  throw new StudioError('safetensors', message, hint);
+}
+
+export function dtypeBytes(dtype: SafetensorsDtype): number {
+  return DTYPE_BYTES[dtype];
+}
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Reads the header only: what `parseSafetensors` would read, without touching the data. */
+export function parseSafetensorsHeader(
+  file: Uint8Array,
+  label = 'the safetensors file',
+): { headerLength: number; header: Record<string, unknown> } {
+  if (file.byteLength < 8) {
+    fail(`${label} is truncated: it has ${file.byteLength} bytes, fewer than the 8-byte header length.`,
+      'Download or copy the file again.');
+  }
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const lengthBig = view.getBigUint64(0, true);
+  if (lengthBig > BigInt(file.byteLength - 8)) {
+    fail(`${label} is truncated or corrupt: its header claims ${lengthBig} bytes but only ${file.byteLength - 8} follow.`,
+      'Download or copy the file again.');
+  }
+  const headerLength = Number(lengthBig);
+  if (headerLength > MAX_HEADER_BYTES) fail(`${label} has a ${headerLength}-byte header, over the 100 MB limit.`);
+  if (headerLength < 2) fail(`${label} has an empty header.`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, 8 + headerLength));
+  } catch {
+    fail(`${label} has a header that is not UTF-8 text; it is not a safetensors file.`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch {
+    fail(`${label} has a header that is not valid JSON; it is not a safetensors file or it is corrupt.`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    fail(`${label} has a header that is not a JSON object.`);
+  }
+  return { headerLength, header: header as Record<string, unknown> };
+}
+
+export function parseSafetensors(file: Uint8Array, label = 'the safetensors file'): SafetensorsFile {
+  const { headerLength, header } = parseSafetensorsHeader(file, label);
+  const dataStart = 8 + headerLength;
+  const dataLength = file.byteLength - dataStart;
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, TensorEntry>();
+  const spans: { begin: number; end: number; name: string }[] = [];
+
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (typeof raw !== 'object' || raw === null) fail(`${label} has a __metadata__ entry that is not an object.`);
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`${label} has metadata "${k}" that is not a string.`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    if (typeof raw !== 'object' || raw === null) fail(`${label}: tensor "${name}" has no description.`);
+    const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
+    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+      fail(`${label}: tensor "${name}" has dtype ${JSON.stringify(dtype)}, which the studio does not read.`,
+        `Supported dtypes: ${Object.keys(DTYPE_BYTES).join(', ')}.`);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`${label}: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}.`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`${label}: tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}.`);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end || end > dataLength) {
+      fail(`${label}: tensor "${name}" has data_offsets [${begin}, ${end}] outside the ${dataLength} data bytes; the file is truncated or corrupt.`,
+        'Download or copy the file again.');
+    }
+    const typedDtype = dtype as SafetensorsDtype;
+    const expected = elementCount(shape as number[]) * DTYPE_BYTES[typedDtype];
+    if (end - begin !== expected) {
+      fail(`${label}: tensor "${name}" holds ${end - begin} bytes but its shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${expected}.`);
+    }
+    spans.push({ begin, end, name });
+    const bytes = file.subarray(dataStart + begin, dataStart + end);
+    tensors.set(name, { name, dtype: typedDtype, shape: [...(shape as number[])], bytes });
+  }
+
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i].begin < spans[i - 1].end) {
+      fail(`${label}: tensors "${spans[i - 1].name}" and "${spans[i].name}" overlap in the file; it is corrupt.`);
+    }
+  }
+  return { metadata, tensors };
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+/** Any floating or integer tensor as float32 (F16 and BF16 widened exactly). */
+export function toFloat32(entry: TensorEntry): Float32Array {
+  const n = elementCount(entry.shape);
+  const view = new DataView(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength);
+  const out = new Float32Array(n);
+  switch (entry.dtype) {
+    case 'F32':
+      for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
+      break;
+    case 'F64':
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
+      break;
+    case 'F16':
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+      break;
+    case 'BF16': {
+      // bfloat16 is the top half of a float32.
+      const u32 = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) u32[i] = view.getUint16(i * 2, true) << 16;
+      break;
+    }
+    case 'I8':
+      for (let i = 0; i < n; i++) out[i] = view.getInt8(i);
+      break;
+    case 'U8':
+    case 'BOOL':
+      for (let i = 0; i < n; i++) out[i] = view.getUint8(i);
+      break;
+    case 'I16':
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true);
+      break;
+    case 'I32':
+      for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
+      break;
+    case 'I64':
+      for (let i = 0; i < n; i++) out[i] = Number(view.getBigInt64(i * 8, true));
+      break;
+  }
+  return out;
+}
+
+export function toInt8(entry: TensorEntry): Int8Array {
+  if (entry.dtype !== 'I8') fail(`tensor "${entry.name}" is ${entry.dtype}, expected I8.`);
+  return new Int8Array(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength);
+}
+
+export interface TensorToWrite {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  data: Float32Array | Int8Array | Uint8Array | Int32Array | Uint16Array;
+}
+
+/**
+ * Writes tensors the way the Rust safetensors library (and so PyTorch's save_file) does:
+ * tensors ordered by dtype alignment (largest first) then by name, the header padded with
+ * spaces to a multiple of 8 so every tensor's bytes stay aligned for typed-array views.
+ */
+export function writeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const names = Object.keys(tensors).sort((a, b) => {
+    const da = DTYPE_BYTES[tensors[a].dtype];
+    const db = DTYPE_BYTES[tensors[b].dtype];
+    return db - da || (a < b ? -1 : a > b ? 1 : 0);
+  });
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors[name];
+    const byteLength = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
+    if (t.data.byteLength !== byteLength) {
+      throw new StudioError('safetensors',
+        `cannot write tensor "${name}": ${t.data.byteLength} bytes given for shape [${t.shape.join(', ')}] of ${t.dtype} (${byteLength} expected).`);
+    }
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + byteLength] };
+    offset += byteLength;
+  }
+  let headerText = JSON.stringify(header);
+  const encoder = new TextEncoder();
+  let headerBytes = encoder.encode(headerText);
+  const padded = Math.ceil(headerBytes.byteLength / 8) * 8;
+  headerText += ' '.repeat(padded - headerBytes.byteLength);
+  headerBytes = encoder.encode(headerText);
+
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let cursor = 8 + headerBytes.byteLength;
+  for (const name of names) {
+    const t = tensors[name];
+    // Typed arrays are in the platform's byte order; every platform we run on is little-endian,
+    // which is what safetensors requires. writeLittleEndian keeps this explicit for floats.
+    writeLittleEndian(out, cursor, t);
+    cursor += t.data.byteLength;
+  }
+  return out;
+}
+
+function writeLittleEndian(out: Uint8Array, at: number, t: TensorToWrite): void {
+  const view = new DataView(out.buffer, out.byteOffset + at, t.data.byteLength);
+  const d = t.data;
+  if (d instanceof Float32Array) for (let i = 0; i < d.length; i++) view.setFloat32(i * 4, d[i], true);
+  else if (d instanceof Int32Array) for (let i = 0; i < d.length; i++) view.setInt32(i * 4, d[i], true);
+  else if (d instanceof Uint16Array) for (let i = 0; i < d.length; i++) view.setUint16(i * 2, d[i], true);
+  else out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+}

@@ -1,0 +1,18 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { BackendPreference } from './engine/backend';
+import { useModelStore } from './state/modelStore';
+import { App } from './ui/App';
+import './ui/styles.css';
+
+// ?backend=webgpu|wasm|cpu forces a backend; ?gpuKernels=1 keeps small ops on the GPU (tests).
+const params = new URLSearchParams(location.search);
+const backend = (params.get('backend') ?? 'auto') as BackendPreference;
+const flags = params.get('gpuKernels') === '1' ? { WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD: 0 } : undefined;
+void useModelStore.getState().start(backend, flags);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,48 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './config';
+
+/** One layer's keys and values, [B, kvHeads, S, headDim] each, after RoPE. */
+export interface LayerKV {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+export interface ForwardInput {
+  /** [B, T, d] input embeddings: token embeddings, possibly preceded by soft-prompt vectors. */
+  inputsEmbeds: tf.Tensor3D;
+  /**
+   * [B, S] with 1 for keys that may be attended and 0 for padding, where S counts `past`
+   * positions then the T new ones. Absent: every key is real.
+   */
+  keyMask?: tf.Tensor2D;
+  /** [B, T] int32 positions; absent: pastLength .. pastLength+T-1 for every row. */
+  positionIds?: tf.Tensor2D;
+  /**
+   * Keys/values already computed for earlier positions, one entry per layer: a KV cache
+   * during generation, or the per-layer prefixes of prefix tuning.
+   */
+  past?: LayerKV[];
+  /** Also return this call's keys/values concatenated after `past` (for a KV cache). */
+  returnKV?: boolean;
+}
+
+export interface ForwardOutput {
+  /** [B, T, d] final hidden states, after the last norm. */
+  hidden: tf.Tensor3D;
+  kv?: LayerKV[];
+}
+
+/** A decoder-only language model over tfjs tensors; every architecture implements this. */
+export interface CausalLM {
+  readonly config: ModelConfig;
+  /** [B, T] int32 token ids → [B, T, d] embeddings. */
+  embed(ids: tf.Tensor2D): tf.Tensor3D;
+  forward(input: ForwardInput): ForwardOutput;
+  /** [..., d] hidden states → [..., V] logits. */
+  logits(hidden: tf.Tensor): tf.Tensor;
+  /** The input embedding table as float32 [V, d] (owned by the model; do not dispose). */
+  embeddingTable(): tf.Tensor2D;
+  /** The tensors this model owns on the backend, for memory accounting. */
+  weightTensors(): tf.Tensor[];
+  dispose(): void;
+}

@@ -1,0 +1,104 @@
+/**
+ * One view over a checkpoint's tensors, whatever shards or dtypes they came in: float
+ * weights as float32, the studio's int8 weights as (values, per-row scales).
+ */
+import { StudioError } from '../errors';
+import {
+  elementCount,
+  parseSafetensors,
+  toFloat32,
+  toInt8,
+  type SafetensorsFile,
+  type TensorEntry,
+} from '../formats/safetensors';
+import type { StudioQuantization } from './config';
+import { dequantizeRows, type QuantizedMatrix } from './quantize';
+
+export interface FloatTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export class WeightStore {
+  private readonly entries = new Map<string, TensorEntry>();
+
+  constructor(
+    shards: SafetensorsFile[],
+    private readonly quantization: StudioQuantization | null,
+  ) {
+    for (const shard of shards) for (const [name, entry] of shard.tensors) this.entries.set(name, entry);
+  }
+
+  static fromFiles(files: { name: string; bytes: Uint8Array }[], quantization: StudioQuantization | null): WeightStore {
+    return new WeightStore(files.map((f) => parseSafetensors(f.bytes, f.name)), quantization);
+  }
+
+  get names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  shape(name: string): number[] {
+    return this.entry(name).shape;
+  }
+
+  /** Bytes the checkpoint spends on each dtype (for the model facts). */
+  bytesByDtype(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const e of this.entries.values()) out[e.dtype] = (out[e.dtype] ?? 0) + e.bytes.byteLength;
+    return out;
+  }
+
+  isQuantized(name: string): boolean {
+    return this.entry(name).dtype === 'I8' && this.quantization !== null;
+  }
+
+  /** A weight as stored in int8 with its per-row scales; only for quantized weights. */
+  quantized(name: string): QuantizedMatrix {
+    const entry = this.entry(name);
+    const scaleName = name + (this.quantization?.scale_suffix ?? '_scale');
+    if (entry.dtype !== 'I8' || !this.entries.has(scaleName)) {
+      throw new StudioError('model', `The checkpoint's "${name}" is not an int8 weight with scales "${scaleName}".`);
+    }
+    if (entry.shape.length !== 2) throw new StudioError('model', `The int8 weight "${name}" must be a matrix, got shape [${entry.shape.join(', ')}].`);
+    const scales = toFloat32(this.entry(scaleName));
+    const [rows, cols] = entry.shape;
+    if (scales.length !== rows) {
+      throw new StudioError('model', `The checkpoint's "${scaleName}" has ${scales.length} scales for the ${rows} rows of "${name}".`);
+    }
+    return { values: toInt8(entry), scales, rows, cols };
+  }
+
+  /** Any weight as float32; int8 weights are dequantized. */
+  float(name: string): FloatTensor {
+    const entry = this.entry(name);
+    if (entry.dtype === 'I8' && this.quantization) return { shape: entry.shape, data: dequantizeRows(this.quantized(name)) };
+    return { shape: entry.shape, data: toFloat32(entry) };
+  }
+
+  /** Checks a weight's shape against what config.json implies, naming both. */
+  expectShape(name: string, expected: number[]): void {
+    const actual = this.entry(name).shape;
+    if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+      throw new StudioError('model',
+        `The checkpoint's "${name}" has shape [${actual.join(', ')}], but config.json implies [${expected.join(', ')}].`,
+        'The weights and config.json come from different models.');
+    }
+  }
+
+  private entry(name: string): TensorEntry {
+    const e = this.entries.get(name);
+    if (!e) throw new StudioError('model', `The checkpoint has no tensor "${name}", which this architecture needs.`,
+      'The weights are incomplete or belong to another architecture.');
+    return e;
+  }
+
+  parameterCount(): number {
+    let n = 0;
+    for (const [name, e] of this.entries) if (!name.endsWith(this.quantization?.scale_suffix ?? '\u0000')) n += elementCount(e.shape);
+    return n;
+  }
+}
