@@ -115,13 +115,17 @@ export function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
   return x.transpose([0, 2, 1, 3]).reshape([b, t, h * hd]);
 }
 
-/** Grouped-query attention: key/value head g serves query heads g*groups .. g*groups+groups-1. */
+/**
+ * Grouped-query attention: key/value head g serves query heads g*groups .. g*groups+groups-1.
+ * Tiled at rank 3: tfjs-webgpu runs a rank-5 tile on the CPU through a synchronous GPU
+ * read, which is slow everywhere and fatal in a worker on some adapters.
+ */
 export function repeatKV(x: tf.Tensor4D, groups: number): tf.Tensor4D {
   if (groups === 1) return x;
   const [b, hkv, s, hd] = x.shape;
   return x
-    .expandDims(2) // [B, Hkv, 1, S, hd]
-    .tile([1, 1, groups, 1, 1]) // [B, Hkv, G, S, hd]
+    .reshape([b * hkv, 1, s * hd])
+    .tile([1, groups, 1]) // [B·Hkv, G, S·hd]
     .reshape([b, hkv * groups, s, hd]);
 }
 
