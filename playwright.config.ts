@@ -11,6 +11,10 @@ export const chromiumArgs = [
   '--disable-sync',
 ];
 
+// Several checkouts or sessions can test side by side: each picks its own port and build folder.
+const port = Number(process.env.E2E_PORT ?? 4173);
+const outDir = process.env.E2E_OUT_DIR ?? 'dist';
+
 export default defineConfig({
   testDir: 'e2e',
   timeout: 300_000,
@@ -21,7 +25,7 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: 'test-results',
   use: {
-    baseURL: 'http://127.0.0.1:4173',
+    baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -30,8 +34,8 @@ export default defineConfig({
     viewport: { width: 1280, height: 900 },
   },
   webServer: {
-    command: 'npx vite build --logLevel warn && npx vite preview --port 4173 --strictPort',
-    url: 'http://127.0.0.1:4173',
+    command: `npx vite build --logLevel warn --outDir ${outDir} && npx vite preview --outDir ${outDir} --port ${port} --strictPort`,
+    url: `http://127.0.0.1:${port}`,
     timeout: 300_000,
     reuseExistingServer: !process.env.CI,
   },

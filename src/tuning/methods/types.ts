@@ -1,0 +1,62 @@
+/**
+ * What every soft-prompt method is to the rest of the engine. The train loop, the
+ * evaluator, export and checkpoints talk only to this interface; each method's file
+ * holds its parameters, how they enter the frozen model, and its PEFT export form.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { LayerKV } from '../../model/types';
+
+export type MethodKind = 'prompt' | 'ptuning-mlp' | 'ptuning-lstm' | 'prefix' | 'multitask';
+
+export type PeftType = 'PROMPT_TUNING' | 'P_TUNING' | 'PREFIX_TUNING' | 'MULTITASK_PROMPT_TUNING';
+
+/** How the soft prompt reaches the model for one batch. */
+export interface PromptContribution {
+  /** [B, P, d] vectors placed before the input tokens' embeddings (prompt, P-tuning, multitask). */
+  inputEmbeds?: tf.Tensor3D;
+  /** Per layer [B, Hkv, P, hd] keys and values seen before the input (prefix tuning). */
+  pastKV?: LayerKV[];
+  /** Positions the prompt occupies before the input tokens. */
+  length: number;
+}
+
+export interface ExportTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** What PEFT's save_pretrained writes for this method: its tensors and its config fields. */
+export interface PeftExport {
+  peftType: PeftType;
+  tensors: Record<string, ExportTensor>;
+  /** Method-specific adapter_config.json fields (the common ones are added by the exporter). */
+  config: Record<string, unknown>;
+}
+
+export interface SoftPromptMethod {
+  readonly kind: MethodKind;
+  readonly numVirtualTokens: number;
+  /** The only trainable tensors: the frozen model never enters the gradient tape. */
+  readonly variables: tf.Variable[];
+  /**
+   * The prompt's contribution for a batch. `taskIds` [B] int32 selects each row's task
+   * (multitask only). Call inside a tidy / gradient scope.
+   */
+  contribution(batch: number, taskIds?: tf.Tensor1D): PromptContribution;
+  /**
+   * [P, d] vectors in the token-embedding space that best describe the prompt, for the
+   * nearest-token projection: the prompt itself, P-tuning's encoder output, the prefix
+   * encoder's input embedding, or a task's prompt. Null when the method has no such
+   * vectors (prefix tuning without projection).
+   */
+  projectable(task?: number): tf.Tensor2D | null;
+  /**
+   * The contribution when the prompt's projectable vectors are replaced by `vectors`
+   * [P, d] (e.g. the nearest real tokens' embeddings, to score the discrete projection).
+   * Null when the method has no projectable vectors.
+   */
+  withVectors(vectors: tf.Tensor2D, batch: number): PromptContribution | null;
+  /** The tensors and config fields PEFT stores for this method. */
+  exportPeft(): Promise<PeftExport>;
+  dispose(): void;
+}

@@ -1,0 +1,201 @@
+/**
+ * The training objective and rank classification, PEFT's CAUSAL_LM convention:
+ *
+ *   sequence  [soft prompt][BOS][template(text)][target tokens]
+ *   loss      cross-entropy on the target tokens only (every other label is -100)
+ *   predict   the label whose verbalizer tokens have the highest log-likelihood
+ *
+ * Batches are right-padded: a real token's position never depends on its neighbours'
+ * lengths, so a prompt behaves the same alone, in a batch, and in PEFT. Prefix tuning's
+ * per-layer keys/values come first, so positions start after them, as in PEFT.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CausalLM, LayerKV } from '../model/types';
+import type { PromptContribution, SoftPromptMethod } from './methods/types';
+
+/** One example, tokenized. */
+export interface EncodedExample {
+  /** [BOS] + template(text) tokens. */
+  inputIds: number[];
+  /** Index of the gold label in the task's label list (-1 for a generation target). */
+  label: number;
+  /** Gold target tokens: the verbalized label, or a generation target. */
+  targetIds: number[];
+  /** Index of the example's task (multitask prompt tuning); 0 otherwise. */
+  task: number;
+}
+
+/** Builds a [B, P, d]/[B·C, ...] contribution-free forward input for a set of id rows. */
+interface PaddedIds {
+  ids: tf.Tensor2D; // [B, T] int32, right-padded with 0
+  lengths: number[];
+  width: number;
+}
+
+function padRows(rows: number[][], padId = 0): PaddedIds {
+  const width = Math.max(1, ...rows.map((r) => r.length));
+  const flat = new Int32Array(rows.length * width).fill(padId);
+  rows.forEach((r, i) => flat.set(r, i * width));
+  return { ids: tf.tensor2d(flat, [rows.length, width], 'int32'), lengths: rows.map((r) => r.length), width };
+}
+
+/**
+ * [B, K, T] one-hot rows that pick, for each of K target slots, the hidden state that
+ * predicts it (the position just before the target token). A matmul with this replaces
+ * a gather, whose gradient some backends (wasm) lack.
+ */
+function selectionMatrix(positions: number[][], k: number, t: number): tf.Tensor3D {
+  const data = new Float32Array(positions.length * k * t);
+  positions.forEach((row, b) => row.forEach((pos, j) => (data[(b * k + j) * t + pos] = 1)));
+  return tf.tensor3d(data, [positions.length, k, t]);
+}
+
+/** log p(target) for [N, V] logits and [N] int32 targets → [N] */
+function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  const logp = tf.logSoftmax(logits);
+  return tf.sum(tf.mul(logp, tf.oneHot(targets, logits.shape[1]).toFloat()), 1) as tf.Tensor1D;
+}
+
+function taskTensor(examples: EncodedExample[]): tf.Tensor1D {
+  return tf.tensor1d(examples.map((e) => e.task), 'int32');
+}
+
+/** Runs the model on [prompt][ids] and returns final hidden states of the id positions' rows. */
+function forwardWithPrompt(
+  model: CausalLM,
+  contribution: PromptContribution,
+  ids: tf.Tensor2D,
+  options: { keyMask?: tf.Tensor2D; returnKV?: boolean } = {},
+) {
+  let embeds = model.embed(ids); // [B, T, d]
+  if (contribution.inputEmbeds) embeds = tf.concat([contribution.inputEmbeds, embeds], 1); // [B, P+T, d]
+  return model.forward({ inputsEmbeds: embeds, past: contribution.pastKV, keyMask: options.keyMask, returnKV: options.returnKV });
+}
+
+/** Tokens between the start of the sequence and the first input token: prefix keys or input prompt vectors. */
+function promptOffset(contribution: PromptContribution): number {
+  return contribution.length;
+}
+
+/**
+ * Mean cross-entropy per target token over a batch (a scalar), the quantity training
+ * minimizes. Call inside tf.variableGrads / tidy.
+ */
+export function batchLoss(model: CausalLM, method: SoftPromptMethod | null, examples: EncodedExample[]): tf.Scalar {
+  const b = examples.length;
+  const contribution: PromptContribution = method ? method.contribution(b, taskTensor(examples)) : { length: 0 };
+  const rows = examples.map((e) => [...e.inputIds, ...e.targetIds]);
+  const { ids, width } = padRows(rows);
+  const { hidden } = forwardWithPrompt(model, contribution, ids); // [B, Pin+T, d]
+  const inputPromptLength = contribution.inputEmbeds ? contribution.length : 0;
+  const k = Math.max(...examples.map((e) => e.targetIds.length));
+  // Target j of row i sits at inputPromptLength + len(input) + j; the state before it predicts it.
+  const positions = examples.map((e) => e.targetIds.map((_, j) => inputPromptLength + e.inputIds.length + j - 1));
+  const select = selectionMatrix(positions, k, inputPromptLength + width);
+  const picked = tf.matMul(select, hidden); // [B, K, d]
+  const logits = model.logits(picked.reshape([b * k, model.config.hiddenSize])) as tf.Tensor2D; // [B·K, V]
+  const targets = new Int32Array(b * k);
+  const mask = new Float32Array(b * k);
+  examples.forEach((e, i) => e.targetIds.forEach((id, j) => {
+    targets[i * k + j] = id;
+    mask[i * k + j] = 1;
+  }));
+  const logp = targetLogProbs(logits, tf.tensor1d(targets, 'int32')); // [B·K]
+  const count = mask.reduce((a, x) => a + x, 0);
+  return tf.div(tf.neg(tf.sum(tf.mul(logp, tf.tensor1d(mask)))), count) as tf.Scalar;
+}
+
+export interface LabelScores {
+  /** [B][C] summed log-likelihood of each label's tokens. */
+  logLikelihood: number[][];
+  /** Sum over the batch of the gold label's negative log-likelihood, and its token count. */
+  goldNll: number;
+  goldTokens: number;
+}
+
+/**
+ * Rank classification: the log-likelihood of every label's tokens after each input.
+ * One forward over the inputs (keeping keys/values), then — for labels longer than one
+ * token — one forward over all B·C label continuations attending to those cached keys,
+ * so the input is never run once per label.
+ */
+export async function scoreLabels(
+  model: CausalLM,
+  method: SoftPromptMethod | null,
+  examples: EncodedExample[],
+  labelIds: number[][],
+  override?: PromptContribution,
+): Promise<LabelScores> {
+  const b = examples.length;
+  const c = labelIds.length;
+  const scores = tf.tidy(() => {
+    const contribution: PromptContribution = override ?? (method ? method.contribution(b, taskTensor(examples)) : { length: 0 });
+    const { ids, width, lengths } = padRows(examples.map((e) => e.inputIds));
+    const { hidden, kv } = forwardWithPrompt(model, contribution, ids, { returnKV: true }); // hidden [B, Pin+T, d]
+    const inputPromptLength = contribution.inputEmbeds ? contribution.length : 0;
+    const offset = promptOffset(contribution);
+
+    // First label token: predicted by the last real input position.
+    const last = selectionMatrix(lengths.map((n) => [inputPromptLength + n - 1]), 1, inputPromptLength + width);
+    const lastHidden = tf.matMul(last, hidden).reshape([b, model.config.hiddenSize]) as tf.Tensor2D; // [B, d]
+    const firstLogp = tf.logSoftmax(model.logits(lastHidden) as tf.Tensor2D); // [B, V]
+    const firstIds = tf.tensor1d(labelIds.map((l) => l[0]), 'int32');
+    let total = tf.gather(firstLogp, firstIds, 1) as tf.Tensor2D; // [B, C]
+
+    const k = Math.max(...labelIds.map((l) => l.length));
+    if (k > 1) {
+      // Continuations: row b·C + c feeds label c's tokens 0..k-2 to predict its tokens 1..k-1.
+      const steps = k - 1;
+      const contIds = new Int32Array(b * c * steps);
+      const contPositions = new Int32Array(b * c * steps);
+      const targets = new Int32Array(b * c * steps);
+      const mask = new Float32Array(b * c * steps);
+      const pastLength = kv![0].k.shape[2]; // prefix + input prompt + padded input
+      const keyMask = new Float32Array(b * c * (pastLength + steps));
+      for (let i = 0; i < b; i++) {
+        for (let l = 0; l < c; l++) {
+          const row = i * c + l;
+          const tokens = labelIds[l];
+          for (let j = 0; j < steps; j++) {
+            contPositions[row * steps + j] = offset + lengths[i] + j;
+            if (j + 1 < tokens.length) {
+              contIds[row * steps + j] = tokens[j];
+              targets[row * steps + j] = tokens[j + 1];
+              mask[row * steps + j] = 1;
+            }
+          }
+          const m = row * (pastLength + steps);
+          // Keys: the prefix / prompt, the row's real input tokens (not its padding), then the continuation.
+          for (let s = 0; s < offset + lengths[i]; s++) keyMask[m + s] = 1;
+          for (let j = 0; j < steps; j++) keyMask[m + pastLength + j] = 1;
+        }
+      }
+      // Each input row's keys/values, once per label (rank-3 tile: see repeatKV).
+      const repeatRows = (x: tf.Tensor4D) => {
+        const [, h, s, hd] = x.shape;
+        return x.reshape([b, 1, h * s * hd]).tile([1, c, 1]).reshape([b * c, h, s, hd]) as tf.Tensor4D;
+      };
+      const past: LayerKV[] = kv!.map(({ k: keys, v }) => ({ k: repeatRows(keys), v: repeatRows(v) }));
+      const cont = model.forward({
+        inputsEmbeds: model.embed(tf.tensor2d(contIds, [b * c, steps], 'int32')),
+        past,
+        keyMask: tf.tensor2d(keyMask, [b * c, pastLength + steps]),
+        positionIds: tf.tensor2d(contPositions, [b * c, steps], 'int32'),
+      });
+      const contLogits = model.logits(cont.hidden.reshape([b * c * steps, model.config.hiddenSize])) as tf.Tensor2D;
+      const contLogp = tf.mul(targetLogProbs(contLogits, tf.tensor1d(targets, 'int32')), tf.tensor1d(mask)); // [B·C·steps]
+      total = tf.add(total, tf.sum(contLogp.reshape([b, c, steps]), 2)) as tf.Tensor2D;
+    }
+    return total;
+  });
+  const values = (await scores.array()) as number[][];
+  scores.dispose();
+  let goldNll = 0;
+  let goldTokens = 0;
+  examples.forEach((e, i) => {
+    if (e.label < 0) return;
+    goldNll -= values[i][e.label];
+    goldTokens += labelIds[e.label].length;
+  });
+  return { logLikelihood: values, goldNll, goldTokens };
+}
