@@ -25,7 +25,17 @@ export interface EncodedExample {
   task: number;
 }
 
-/** Builds a [B, P, d]/[B·C, ...] contribution-free forward input for a set of id rows. */
+/**
+ * What precedes the input: a function that builds the prompt's contribution for a batch
+ * inside the caller's tidy/gradient scope (the trained prompt, its discrete projection, a
+ * text prompt), or null for none (zero-shot).
+ */
+export type PromptSource = ((batch: number, taskIds: tf.Tensor1D) => PromptContribution) | null;
+
+export function methodPrompt(method: SoftPromptMethod): PromptSource {
+  return (batch, taskIds) => method.contribution(batch, taskIds);
+}
+
 interface PaddedIds {
   ids: tf.Tensor2D; // [B, T] int32, right-padded with 0
   lengths: number[];
@@ -81,9 +91,9 @@ function promptOffset(contribution: PromptContribution): number {
  * Mean cross-entropy per target token over a batch (a scalar), the quantity training
  * minimizes. Call inside tf.variableGrads / tidy.
  */
-export function batchLoss(model: CausalLM, method: SoftPromptMethod | null, examples: EncodedExample[]): tf.Scalar {
+export function batchLoss(model: CausalLM, prompt: PromptSource, examples: EncodedExample[]): tf.Scalar {
   const b = examples.length;
-  const contribution: PromptContribution = method ? method.contribution(b, taskTensor(examples)) : { length: 0 };
+  const contribution: PromptContribution = prompt ? prompt(b, taskTensor(examples)) : { length: 0 };
   const rows = examples.map((e) => [...e.inputIds, ...e.targetIds]);
   const { ids, width } = padRows(rows);
   const { hidden } = forwardWithPrompt(model, contribution, ids); // [B, Pin+T, d]
@@ -121,15 +131,14 @@ export interface LabelScores {
  */
 export async function scoreLabels(
   model: CausalLM,
-  method: SoftPromptMethod | null,
+  prompt: PromptSource,
   examples: EncodedExample[],
   labelIds: number[][],
-  override?: PromptContribution,
 ): Promise<LabelScores> {
   const b = examples.length;
   const c = labelIds.length;
   const scores = tf.tidy(() => {
-    const contribution: PromptContribution = override ?? (method ? method.contribution(b, taskTensor(examples)) : { length: 0 });
+    const contribution: PromptContribution = prompt ? prompt(b, taskTensor(examples)) : { length: 0 };
     const { ids, width, lengths } = padRows(examples.map((e) => e.inputIds));
     const { hidden, kv } = forwardWithPrompt(model, contribution, ids, { returnKV: true }); // hidden [B, Pin+T, d]
     const inputPromptLength = contribution.inputEmbeds ? contribution.length : 0;

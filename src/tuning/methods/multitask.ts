@@ -47,7 +47,8 @@ export class MultitaskPromptTuning implements SoftPromptMethod {
   private taskPrompts(taskIds: tf.Tensor1D): tf.Tensor3D {
     const { numVirtualTokens: p, numTasks: t, numRanks: r } = this.cfg;
     const b = taskIds.shape[0];
-    const pick = tf.oneHot(taskIds, t).toFloat() as tf.Tensor2D; // [B, T]
+    // tf.oneHot refuses depth 1; a single task is picked by ones.
+    const pick = (t === 1 ? tf.ones([b, 1]) : tf.oneHot(taskIds, t).toFloat()) as tf.Tensor2D; // [B, T]
     const u = tf.matMul(pick, this.cols.reshape([t, p * r]) as tf.Tensor2D).reshape([b, p, r]) as tf.Tensor3D;
     const v = tf.matMul(pick, this.rows.reshape([t, r * this.hiddenSize]) as tf.Tensor2D).reshape([b, r, this.hiddenSize]) as tf.Tensor3D;
     return tf.mul(this.shared.expandDims(0), tf.matMul(u, v)) as tf.Tensor3D; // [B, P, d]

@@ -1,0 +1,459 @@
+/**
+ * The training loop: one soft-prompt method, one frozen model, one prepared task.
+ *
+ * A step: sample a batch (seeded), compute the loss and the gradient of the prompt's
+ * variables only (the model's weights are constants, never in the tape), average over
+ * accumulated micro-batches, clip the global norm, update — unless the loss or gradient
+ * is not finite, in which case the update is skipped on the device and the run stops
+ * with the last good state intact. Every N steps: evaluate, project onto the vocabulary,
+ * checkpoint. The loop awaits between steps so pause/stop requests get through.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { StudioError } from '../errors';
+import { createRng, shuffleInPlace, type Rng } from '../data/random';
+import type { CausalLM } from '../model/types';
+import type { TextTokenizer } from '../tokenizer/tokenizer';
+import type { TrainConfig } from './config';
+import { initialPrompt } from './init';
+import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
+import { MultitaskPromptTuning } from './methods/multitask';
+import { PrefixTuning } from './methods/prefix';
+import { PromptTuning } from './methods/prompt';
+import { PTuning } from './methods/ptuning';
+import type { PromptContribution, SoftPromptMethod } from './methods/types';
+import { batchLoss, methodPrompt, scoreLabels, type EncodedExample, type PromptSource } from './objective';
+import { createOptimizer, DEFAULT_OPTIMIZER, type Optimizer, type OptimizerState } from './optimizers';
+import { nearestTokenIds, projectToVocabulary, tableSquaredNorms, type Projection } from './projection';
+import type { PreparedTask } from './task';
+
+export interface StepEvent {
+  step: number;
+  totalSteps: number;
+  loss: number;
+  learningRate: number;
+  gradNorm: number;
+  tokensPerSecond: number;
+  stepMs: number;
+  elapsedMs: number;
+  etaMs: number;
+}
+
+export interface Evaluation {
+  step: number;
+  loss: number;
+  report: ClassificationReport;
+  /** Predicted label index per scored validation example. */
+  predictions: number[];
+  /** Label probabilities per scored example (softmax over label log-likelihoods). */
+  probabilities: number[][];
+  examples: number;
+}
+
+export interface ProjectionEvent {
+  step: number;
+  projection: Projection;
+  /** Display strings for every id that appears in the projection. */
+  tokens: Record<number, string>;
+}
+
+export interface RunSnapshot {
+  step: number;
+  variables: { shape: number[]; data: Float32Array }[];
+  optimizer: OptimizerState;
+  samplerRngState: number;
+  samplerEpochStartState: number;
+  samplerCursor: number;
+  bestStep: number | null;
+}
+
+export interface TrainerEvents {
+  onStep?(e: StepEvent): void;
+  onEvaluation?(e: Evaluation): void;
+  onProjection?(e: ProjectionEvent): void;
+  onCheckpoint?(s: RunSnapshot): void | Promise<void>;
+  onLog?(message: string): void;
+}
+
+export interface RunSummary {
+  stoppedBy: 'completed' | 'user' | 'early-stopping' | 'non-finite-loss';
+  step: number;
+  bestStep: number | null;
+  message: string;
+}
+
+/** Pause/resume/stop, set from outside the loop (the worker's message handler). */
+export class RunControl {
+  paused = false;
+  stopped = false;
+  private wake: (() => void) | null = null;
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Yields to the event loop once, then waits while paused. */
+  async checkpoint(): Promise<void> {
+    await new Promise<void>((r) => setTimeout(r, 0));
+    while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
+    this.wake = null;
+  }
+}
+
+/** Epoch-based sampling without replacement; its state is three numbers, so runs resume exactly. */
+class BatchSampler {
+  private order: number[] = [];
+  private cursor = 0;
+  private epochStartState: number;
+
+  constructor(private readonly size: number, private readonly rng: Rng) {
+    this.epochStartState = rng.state();
+    this.reshuffle();
+  }
+
+  private reshuffle(): void {
+    this.epochStartState = this.rng.state();
+    this.order = shuffleInPlace(Array.from({ length: this.size }, (_, i) => i), this.rng);
+    this.cursor = 0;
+  }
+
+  next(n: number): number[] {
+    const out: number[] = [];
+    while (out.length < n) {
+      if (this.cursor >= this.order.length) this.reshuffle();
+      out.push(this.order[this.cursor++]);
+    }
+    return out;
+  }
+
+  state() {
+    return { epochStartState: this.epochStartState, cursor: this.cursor, rngState: this.rng.state() };
+  }
+
+  restore(epochStartState: number, cursor: number): void {
+    this.rng.setState(epochStartState);
+    this.reshuffle();
+    this.cursor = cursor;
+  }
+}
+
+export function createMethod(cfg: TrainConfig, initial: Float32Array, model: CausalLM, numTasks: number): SoftPromptMethod {
+  const mc = model.config;
+  const encoderHiddenSize = cfg.encoderHiddenSize || mc.hiddenSize;
+  switch (cfg.method) {
+    case 'prompt':
+      return new PromptTuning(initial, cfg.numVirtualTokens, mc.hiddenSize);
+    case 'ptuning-mlp':
+    case 'ptuning-lstm':
+      return new PTuning(initial, {
+        numVirtualTokens: cfg.numVirtualTokens,
+        encoder: cfg.method === 'ptuning-mlp' ? 'MLP' : 'LSTM',
+        encoderHiddenSize,
+        encoderNumLayers: cfg.encoderNumLayers,
+        seed: cfg.seed,
+      }, mc.hiddenSize);
+    case 'prefix':
+      return new PrefixTuning(initial, {
+        numVirtualTokens: cfg.numVirtualTokens, prefixProjection: cfg.prefixProjection, encoderHiddenSize, seed: cfg.seed,
+      }, mc);
+    case 'multitask':
+      return new MultitaskPromptTuning(initial, {
+        numVirtualTokens: cfg.numVirtualTokens, numTasks: Math.max(1, numTasks), numRanks: cfg.numRanks, seed: cfg.seed,
+      }, mc.hiddenSize);
+  }
+}
+
+export class Trainer {
+  readonly method: SoftPromptMethod;
+  private readonly optimizer: Optimizer;
+  private readonly sampler: BatchSampler;
+  private readonly tableNorms: tf.Tensor1D;
+  step = 0;
+  private bestAccuracy = -Infinity;
+  private bestLoss = Infinity;
+  bestStep: number | null = null;
+  private bestValues: Float32Array[] | null = null;
+  private evaluationsSinceBest = 0;
+  private elapsedMs = 0;
+  private averageStepMs = 0;
+
+  private constructor(
+    readonly model: CausalLM,
+    readonly tokenizer: TextTokenizer,
+    readonly task: PreparedTask,
+    readonly config: TrainConfig,
+    method: SoftPromptMethod,
+  ) {
+    this.method = method;
+    this.optimizer = createOptimizer(method.variables, { ...DEFAULT_OPTIMIZER[config.optimizer], weightDecay: config.weightDecay });
+    this.sampler = new BatchSampler(task.train.length, createRng(config.seed ^ 0x243f6a88));
+    this.tableNorms = tableSquaredNorms(model.embeddingTable());
+  }
+
+  static async create(model: CausalLM, tokenizer: TextTokenizer, task: PreparedTask, config: TrainConfig): Promise<Trainer> {
+    const initial = await initialPrompt(config.numVirtualTokens, model.embeddingTable(), tokenizer, {
+      kind: config.init,
+      text: config.initText,
+      labels: task.labelIds.map((_, i) => task.verbalizer[task.labels[i]]),
+      tokenCounts: task.tokenCounts,
+      seed: config.seed,
+    });
+    const method = createMethod(config, initial, model, task.tasks.length);
+    return new Trainer(model, tokenizer, task, config, method);
+  }
+
+  learningRate(step: number): number {
+    const { learningRate: lr, warmupSteps, schedule, steps } = this.config;
+    if (step < warmupSteps) return (lr * (step + 1)) / (warmupSteps + 1);
+    const progress = (step - warmupSteps) / Math.max(1, steps - warmupSteps);
+    if (schedule === 'linear') return lr * Math.max(0, 1 - progress);
+    if (schedule === 'cosine') return lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+    return lr;
+  }
+
+  /** Dispatches one optimizer step; resolves with the loss and gradient norm once read back. */
+  private async trainStep(lr: number): Promise<{ loss: number; gradNorm: number; tokens: number }> {
+    const { batchSize, gradientAccumulation, maxGradNorm } = this.config;
+    const vars = this.method.variables;
+    const prompt = methodPrompt(this.method);
+    let tokens = 0;
+    let lossSum: tf.Scalar | null = null;
+    let gradSums: tf.Tensor[] | null = null;
+    for (let m = 0; m < gradientAccumulation; m++) {
+      const batch = this.sampler.next(batchSize).map((i) => this.task.train[i]);
+      tokens += batch.reduce((a, e) => a + e.inputIds.length + e.targetIds.length + this.method.numVirtualTokens, 0);
+      const { value, grads } = tf.variableGrads(() => batchLoss(this.model, prompt, batch), vars);
+      const ordered = vars.map((v) => grads[v.name]);
+      if (lossSum === null || gradSums === null) {
+        lossSum = value;
+        gradSums = ordered;
+      } else {
+        const previous: tf.Tensor[] = [lossSum, ...gradSums];
+        lossSum = tf.add(lossSum, value) as tf.Scalar;
+        gradSums = gradSums.map((g, i) => tf.add(g, ordered[i]));
+        tf.dispose([...previous, value, ...ordered]);
+      }
+    }
+    const [lossT, normT] = tf.tidy(() => {
+      const loss = tf.div(lossSum!, gradientAccumulation) as tf.Scalar;
+      const grads = gradSums!.map((g) => tf.div(g, gradientAccumulation));
+      const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+      const scale = maxGradNorm > 0 ? tf.minimum(1, tf.div(maxGradNorm, tf.add(norm, 1e-6))) : tf.scalar(1);
+      const clipped = grads.map((g) => tf.mul(g, scale));
+      const accept = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(norm)).toFloat() as tf.Scalar;
+      this.optimizer.apply(clipped, lr, accept);
+      return [loss, norm];
+    });
+    tf.dispose([lossSum!, ...gradSums!]);
+    const [loss, gradNorm] = await Promise.all([lossT.data(), normT.data()]);
+    tf.dispose([lossT, normT]);
+    return { loss: loss[0], gradNorm: gradNorm[0], tokens };
+  }
+
+  async run(control: RunControl, events: TrainerEvents = {}): Promise<RunSummary> {
+    const cfg = this.config;
+    let stoppedBy: RunSummary['stoppedBy'] = 'completed';
+    let message = '';
+    if (this.step === 0) {
+      events.onProjection?.(await this.project());
+    }
+    while (this.step < cfg.steps) {
+      await control.checkpoint();
+      if (control.stopped) {
+        stoppedBy = 'user';
+        message = `Stopped at step ${this.step}.`;
+        break;
+      }
+      const lr = this.learningRate(this.step);
+      const started = performance.now();
+      const { loss, gradNorm, tokens } = await this.trainStep(lr);
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        stoppedBy = 'non-finite-loss';
+        message = `The loss became ${Number.isNaN(loss) ? 'NaN' : loss > 0 ? 'infinite' : 'not finite'} at step ${this.step + 1}, so training stopped; the prompt from step ${this.step} is kept.`
+          + ' Lower the learning rate or turn on gradient clipping.';
+        events.onLog?.(message);
+        break;
+      }
+      this.step++;
+      const stepMs = performance.now() - started;
+      this.elapsedMs += stepMs;
+      this.averageStepMs = this.step === 1 ? stepMs : 0.9 * this.averageStepMs + 0.1 * stepMs;
+      events.onStep?.({
+        step: this.step, totalSteps: cfg.steps, loss, learningRate: lr, gradNorm,
+        tokensPerSecond: tokens / (stepMs / 1000), stepMs, elapsedMs: this.elapsedMs,
+        etaMs: this.averageStepMs * (cfg.steps - this.step),
+      });
+      const last = this.step === cfg.steps;
+      if (this.step % cfg.projectEvery === 0 || last) events.onProjection?.(await this.project());
+      if (this.step % cfg.evalEvery === 0 || last) {
+        const evaluation = await this.evaluate();
+        events.onEvaluation?.(evaluation);
+        if (await this.trackBest(evaluation) && cfg.earlyStoppingPatience > 0) {
+          stoppedBy = 'early-stopping';
+          message = `Stopped early at step ${this.step}: no better validation accuracy in ${cfg.earlyStoppingPatience} evaluations.`;
+          break;
+        }
+      }
+      if (this.step % cfg.checkpointEvery === 0 || last) await events.onCheckpoint?.(await this.snapshot());
+    }
+    if (stoppedBy === 'early-stopping' && this.bestValues) {
+      this.restoreVariables(this.bestValues);
+      message += ` The prompt from step ${this.bestStep} (the best) is kept.`;
+    }
+    if (!message) message = `Trained ${this.step} steps.`;
+    return { stoppedBy, step: this.step, bestStep: this.bestStep, message };
+  }
+
+  /** Records the best evaluation; true when patience has run out. */
+  private async trackBest(e: Evaluation): Promise<boolean> {
+    const better = e.report.accuracy > this.bestAccuracy || (e.report.accuracy === this.bestAccuracy && e.loss < this.bestLoss);
+    if (better) {
+      this.bestAccuracy = e.report.accuracy;
+      this.bestLoss = e.loss;
+      this.bestStep = e.step;
+      this.bestValues = await Promise.all(this.method.variables.map((v) => v.data() as Promise<Float32Array>));
+      this.evaluationsSinceBest = 0;
+      return false;
+    }
+    this.evaluationsSinceBest++;
+    return this.evaluationsSinceBest >= this.config.earlyStoppingPatience;
+  }
+
+  private restoreVariables(values: Float32Array[]): void {
+    this.method.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape))));
+  }
+
+  /** Validation examples scored at each evaluation: the first maxEvalExamples of a fixed order. */
+  evaluationSet(): EncodedExample[] {
+    const n = this.config.maxEvalExamples;
+    return n > 0 ? this.task.validation.slice(0, n) : this.task.validation;
+  }
+
+  /** Rank-classification metrics of a prompt source (default: the trained prompt) on the validation split. */
+  async evaluate(prompt: PromptSource = methodPrompt(this.method), examples = this.evaluationSet()): Promise<Evaluation> {
+    const labels = this.task.labels;
+    const all: number[][] = [];
+    let nll = 0;
+    let tokens = 0;
+    for (let i = 0; i < examples.length; i += this.config.evalBatchSize) {
+      const batch = examples.slice(i, i + this.config.evalBatchSize);
+      const scores = await scoreLabels(this.model, prompt, batch, this.task.labelIds);
+      all.push(...scores.logLikelihood);
+      nll += scores.goldNll;
+      tokens += scores.goldTokens;
+    }
+    const predictions = argmaxRows(all);
+    const probabilities = all.map((row) => {
+      const max = Math.max(...row);
+      const exp = row.map((v) => Math.exp(v - max));
+      const sum = exp.reduce((a, b) => a + b, 0);
+      return exp.map((v) => v / sum);
+    });
+    return {
+      step: this.step,
+      loss: tokens ? nll / tokens : 0,
+      report: classificationReport(labels, examples.map((e) => e.label), predictions),
+      predictions,
+      probabilities,
+      examples: examples.length,
+    };
+  }
+
+  /** A plain-text prompt in place of the soft prompt (the "text prompt" baseline). */
+  textPrompt(text: string): PromptSource {
+    const ids = this.tokenizer.encode(text);
+    if (ids.length === 0) return null;
+    return (batch) => ({
+      inputEmbeds: this.model.embed(tf.tensor2d(ids, [1, ids.length], 'int32')).tile([batch, 1, 1]) as tf.Tensor3D,
+      length: ids.length,
+    });
+  }
+
+  /** The instruction used for the text-prompt baseline: the init text, or one listing the labels. */
+  baselineInstruction(): string {
+    if (this.config.initText.trim()) return this.config.initText.trim();
+    return `Classify the text as ${this.task.labels.join(', ')}.`;
+  }
+
+  /** Each virtual token replaced by its nearest real token (cosine): the discrete projection. */
+  async discretePrompt(): Promise<{ source: PromptSource; ids: number[] } | null> {
+    const projection = await this.projectVectors();
+    if (!projection) return null;
+    const ids = nearestTokenIds(projection);
+    const table = this.model.embeddingTable();
+    return {
+      ids,
+      source: (batch) => {
+        const vectors = tf.gather(table, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
+        const c = this.method.withVectors(vectors, batch);
+        if (!c) throw new StudioError('training', 'This method has no discrete projection.');
+        return c as PromptContribution;
+      },
+    };
+  }
+
+  private async projectVectors(task = 0): Promise<Projection | null> {
+    const vectors = this.method.projectable(task);
+    if (!vectors) return null;
+    try {
+      return await projectToVocabulary(vectors, this.model.embeddingTable(), this.tableNorms, this.config.projectionTopK);
+    } finally {
+      vectors.dispose();
+    }
+  }
+
+  async project(task = 0): Promise<ProjectionEvent> {
+    const projection = await this.projectVectors(task);
+    const tokens: Record<number, string> = {};
+    if (projection) {
+      for (const list of [projection.cosine, projection.dot, projection.l2]) {
+        for (const n of list) for (const id of n.ids) tokens[id] ??= this.tokenizer.displayToken(id);
+      }
+    }
+    return { step: this.step, projection: projection ?? emptyProjection(), tokens };
+  }
+
+  async snapshot(): Promise<RunSnapshot> {
+    const s = this.sampler.state();
+    return {
+      step: this.step,
+      variables: await Promise.all(this.method.variables.map(async (v) => ({ shape: [...v.shape], data: (await v.data()) as Float32Array }))),
+      optimizer: await this.optimizer.state(),
+      samplerRngState: s.rngState,
+      samplerEpochStartState: s.epochStartState,
+      samplerCursor: s.cursor,
+      bestStep: this.bestStep,
+    };
+  }
+
+  restore(s: RunSnapshot): void {
+    if (s.variables.length !== this.method.variables.length
+      || s.variables.some((v, i) => v.shape.join('x') !== this.method.variables[i].shape.join('x'))) {
+      throw new StudioError('checkpoint', 'The checkpoint\'s prompt does not fit this method and model.', 'Resume with the settings the run was started with.');
+    }
+    this.restoreVariables(s.variables.map((v) => v.data));
+    this.optimizer.restore(s.optimizer);
+    this.sampler.restore(s.samplerEpochStartState, s.samplerCursor);
+    this.step = s.step;
+    this.bestStep = s.bestStep;
+  }
+
+  dispose(): void {
+    this.method.dispose();
+    this.optimizer.dispose();
+    this.tableNorms.dispose();
+  }
+}
+
+function emptyProjection(): Projection {
+  return { k: 0, cosine: [], dot: [], l2: [], norms: [], meanTokenNorm: 0 };
+}

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { batchLoss, methodPrompt, scoreLabels } from '../../src/tuning/objective';
+import { PromptTuning } from '../../src/tuning/methods/prompt';
+import { hasSharedModel, openDefault } from '../helpers';
+import { smsTask } from './fixtures';
+import { createRng } from '../../src/data/random';
+
+describe.skipIf(!hasSharedModel)('objective', () => {
+  it('the prompt gradient matches central finite differences', async () => {
+    const session = await openDefault('stories260K-f32', 'cpu');
+    const { task } = smsTask(session, 10);
+    const batch = task.train.slice(0, 3);
+    const d = session.pkg.config.hiddenSize;
+    const p = 3;
+    const rng = createRng(5);
+    const initial = Float32Array.from({ length: p * d }, () => rng.next() - 0.5);
+    const method = new PromptTuning(initial, p, d);
+    const prompt = methodPrompt(method);
+    const { grads } = tf.variableGrads(() => batchLoss(session.model, prompt, batch), method.variables);
+    const analytic = (await grads[method.variables[0].name].data()) as Float32Array;
+    const lossAt = (values: Float32Array) => {
+      const m = new PromptTuning(values, p, d);
+      const v = tf.tidy(() => batchLoss(session.model, methodPrompt(m), batch).dataSync()[0]);
+      m.dispose();
+      return v;
+    };
+    const eps = 1e-2;
+    for (const index of [0, 7, d + 3, 2 * d + 60, p * d - 1]) {
+      const plus = initial.slice();
+      plus[index] += eps;
+      const minus = initial.slice();
+      minus[index] -= eps;
+      const numeric = (lossAt(plus) - lossAt(minus)) / (2 * eps);
+      expect(Math.abs(analytic[index] - numeric)).toBeLessThan(2e-3 + 0.03 * Math.abs(numeric));
+    }
+    expect(Math.max(...Array.from(analytic, Math.abs))).toBeGreaterThan(1e-4);
+    tf.dispose(Object.values(grads));
+    method.dispose();
+  });
+
+  it('rank classification with cached input keys/values equals scoring each label as a full sequence', async () => {
+    const session = await openDefault('stories260K-f32', 'cpu');
+    const { task } = smsTask(session, 10);
+    const examples = task.validation.slice(0, 4);
+    const d = session.pkg.config.hiddenSize;
+    const rng = createRng(9);
+    const method = new PromptTuning(Float32Array.from({ length: 4 * d }, () => rng.next() - 0.5), 4, d);
+    const prompt = methodPrompt(method);
+    const fast = await scoreLabels(session.model, prompt, examples, task.labelIds);
+    for (let i = 0; i < examples.length; i++) {
+      for (let c = 0; c < task.labelIds.length; c++) {
+        const single = [{ ...examples[i], targetIds: task.labelIds[c], label: c }];
+        const meanNll = tf.tidy(() => batchLoss(session.model, prompt, single).dataSync()[0]);
+        expect(fast.logLikelihood[i][c]).toBeCloseTo(-meanNll * task.labelIds[c].length, 3);
+      }
+    }
+    method.dispose();
+  });
+});
