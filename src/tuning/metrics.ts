@@ -21,7 +21,10 @@ export function classificationReport(labels: string[], gold: number[], predicted
   const c = labels.length;
   const confusion = Array.from({ length: c }, () => new Array<number>(c).fill(0));
   let correct = 0;
+  let counted = 0;
   gold.forEach((g, i) => {
+    if (g < 0) return; // unlabeled text (the playground): predicted, not scored
+    counted++;
     confusion[g][predicted[i]]++;
     if (g === predicted[i]) correct++;
   });
@@ -36,11 +39,11 @@ export function classificationReport(labels: string[], gold: number[], predicted
   });
   const present = perClass.filter((m) => m.support > 0);
   return {
-    accuracy: gold.length ? correct / gold.length : 0,
+    accuracy: counted ? correct / counted : 0,
     macroF1: present.length ? present.reduce((a, m) => a + m.f1, 0) / present.length : 0,
     perClass,
     confusion,
-    count: gold.length,
+    count: counted,
   };
 }
 

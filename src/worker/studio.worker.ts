@@ -1,24 +1,34 @@
 /**
  * The engine's home in the browser: a module Web Worker, so the page never waits on a
- * tensor. A thin shell: it decodes requests, calls the engine and posts replies and events.
+ * tensor. A thin shell: it decodes requests, calls the StudioEngine, and posts replies
+ * and the engine's events.
  */
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { selectBackend, type BackendChoice } from '../engine/backend';
-import { ModelSession } from '../engine/session';
-import { StudioError, isStudioError } from '../errors';
-import { fileListSource, urlSource } from '../model/sources';
+import { StudioEngine, serializeError } from '../engine/studio';
+import { StudioError } from '../errors';
 import type { ModelSource } from '../model/package';
-import type { Method, ModelSourceSpec, ReplyMessage, RequestMessage, Requests, WorkerEvent } from './protocol';
+import { fileListSource, urlSource } from '../model/sources';
+import {
+  IMMEDIATE_METHODS, type Method, type ModelSourceSpec, type ReplyMessage, type RequestMessage, type Requests, type WorkerEvent,
+} from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-let backend: BackendChoice | null = null;
-let session: ModelSession | null = null;
 
-function post(message: ReplyMessage | WorkerEvent): void {
-  scope.postMessage(message);
+function post(message: ReplyMessage | WorkerEvent, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
 }
+
+const engine = new StudioEngine(post, {
+  backendOptions: {
+    wasmPaths: {
+      'tfjs-backend-wasm.wasm': wasmPlainUrl,
+      'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
+    },
+  },
+});
 
 function sourceFor(spec: ModelSourceSpec): ModelSource {
   switch (spec.kind) {
@@ -31,62 +41,58 @@ function sourceFor(spec: ModelSourceSpec): ModelSource {
   }
 }
 
-type Handler<M extends Method> = (args: Requests[M]['args'], id: number) => Promise<Requests[M]['result']>;
+type Handler<M extends Method> = (args: Requests[M]['args'], id: number) => Promise<Requests[M]['result']> | Requests[M]['result'];
 
 const handlers: { [M in Method]: Handler<M> } = {
-  async init({ backend: preference, flags }) {
-    backend = await selectBackend(preference, {
-      flags,
-      wasmPaths: {
-        'tfjs-backend-wasm.wasm': wasmPlainUrl,
-        'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
-        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
-      },
-    });
-    return backend;
-  },
-
-  async loadModel({ source }) {
-    if (!backend) throw new StudioError('model', 'The engine is not started yet.');
-    const next = await ModelSession.open(sourceFor(source), backend, ({ file, loaded, total }) =>
-      post({ event: 'loadProgress', file, loaded, total }));
-    // Only a model that loaded completely replaces the current one.
-    session?.dispose();
-    session = next;
-    return session.facts();
-  },
-
+  init: ({ backend, flags }) => engine.init(backend, flags),
+  loadModel: ({ source }) => engine.loadModel(sourceFor(source)),
   async generate({ prompt, maxNewTokens, temperature, topP, seed }, id) {
-    if (!session) throw new StudioError('model', 'No model is loaded yet.');
-    const current = session;
-    const promptIds = current.promptIds(prompt);
-    const ids = [...promptIds];
+    if (!engine.session) throw new StudioError('model', 'No model is loaded yet.');
+    const session = engine.session;
+    const ids = session.promptIds(prompt);
     // Decoding the whole text each time keeps SentencePiece's spaces and multi-byte characters right.
-    return current.generate(prompt, {
+    return session.generate(prompt, {
       maxNewTokens, temperature, topP, seed,
       onToken: (tokenId) => {
         ids.push(tokenId);
-        post({ event: 'token', requestId: id, tokenId, text: current.tokenizer.decode(ids, { skipSpecialTokens: true }) });
+        post({ event: 'token', requestId: id, tokenId, text: session.tokenizer.decode(ids, { skipSpecialTokens: true }) });
       },
     });
   },
+  loadTable: ({ fileName, bytes }) => engine.loadTable(fileName, new Uint8Array(bytes)),
+  buildDataset: ({ mapping, split }) => engine.buildDataset(mapping, split),
+  startTraining: (args) => engine.startTraining(args),
+  pause: () => (engine.pause(), null),
+  resume: () => (engine.resume(), null),
+  stop: () => (engine.stop(), null),
+  evaluate: ({ variant }) => engine.evaluate(variant),
+  project: ({ task }) => engine.project(task),
+  predict: ({ texts, variants }) => engine.predict(texts, variants),
+  exportAdapter: () => {
+    throw new StudioError('adapter', 'Export is not available yet.');
+  },
+  exportPredictions: () => engine.exportPredictions(),
 };
 
+async function handle({ id, method, args }: RequestMessage): Promise<void> {
+  try {
+    const handler = handlers[method] as Handler<typeof method>;
+    const result = await handler(args as never, id);
+    post({ id, ok: true, result });
+  } catch (err) {
+    post({ id, ok: false, error: serializeError(err) });
+  }
+}
+
 // Requests run one at a time, in order: tfjs state is global and the GPU queue is shared.
+// Pause/resume/stop skip the queue so they act on a run in progress at once.
 let queue: Promise<void> = Promise.resolve();
 
 scope.onmessage = (e: MessageEvent<RequestMessage>) => {
-  const { id, method, args } = e.data;
-  queue = queue.then(async () => {
-    try {
-      const handler = handlers[method] as Handler<typeof method>;
-      const result = await handler(args as never, id);
-      post({ id, ok: true, result });
-    } catch (err) {
-      const error = isStudioError(err)
-        ? { code: err.code, message: err.message, hint: err.hint }
-        : { code: 'internal', message: `Internal error: ${(err as Error)?.message ?? String(err)}` };
-      post({ id, ok: false, error });
-    }
-  });
+  const message = e.data;
+  if (IMMEDIATE_METHODS.includes(message.method)) {
+    void handle(message);
+    return;
+  }
+  queue = queue.then(() => handle(message));
 };

@@ -1,0 +1,104 @@
+import Papa from 'papaparse';
+import { describe, expect, it } from 'vitest';
+import { folderSource } from '../../src/cli/nodeSource';
+import { StudioEngine } from '../../src/engine/studio';
+import type { WorkerEvent } from '../../src/worker/protocol';
+import { hasSharedModel, packageDir } from '../helpers';
+import { smsSample } from '../tuning/fixtures';
+
+function csvBytes(rows: string[][], header = ['text', 'label']): Uint8Array {
+  return new TextEncoder().encode(Papa.unparse([header, ...rows]));
+}
+
+async function engineWithModel() {
+  const events: WorkerEvent[] = [];
+  const engine = new StudioEngine((e) => events.push(e));
+  await engine.init('cpu');
+  await engine.loadModel(folderSource(packageDir('stories260K')));
+  return { engine, events };
+}
+
+describe.skipIf(!hasSharedModel)('StudioEngine', () => {
+  it('runs the whole flow: table, mapping, baselines, training events, discrete projection, predictions', async () => {
+    const { engine, events } = await engineWithModel();
+    const table = await engine.loadTable('sms.csv', csvBytes(smsSample(20).rows));
+    expect(table.rowCount).toBe(40);
+    expect(table.guess.labelColumn).toBe('label');
+    const dataset = engine.buildDataset(table.guess, { validationFraction: 0.25, seed: 1, splitColumn: null });
+    expect(dataset.labels.map((l) => [l.name, l.count])).toEqual([['ham', 20], ['spam', 20]]);
+    expect(dataset.verbalizer).toEqual({ ham: ' ham', spam: ' spam' });
+
+    const info = await engine.startTraining({
+      config: { steps: 6, batchSize: 4, numVirtualTokens: 3, maxLength: 24, evalEvery: 3, projectEvery: 2, checkpointEvery: 3 },
+      verbalizer: dataset.verbalizer,
+    });
+    expect(info.trainCount + info.validationCount).toBe(40);
+    const summary = await engine.waitForRun();
+    expect(summary?.stoppedBy).toBe('completed');
+
+    const of = <K extends WorkerEvent['event']>(k: K) => events.filter((e): e is Extract<WorkerEvent, { event: K }> => e.event === k);
+    expect(of('baseline').map((b) => b.variant)).toEqual(['zero-shot', 'text']);
+    expect(of('step').map((s) => s.step.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(of('evaluation').map((e) => [e.variant, e.evaluation.step])).toEqual([['soft', 3], ['soft', 6], ['discrete', 6]]);
+    expect(of('projection').map((p) => p.projection.step)).toEqual([0, 2, 4, 6]);
+    const projection = of('projection')[1].projection;
+    expect(projection.projection.cosine).toHaveLength(3);
+    expect(projection.projection.cosine[0].ids).toHaveLength(5);
+    for (const id of projection.projection.cosine[0].ids) expect(typeof projection.tokens[id]).toBe('string');
+    expect(of('trainingEnded')).toHaveLength(1);
+
+    const predictions = await engine.predict(['WINNER!! Claim your free prize now', 'ok see you at home'], ['soft', 'zero-shot']);
+    for (const p of predictions) {
+      expect(p.probabilities.soft!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      expect(p.probabilities['zero-shot']).toHaveLength(2);
+    }
+  });
+
+  it('pauses, resumes and stops a run in progress', async () => {
+    const { engine, events } = await engineWithModel();
+    const table = await engine.loadTable('sms.csv', csvBytes(smsSample(12).rows));
+    const dataset = engine.buildDataset(table.guess, { validationFraction: 0.25, seed: 1, splitColumn: null });
+    await engine.startTraining({ config: { steps: 500, batchSize: 2, numVirtualTokens: 2, maxLength: 16, evalEvery: 1000 }, verbalizer: dataset.verbalizer });
+    const stepsSoFar = () => events.filter((e) => e.event === 'step').length;
+    while (stepsSoFar() < 2) await new Promise((r) => setTimeout(r, 20));
+    engine.pause();
+    await new Promise((r) => setTimeout(r, 200));
+    const paused = stepsSoFar();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stepsSoFar()).toBeLessThanOrEqual(paused + 1);
+    engine.resume();
+    while (stepsSoFar() < paused + 3) await new Promise((r) => setTimeout(r, 20));
+    engine.stop();
+    const summary = await engine.waitForRun();
+    expect(summary?.stoppedBy).toBe('user');
+    expect(summary!.step).toBeLessThan(500);
+  });
+
+  it('exports validation predictions as CSV with formula-looking cells neutralized', async () => {
+    const { engine } = await engineWithModel();
+    const rows = smsSample(10).rows;
+    rows[0] = ['=HYPERLINK("http://evil.example","click") win a prize', 'spam'];
+    rows[11] = ['+44 call me back', 'ham'];
+    const table = await engine.loadTable('evil.csv', csvBytes(rows));
+    const dataset = engine.buildDataset(table.guess, { validationFraction: 0.5, seed: 2, splitColumn: null });
+    await engine.startTraining({ config: { steps: 2, batchSize: 2, numVirtualTokens: 2, maxLength: 24, evalEvery: 2 }, verbalizer: dataset.verbalizer });
+    await engine.waitForRun();
+    const { csv, fileName } = engine.exportPredictions();
+    expect(fileName).toBe('evil-predictions-step2.csv');
+    const parsed = Papa.parse<string[]>(csv.trim()).data;
+    expect(parsed[0]).toEqual(['line', 'text', 'label', 'predicted', 'correct', 'p(ham)', 'p(spam)']);
+    expect(parsed.length - 1).toBe(dataset.validationCount);
+    for (const row of parsed.slice(1)) expect(row[1]).not.toMatch(/^[=+\-@\t\r]/);
+  });
+
+  it('refuses bad settings with a plain message', async () => {
+    const { engine } = await engineWithModel();
+    const table = await engine.loadTable('sms.csv', csvBytes(smsSample(6).rows));
+    const dataset = engine.buildDataset(table.guess, { validationFraction: 0.25, seed: 1, splitColumn: null });
+    await expect(engine.startTraining({ config: { steps: 0 }, verbalizer: dataset.verbalizer })).rejects.toThrow('Steps must be between 1 and 1000000, got 0.');
+    await expect(engine.startTraining({ config: { batchSize: 100 }, verbalizer: dataset.verbalizer })).rejects.toThrow('The batch size (100) is larger than the training split (8 examples).');
+    await expect(engine.startTraining({ config: { learningRate: Number.NaN }, verbalizer: dataset.verbalizer })).rejects.toThrow('The learning rate must be a positive number, got NaN.');
+    await expect(engine.startTraining({ config: { numVirtualTokens: 10000 }, verbalizer: dataset.verbalizer })).rejects.toThrow('Virtual tokens must be between 1 and 1000, got 10000.');
+    await expect(engine.startTraining({ config: { maxLength: 4, batchSize: 2 }, verbalizer: dataset.verbalizer })).rejects.toThrow(/^The max length \(4 tokens\) is below the template's own length/);
+  });
+});
