@@ -21,6 +21,11 @@ export interface PreparedTask {
   /** Tokens of each label's verbalizer, in label order. */
   labelIds: number[][];
   tasks: string[];
+  /**
+   * Per task, the label indices that task uses: with a task column, an example is only
+   * ever classified among its own task's labels. One entry holding every label otherwise.
+   */
+  taskLabels: number[][];
   train: EncodedExample[];
   validation: EncodedExample[];
   /** Dataset example ids, aligned with train / validation. */
@@ -111,7 +116,7 @@ export function prepareTask(tokenizer: TextTokenizer, dataset: Dataset, setup: T
   const taskIndex = new Map(tasks.map((t, i) => [t, i]));
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
   const out: PreparedTask = {
-    labels, verbalizer: { ...setup.verbalizer }, labelIds, tasks,
+    labels, verbalizer: { ...setup.verbalizer }, labelIds, tasks, taskLabels: [],
     train: [], validation: [], trainIds: [], validationIds: [],
     truncated: 0, tokenCounts: new Map(), template, maxLength: setup.maxLength,
   };
@@ -129,6 +134,9 @@ export function prepareTask(tokenizer: TextTokenizer, dataset: Dataset, setup: T
       out.validationIds.push(ex.id);
     }
   }
+  const perTask = Array.from({ length: Math.max(1, tasks.length) }, () => new Set<number>());
+  for (const e of [...out.train, ...out.validation]) perTask[e.task].add(e.label);
+  out.taskLabels = tasks.length ? perTask.map((set) => [...set].sort((a, b) => a - b)) : [labels.map((_, j) => j)];
   if (out.train.length === 0) throw new StudioError('data', 'The training split is empty.');
   if (out.validation.length === 0) throw new StudioError('data', 'The validation split is empty.', 'Lower the validation fraction only as far as leaves one example per label.');
   return out;

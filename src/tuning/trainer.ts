@@ -351,6 +351,11 @@ export class Trainer {
       nll += scores.goldNll;
       tokens += scores.goldTokens;
     }
+    // An example competes only among its own task's labels.
+    examples.forEach((e, i) => {
+      const allowed = this.task.taskLabels[e.task] ?? this.task.taskLabels[0];
+      if (allowed.length < labels.length) all[i] = all[i].map((v, j) => (allowed.includes(j) ? v : -Infinity));
+    });
     const predictions = argmaxRows(all);
     const probabilities = all.map((row) => {
       const max = Math.max(...row);
