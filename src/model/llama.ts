@@ -16,7 +16,6 @@ import {
   defaultPositions,
   linear3,
   mergeHeads,
-  repeatKV,
   rmsNorm,
   ropeTables,
   scaledDotProductAttention,
@@ -95,7 +94,6 @@ export class LlamaModel implements CausalLM {
     const cos = tf.gather(this.cos, positions).expandDims(1) as tf.Tensor4D; // [B, 1, T, hd]
     const sin = tf.gather(this.sin, positions).expandDims(1) as tf.Tensor4D;
     const bias = attentionBias(t, pastLength, keyMask); // [B|1, 1, T, S]
-    const groups = cfg.numHeads / cfg.numKeyValueHeads;
 
     let x = inputsEmbeds; // [B, T, d]
     const kv: LayerKV[] = [];
@@ -107,7 +105,7 @@ export class LlamaModel implements CausalLM {
       const v = splitHeads(linear3(layer.v, h), cfg.numKeyValueHeads, cfg.headDim); // [B, Hkv, T, hd]
       const all = appendKV(past?.[i], k, v); // [B, Hkv, S, hd]
       if (returnKV) kv.push(all);
-      const attended = scaledDotProductAttention(q, repeatKV(all.k, groups), repeatKV(all.v, groups), bias); // [B, H, T, hd]
+      const attended = scaledDotProductAttention(q, all.k, all.v, bias); // [B, H, T, hd]
       x = tf.add<tf.Tensor3D>(x, linear3(layer.o, mergeHeads(attended)));
 
       // MLP block: down(silu(gate(h)) * up(h))

@@ -39,6 +39,27 @@ describe.skipIf(!hasSharedModel)('objective', () => {
     method.dispose();
   });
 
+  it('the prompt gradient on wasm (custom linear gradients) equals the one on cpu', async () => {
+    const gradientOn = async (backend: 'cpu' | 'wasm') => {
+      const session = await openDefault('stories260K-f32', backend);
+      const { task } = smsTask(session, 10);
+      const d = session.pkg.config.hiddenSize;
+      const rng = createRng(21);
+      const method = new PromptTuning(Float32Array.from({ length: 3 * d }, () => rng.next() - 0.5), 3, d);
+      const { value, grads } = tf.variableGrads(() => batchLoss(session.model, methodPrompt(method), task.train.slice(0, 4)), method.variables);
+      const out = { loss: (await value.data())[0], grad: Array.from(await grads[method.variables[0].name].data()) };
+      tf.dispose([value, ...Object.values(grads)]);
+      method.dispose();
+      session.dispose();
+      return out;
+    };
+    const cpu = await gradientOn('cpu');
+    const wasm = await gradientOn('wasm');
+    expect(wasm.loss).toBeCloseTo(cpu.loss, 4);
+    const scale = Math.max(...cpu.grad.map(Math.abs));
+    cpu.grad.forEach((g, i) => expect(Math.abs(wasm.grad[i] - g)).toBeLessThan(1e-4 * scale + 1e-6));
+  });
+
   it('rank classification with cached input keys/values equals scoring each label as a full sequence', async () => {
     const session = await openDefault('stories260K-f32', 'cpu');
     const { task } = smsTask(session, 10);
