@@ -1,0 +1,40 @@
+/**
+ * npm run bench [-- --quick] [--node-only] [--backends cpu,wasm]
+ * Times the training step on every backend available in Node and in headless Chromium,
+ * and writes bench/results/bench.json and bench/results/bench.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BackendName } from '../src/engine/backend';
+import { FULL_GRID, QUICK_GRID, runNodeBench, type BackendReport } from './node';
+import { markdownReport } from './report';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'node-only': { type: 'boolean', default: false },
+    backends: { type: 'string', default: 'wasm,cpu' },
+  },
+});
+const grid = values.quick ? QUICK_GRID : FULL_GRID;
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+const reports: BackendReport[] = [];
+for (const backend of values.backends!.split(',') as BackendName[]) {
+  if (values.quick && backend === 'cpu') continue;
+  reports.push(await runNodeBench(backend, grid, log));
+}
+if (!values['node-only']) {
+  const { runBrowserBench } = await import('./browser');
+  reports.push(...(await runBrowserBench(values.quick, log)));
+}
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const dir = path.resolve(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+const name = values.quick ? 'bench-quick' : 'bench';
+writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ machine, date: new Date().toISOString(), reports }, null, 2) + '\n');
+const markdown = markdownReport(reports, machine);
+writeFileSync(path.join(dir, `${name}.md`), markdown);
+process.stdout.write(markdown);
+process.exit(0);

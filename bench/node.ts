@@ -1,0 +1,97 @@
+/**
+ * The Node half of `npm run bench`: the training-step grid on the cpu and wasm backends,
+ * the synthetic larger models, and each backend's plain matmul speed.
+ */
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { folderSource } from '../src/cli/nodeSource';
+import { selectBackend, type BackendName } from '../src/engine/backend';
+import { ModelSession } from '../src/engine/session';
+import { buildModel } from '../src/model/build';
+import { fitExponents } from './fit';
+import { measureTrainingStep, matmulFlopsPerSecond, type StepMeasurement } from './step';
+import { SYNTHETIC_MODELS, syntheticPackage } from './synthetic';
+
+export interface BackendReport {
+  environment: 'node' | 'chromium';
+  backend: string;
+  adapter?: string;
+  matmulFlopsPerSecond: number;
+  weightBytes: { int8Package: number; float32Package: number };
+  grid: StepMeasurement[];
+  synthetic: { model: string; parameters: number; measurement: StepMeasurement | null; error?: string }[];
+  exponents: { batch: number; sequence: number; virtualTokens: number } | null;
+  timeToFirstStepMs?: { total: number; modelLoad: number; firstStep: number; compileShare: number };
+  longTasks?: { count: number; maxMs: number };
+}
+
+export interface GridOptions {
+  batches: number[];
+  sequences: number[];
+  virtualTokens: number[];
+  steps: number;
+  synthetic: boolean;
+}
+
+export const FULL_GRID: GridOptions = { batches: [1, 8, 32], sequences: [64, 256], virtualTokens: [20, 100], steps: 4, synthetic: true };
+export const QUICK_GRID: GridOptions = { batches: [1], sequences: [64], virtualTokens: [20], steps: 2, synthetic: false };
+
+const root = path.resolve(import.meta.dirname, '..');
+
+async function weightBytes(backend: BackendName) {
+  const out = { int8Package: 0, float32Package: 0 };
+  for (const [key, id] of [['int8Package', 'stories260K'], ['float32Package', 'stories260K-f32']] as const) {
+    const before = tf.memory().numBytes;
+    const session = await ModelSession.open(folderSource(path.join(root, 'public', 'models', id)), await selectBackend(backend));
+    out[key] = tf.memory().numBytes - before;
+    session.dispose();
+  }
+  return out;
+}
+
+export function exponentsOf(grid: StepMeasurement[]) {
+  if (new Set(grid.map((m) => m.shape.batch)).size < 2) return null;
+  const [batch, sequence, virtualTokens] = fitExponents(grid.map((m) => ({
+    x: [m.shape.batch, m.shape.sequence, m.shape.virtualTokens], y: m.stepMs,
+  })));
+  return { batch, sequence, virtualTokens };
+}
+
+export async function runNodeBench(backend: BackendName, grid: GridOptions, log: (s: string) => void): Promise<BackendReport> {
+  const choice = await selectBackend(backend);
+  const report: BackendReport = {
+    environment: 'node', backend, matmulFlopsPerSecond: await matmulFlopsPerSecond(), weightBytes: await weightBytes(backend),
+    grid: [], synthetic: [], exponents: null,
+  };
+  log(`${backend}: float32 matmul ${(report.matmulFlopsPerSecond / 1e9).toFixed(1)} GFLOP/s`);
+  const session = await ModelSession.open(folderSource(path.join(root, 'public', 'models', 'stories260K')), choice);
+  for (const batch of grid.batches) {
+    for (const sequence of grid.sequences) {
+      for (const virtualTokens of grid.virtualTokens) {
+        const m = await measureTrainingStep(session.model, session.tokenizer, { batch, sequence, virtualTokens, targets: 1 }, grid.steps);
+        report.grid.push(m);
+        log(`${backend} B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms/step, ${(m.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
+      }
+    }
+  }
+  report.exponents = exponentsOf(report.grid);
+  if (grid.synthetic) {
+    for (const shape of SYNTHETIC_MODELS) {
+      const pkg = syntheticPackage(shape);
+      try {
+        const model = buildModel(pkg);
+        try {
+          const m = await measureTrainingStep(model, session.tokenizer, { batch: 8, sequence: 64, virtualTokens: 20, targets: 1 }, 2);
+          report.synthetic.push({ model: shape.name, parameters: pkg.weights.parameterCount(), measurement: m });
+          log(`${backend} ${shape.name}: ${m.stepMs.toFixed(0)} ms/step, ${(m.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
+        } finally {
+          model.dispose();
+        }
+      } catch (e) {
+        report.synthetic.push({ model: shape.name, parameters: pkg.weights.parameterCount(), measurement: null, error: (e as Error).message });
+      }
+    }
+  }
+  session.dispose();
+  return report;
+}

@@ -1,0 +1,98 @@
+/**
+ * Times the studio's real training step (Trainer: forward, input gradients, clipping,
+ * optimizer) for a given shape, on whatever backend tfjs runs. Runs in Node and in the
+ * browser's worker alike.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CausalLM } from '../src/model/types';
+import type { TextTokenizer } from '../src/tokenizer/tokenizer';
+import { validateTrainConfig } from '../src/tuning/config';
+import type { EncodedExample } from '../src/tuning/objective';
+import type { PreparedTask } from '../src/tuning/task';
+import { RunControl, Trainer } from '../src/tuning/trainer';
+import { createRng } from '../src/data/random';
+import { trainingStepFlops, type StepShape } from './flops';
+
+export interface StepMeasurement {
+  shape: StepShape;
+  /** The first step, which on WebGPU includes compiling every shader of this shape. */
+  firstStepMs: number;
+  /** Median of the steady steps after the first. */
+  stepMs: number;
+  tokensPerSecond: number;
+  flops: number;
+  flopsPerSecond: number;
+  peakBytes: number;
+  /** Live tensors after the first and after the last step: equal when nothing leaks. */
+  tensorsAfterFirstStep: number;
+  tensorsAfterLastStep: number;
+}
+
+/** A task whose every row has exactly `sequence` tokens ([BOS] + text + one target token). */
+export function syntheticTask(vocabSize: number, sequence: number, rows: number, seed = 0): PreparedTask {
+  const rng = createRng(seed);
+  const id = () => 3 + Math.floor(rng.next() * (vocabSize - 3));
+  const example = (label: number): EncodedExample => ({
+    inputIds: [1, ...Array.from({ length: sequence - 2 }, id)], label, targetIds: [label === 0 ? 10 : 11], task: 0,
+  });
+  const train = Array.from({ length: rows }, (_, i) => example(i % 2));
+  const validation = Array.from({ length: 4 }, (_, i) => example(i % 2));
+  return {
+    labels: ['a', 'b'], verbalizer: { a: ' a', b: ' b' }, labelIds: [[10], [11]], tasks: [], taskLabels: [[0, 1]],
+    train, validation, trainIds: train.map((_, i) => i), validationIds: validation.map((_, i) => i),
+    truncated: 0, tokenCounts: new Map(), template: '{text}', maxLength: sequence,
+  };
+}
+
+export async function measureTrainingStep(model: CausalLM, tokenizer: TextTokenizer, shape: StepShape, steps = 4): Promise<StepMeasurement> {
+  const task = syntheticTask(model.config.vocabSize, shape.sequence, Math.max(shape.batch * 2, 8));
+  const config = validateTrainConfig({
+    method: 'prompt', init: 'random', numVirtualTokens: shape.virtualTokens, batchSize: shape.batch, steps,
+    evalEvery: 1_000_000, projectEvery: 1_000_000, checkpointEvery: 1_000_000, maxLength: shape.sequence, warmupSteps: 0,
+  });
+  const trainer = await Trainer.create(model, tokenizer, task, config);
+  const times: number[] = [];
+  let tensorsAfterFirstStep = 0;
+  let tensorsAfterLastStep = 0;
+  let peakBytes = 0;
+  try {
+    const profile = await tf.profile(async () => {
+      await trainer.run(new RunControl(), {
+        onStep: (e) => {
+          times.push(e.stepMs);
+          if (e.step === 1) tensorsAfterFirstStep = tf.memory().numTensors;
+          tensorsAfterLastStep = tf.memory().numTensors;
+        },
+      });
+    });
+    peakBytes = profile.peakBytes;
+  } finally {
+    trainer.dispose();
+  }
+  const steady = times.slice(1).sort((a, b) => a - b);
+  const stepMs = steady.length ? steady[Math.floor(steady.length / 2)] : times[0];
+  const flops = trainingStepFlops(model.config, shape).total;
+  const tokens = shape.batch * (shape.sequence + shape.virtualTokens);
+  return {
+    shape, firstStepMs: times[0], stepMs, tokensPerSecond: tokens / (stepMs / 1000), flops, flopsPerSecond: flops / (stepMs / 1000),
+    peakBytes, tensorsAfterFirstStep, tensorsAfterLastStep,
+  };
+}
+
+/** The backend's own float32 matmul speed: an n×n by n×n product, timed after a warm-up. */
+export async function matmulFlopsPerSecond(n = 512, repeats = 5): Promise<number> {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const once = async () => {
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+  };
+  await once();
+  await once();
+  const started = performance.now();
+  for (let i = 0; i < repeats; i++) await once();
+  const ms = (performance.now() - started) / repeats;
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (ms / 1000);
+}
