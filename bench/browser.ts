@@ -1,5 +1,72 @@
-import type { BackendReport } from './node';
-export async function runBrowserBench(_quick: boolean, log: (s: string) => void): Promise<BackendReport[]> {
-  log('browser bench: not wired yet');
-  return [];
+/**
+ * The browser half of `npm run bench`: builds the app, serves it, and drives the benchmark
+ * page (bench/browser/) in Debian's headless Chromium, once per backend.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+import { chromiumArgs } from '../playwright.config';
+import type { BackendReport } from './grid';
+import { exponentsOf } from './node';
+import type { BenchMessage } from './browser/protocol';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+export async function runBrowserBench(quick: boolean, log: (s: string) => void, backends = ['webgpu', 'wasm', 'cpu']): Promise<BackendReport[]> {
+  const outDir = 'dist-bench';
+  const port = Number(process.env.BENCH_PORT ?? 4390);
+  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', outDir], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('vite build failed');
+  const server = spawn('npx', ['vite', 'preview', '--outDir', outDir, '--port', String(port), '--strictPort'], { cwd: root, stdio: 'ignore' });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs });
+  const reports: BackendReport[] = [];
+  try {
+    for (let i = 0; i < 50; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break;
+      } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const backend of backends) {
+      // The cpu backend in a browser is plain JavaScript: only the quick shape, or it takes hours.
+      const useQuick = quick || backend === 'cpu';
+      const page = await browser.newPage();
+      page.on('console', (m) => { if (m.type() === 'error') log(`[${backend}] ${m.text()}`); });
+      await page.goto(`http://127.0.0.1:${port}/bench/browser/index.html?backend=${backend}${useQuick ? '&quick=1' : ''}`);
+      await page.waitForFunction(() => window.benchResult !== undefined, undefined, { timeout: 3_600_000, polling: 1000 });
+      const result = (await page.evaluate(() => window.benchResult)) as BenchMessage;
+      const longTasks = (await page.evaluate(() => window.benchLongTasks ?? [])) as number[];
+      const workerStart = (await page.evaluate(() => window.benchWorkerStart ?? 0)) as number;
+      await page.close();
+      if (result.kind !== 'done') {
+        log(`chromium ${backend}: ${result.kind === 'error' ? result.text : 'no result'}`);
+        continue;
+      }
+      const { milestones, firstStep, grid } = result;
+      const steadySameShape = grid[0]?.stepMs ?? firstStep.stepMs;
+      const total = workerStart + milestones.firstStepDone;
+      reports.push({
+        environment: 'chromium',
+        backend: result.backend.backend,
+        adapter: result.backend.backend === 'webgpu' && result.backend.adapter ? `${result.backend.adapter.description}${result.backend.adapter.isFallbackAdapter ? ', software' : ''}` : undefined,
+        matmulFlopsPerSecond: result.matmulFlopsPerSecond,
+        weightBytes: result.weightBytes,
+        grid,
+        synthetic: result.synthetic,
+        exponents: exponentsOf(grid),
+        timeToFirstStepMs: {
+          total,
+          modelLoad: milestones.modelLoaded - milestones.backendReady,
+          firstStep: firstStep.firstStepMs,
+          compileShare: Math.max(0, firstStep.firstStepMs - steadySameShape) / total,
+        },
+        longTasks: { count: longTasks.filter((d) => d > 50).length, maxMs: Math.max(0, ...longTasks) },
+      });
+      log(`chromium ${backend}: first step ${(total / 1000).toFixed(1)} s after opening; ${grid.length} shapes`);
+    }
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+  return reports;
 }

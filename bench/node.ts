@@ -11,30 +11,10 @@ import { buildModel } from '../src/model/build';
 import { fitExponents } from './fit';
 import { measureTrainingStep, matmulFlopsPerSecond, type StepMeasurement } from './step';
 import { SYNTHETIC_MODELS, syntheticPackage } from './synthetic';
+import type { BackendReport, GridOptions } from './grid';
 
-export interface BackendReport {
-  environment: 'node' | 'chromium';
-  backend: string;
-  adapter?: string;
-  matmulFlopsPerSecond: number;
-  weightBytes: { int8Package: number; float32Package: number };
-  grid: StepMeasurement[];
-  synthetic: { model: string; parameters: number; measurement: StepMeasurement | null; error?: string }[];
-  exponents: { batch: number; sequence: number; virtualTokens: number } | null;
-  timeToFirstStepMs?: { total: number; modelLoad: number; firstStep: number; compileShare: number };
-  longTasks?: { count: number; maxMs: number };
-}
-
-export interface GridOptions {
-  batches: number[];
-  sequences: number[];
-  virtualTokens: number[];
-  steps: number;
-  synthetic: boolean;
-}
-
-export const FULL_GRID: GridOptions = { batches: [1, 8, 32], sequences: [64, 256], virtualTokens: [20, 100], steps: 4, synthetic: true };
-export const QUICK_GRID: GridOptions = { batches: [1], sequences: [64], virtualTokens: [20], steps: 2, synthetic: false };
+export type { BackendReport, GridOptions } from './grid';
+export { FULL_GRID, QUICK_GRID } from './grid';
 
 const root = path.resolve(import.meta.dirname, '..');
 

@@ -1,5 +1,5 @@
 /** The benchmark's markdown table, from the reports of every backend. */
-import type { BackendReport } from './node';
+import type { BackendReport } from './grid';
 
 const g = (x: number) => (x / 1e9).toFixed(2);
 const kib = (x: number) => `${(x / 1024).toFixed(0)} KiB`;

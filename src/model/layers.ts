@@ -178,9 +178,10 @@ export function scaledDotProductAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.
   const hkv = k.shape[1];
   const groups = h / hkv;
   const scale = 1 / Math.sqrt(hd);
-  const grouped = q.reshape([b, hkv, groups * t, hd]); // row g·T + t of kv head j is query head j·G + g
+  // Scaling q ([T, hd] per head) instead of the scores ([T, S]) keeps one fewer T×S tensor alive for backward.
+  const grouped = tf.mul(q, scale).reshape([b, hkv, groups * t, hd]); // row g·T + t of kv head j is query head j·G + g
   const groupedBias = groups === 1 ? bias : tf.concat(new Array<tf.Tensor4D>(groups).fill(bias), 2); // [B|1, 1, G·T, S]
-  const scores = tf.add(tf.mul(tf.matMul(grouped, k, false, true), scale), groupedBias); // [B, Hkv, G·T, S]
+  const scores = tf.add(tf.matMul(grouped, k, false, true), groupedBias); // [B, Hkv, G·T, S]
   return tf.matMul(tf.softmax(scores), v).reshape([b, h, t, hd]); // [B, H, T, hd]
 }
 
