@@ -1,0 +1,78 @@
+/**
+ * npm run bench:reference [-- --batch 8 --seq 64 --virtual-tokens 20 --steps 5]
+ * The studio's training step against the same step written independently in PyTorch
+ * (bench/reference/torch_step.py), same model, batch and prompt, same machine, one
+ * invocation: step times and their ratio, and the first step's loss from both (they must
+ * agree, which also cross-checks our forward pass).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { folderSource } from '../src/cli/nodeSource';
+import { selectBackend, type BackendName } from '../src/engine/backend';
+import { ModelSession } from '../src/engine/session';
+import { validateTrainConfig } from '../src/tuning/config';
+import { RunControl, Trainer } from '../src/tuning/trainer';
+import { syntheticTask } from './step';
+
+const { values } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '8' },
+    seq: { type: 'string', default: '64' },
+    'virtual-tokens': { type: 'string', default: '20' },
+    steps: { type: 'string', default: '6' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
+const batch = Number(values.batch), seq = Number(values.seq), virtualTokens = Number(values['virtual-tokens']), steps = Number(values.steps);
+const root = path.resolve(import.meta.dirname, '..');
+const packageDir = path.join(root, 'public', 'models', 'stories260K-f32');
+
+const probe = spawnSync(values.python!, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) {
+  process.stdout.write('PyTorch is not installed for ' + values.python + ', so the reference comparison is skipped.\n'
+    + 'Install it with `apt-get install python3-torch` (Debian) or `pip install torch numpy`, then run `npm run bench:reference` again.\n');
+  process.exit(0);
+}
+
+const rows: string[] = [];
+const task = syntheticTask(512, seq, batch, 7);
+for (const backend of ['wasm', 'cpu'] as BackendName[]) {
+  const session = await ModelSession.open(folderSource(packageDir), await selectBackend(backend));
+  const config = validateTrainConfig({
+    method: 'prompt', init: 'random', numVirtualTokens: virtualTokens, batchSize: batch, steps, warmupSteps: 0,
+    optimizer: 'adamw', learningRate: 0.1, weightDecay: 0, maxGradNorm: 1, maxLength: seq,
+    evalEvery: 1_000_000, projectEvery: 1_000_000, checkpointEvery: 1_000_000, seed: 3,
+  });
+  const trainer = await Trainer.create(session.model, session.tokenizer, task, config);
+  const prompt = Array.from(await trainer.method.variables[0].data());
+  const losses: number[] = [];
+  const times: number[] = [];
+  await trainer.run(new RunControl(), { onStep: (e) => { losses.push(e.loss); times.push(e.stepMs); } });
+  trainer.dispose();
+  session.dispose();
+  const ours = [...times.slice(1)].sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)];
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'studio-ref-'));
+  const spec = path.join(dir, 'batch.json');
+  writeFileSync(spec, JSON.stringify({
+    input_ids: task.train.map((e) => e.inputIds), target_ids: task.train.map((e) => e.targetIds[0]), prompt, virtual_tokens: virtualTokens,
+  }));
+  for (const threads of [1, os.cpus().length]) {
+    const run = spawnSync(values.python!, [path.join(root, 'bench', 'reference', 'torch_step.py'), packageDir, spec, String(threads), String(steps)], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(run.stderr);
+    const torch = JSON.parse(run.stdout) as { first_loss: number; step_ms: number; torch: string };
+    rows.push(`| ${backend} | ${ours.toFixed(1)} | PyTorch ${torch.torch} CPU, ${threads} thread${threads > 1 ? 's' : ''} | ${torch.step_ms.toFixed(1)} | ${(ours / torch.step_ms).toFixed(2)} | ${losses[0].toFixed(5)} | ${torch.first_loss.toFixed(5)} |`);
+  }
+}
+const table = [
+  `Prompt-tuning step on stories260K (float32), batch ${batch}, sequence ${seq} + ${virtualTokens} virtual tokens, AdamW, clipping; median of ${steps - 1} steps after the first.`,
+  '',
+  '| studio backend (Node) | studio ms/step | reference | reference ms/step | studio ÷ reference | studio first loss | reference first loss |',
+  '|---|---|---|---|---|---|---|',
+  ...rows,
+  '',
+].join('\n');
+process.stdout.write(table);

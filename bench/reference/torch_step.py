@@ -1,0 +1,99 @@
+"""The studio's training step, written independently in PyTorch, for `npm run bench:reference`.
+
+Reads a studio model package (float32 safetensors, HF Llama names) and a batch description
+(JSON: token ids, target ids, the soft prompt's initial values), runs prompt tuning steps
+(frozen model, prompt-only gradients, AdamW) and prints JSON: the first step's loss and the
+median step time. Uses only torch and numpy (Debian: python3-torch).
+"""
+import json
+import math
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        dtype = {"F32": np.float32, "I8": np.int8}[info["dtype"]]
+        out[name] = np.frombuffer(data[8 + n + begin : 8 + n + end], dtype=dtype).reshape(info["shape"])
+    return out
+
+
+def rope(x, cos, sin):
+    half = x.shape[-1] // 2
+    rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+    return x * cos + rotated * sin
+
+
+def main():
+    package, batch_file, threads, steps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    torch.set_num_threads(threads)
+    cfg = json.load(open(f"{package}/config.json"))
+    w = {k: torch.from_numpy(v.astype(np.float32)) for k, v in read_safetensors(f"{package}/model.safetensors").items()}
+    spec = json.load(open(batch_file))
+    d, L, H, Hkv = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd = d // H
+    eps = cfg["rms_norm_eps"]
+    ids = torch.tensor(spec["input_ids"], dtype=torch.long)  # [B, S] (BOS + text), equal lengths
+    targets = torch.tensor(spec["target_ids"], dtype=torch.long)  # [B]
+    prompt = torch.tensor(spec["prompt"], dtype=torch.float32).reshape(spec["virtual_tokens"], d).requires_grad_(True)
+    B, S = ids.shape
+    P = prompt.shape[0]
+    T = P + S + 1
+    inv = 1.0 / (cfg.get("rope_theta", 10000.0) ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+    freqs = torch.outer(torch.arange(T, dtype=torch.float32), inv)
+    emb = torch.cat([freqs, freqs], dim=-1)
+    cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+    mask = torch.full((T, T), float("-inf")).triu(1)
+    E = w["model.embed_tokens.weight"]
+
+    def rms(x, weight):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+    def loss_fn():
+        x = torch.cat([prompt.expand(B, P, d), E[ids], E[targets][:, None]], dim=1)  # [B, T, d]
+        for i in range(L):
+            p = f"model.layers.{i}"
+            h = rms(x, w[f"{p}.input_layernorm.weight"])
+            q = (h @ w[f"{p}.self_attn.q_proj.weight"].T).view(B, T, H, hd).transpose(1, 2)
+            k = (h @ w[f"{p}.self_attn.k_proj.weight"].T).view(B, T, Hkv, hd).transpose(1, 2)
+            v = (h @ w[f"{p}.self_attn.v_proj.weight"].T).view(B, T, Hkv, hd).transpose(1, 2)
+            q, k = rope(q, cos, sin), rope(k, cos, sin)
+            k = k.repeat_interleave(H // Hkv, dim=1)
+            v = v.repeat_interleave(H // Hkv, dim=1)
+            att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + mask, dim=-1)
+            x = x + (att @ v).transpose(1, 2).reshape(B, T, d) @ w[f"{p}.self_attn.o_proj.weight"].T
+            m = rms(x, w[f"{p}.post_attention_layernorm.weight"])
+            gate = m @ w[f"{p}.mlp.gate_proj.weight"].T
+            x = x + (torch.nn.functional.silu(gate) * (m @ w[f"{p}.mlp.up_proj.weight"].T)) @ w[f"{p}.mlp.down_proj.weight"].T
+        hidden = rms(x, w["model.norm.weight"])[:, P + S - 1]  # the position predicting the target
+        return torch.nn.functional.cross_entropy(hidden @ E.T, targets)
+
+    optimizer = torch.optim.AdamW([prompt], lr=0.1, weight_decay=0.0)
+    times, first_loss = [], None
+    for step in range(steps):
+        started = time.perf_counter()
+        optimizer.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([prompt], 1.0)
+        optimizer.step()
+        times.append((time.perf_counter() - started) * 1000)
+        if first_loss is None:
+            first_loss = loss.item()
+    steady = sorted(times[1:]) or times
+    print(json.dumps({"first_loss": first_loss, "step_ms": steady[len(steady) // 2], "torch": torch.__version__, "threads": threads}))
+
+
+main()
