@@ -177,6 +177,10 @@ class RowScanner {
     if (start >= text.length) this.done = true;
   }
 
+  private quoteOpensRow(base: number, end: number): boolean {
+    return this.quoted && quoteOnFirstLine(this.text, base, end);
+  }
+
   /** Parses one window (at most about chunkSize characters, more only for a row that long). */
   advance(sink: RowSink): void {
     if (this.done) return;
@@ -220,7 +224,7 @@ class RowScanner {
     } else if (result.meta.cursor > 0) {
       this.pos = base + result.meta.cursor;
       this.window = this.chunkSize;
-    } else if (end - base >= this.maxRowChars) {
+    } else if (end - base >= this.maxRowChars && this.quoteOpensRow(base, end)) {
       sink.runaway(base);
       this.pos = nextLineStart(text, base);
       this.window = this.chunkSize;
@@ -230,6 +234,20 @@ class RowScanner {
     }
     if (this.pos >= text.length) this.done = true;
   }
+}
+
+/**
+ * Whether the long row at `base` holds a quote on its first physical line. Only a quote can
+ * make a row run on past its line end; a row without one is just a long cell (a 2-million-
+ * character text is data, not a broken file), so the window keeps widening for it.
+ */
+function quoteOnFirstLine(text: string, base: number, end: number): boolean {
+  let stop = end;
+  for (const lineEnd of ['\n', '\r']) {
+    const at = text.indexOf(lineEnd, base);
+    if (at >= 0 && at < stop) stop = at;
+  }
+  return text.slice(base, stop).includes('"');
 }
 
 /** Builds the ParsedTable from scanned rows: header, widths, problems, line numbers. */
