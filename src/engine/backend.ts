@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import '@tensorflow/tfjs-backend-webgpu';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { StudioError } from '../errors';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
@@ -35,6 +35,75 @@ export interface BackendOptions {
   wasmPaths?: Record<string, string> | string;
   /** Extra tfjs flags, e.g. WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD: 0 in tests that must run GPU kernels. */
   flags?: Record<string, number | boolean>;
+}
+
+// ---- our own WebGPU backend factory ----------------------------------------------------
+// tfjs-backend-webgpu registers a factory when imported, but keeps the GPUDevice to itself.
+// We register the same factory ourselves so the engine can watch `device.lost`, rebuild the
+// backend on a fresh device after a loss, and (in tests) destroy the device on purpose.
+
+let device: GPUDevice | null = null;
+const lostListeners = new Set<(reason: string) => void>();
+
+async function createWebGPUBackend(): Promise<WebGPUBackend> {
+  const gpu = navigator.gpu;
+  const adapter = await gpu.requestAdapter({ powerPreference: tf.env().get('WEBGPU_USE_LOW_POWER_GPU') ? 'low-power' : 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter');
+  const limits = adapter.limits;
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  const created = await adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+    },
+  });
+  device = created;
+  void created.lost.then((info) => {
+    if (device !== created) return;
+    device = null;
+    const reason = info.message || info.reason || 'unknown reason';
+    for (const l of lostListeners) l(reason);
+  });
+  return new WebGPUBackend(created, adapter.info);
+}
+
+function registerWebGPU(): void {
+  if (!(globalThis.navigator as Navigator | undefined)?.gpu) return;
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', createWebGPUBackend, 3);
+}
+registerWebGPU();
+
+/** Called once per lost device with the browser's reason. Returns an unsubscribe function. */
+export function onWebGPUDeviceLost(listener: (reason: string) => void): () => void {
+  lostListeners.add(listener);
+  return () => lostListeners.delete(listener);
+}
+
+/** The live WebGPU device, for tests that simulate a loss with `device.destroy()`. */
+export function currentWebGPUDevice(): GPUDevice | null {
+  return device;
+}
+
+/**
+ * After a lost device: drops the dead backend and starts WebGPU again on a fresh device,
+ * or wasm when that fails. Every tensor of the old backend is gone; callers rebuild theirs.
+ */
+export async function restartAfterDeviceLoss(): Promise<BackendChoice> {
+  tf.removeBackend('webgpu');
+  registerWebGPU();
+  const adapter = await probeWebGPU();
+  if (adapter && (await start('webgpu'))) {
+    return { backend: 'webgpu', reason: `WebGPU restarted on a fresh device (${adapter.description}) after the previous one was lost.`, adapter };
+  }
+  if (await start('wasm')) return { backend: 'wasm', reason: 'The WebGPU device was lost and could not be restarted, so training continues on wasm.', adapter };
+  throw new StudioError('training', 'The GPU device was lost and no other backend could start.', 'Reload the page to resume from the last checkpoint.');
 }
 
 /** Describes the WebGPU adapter the browser would give tfjs, or null without WebGPU. */
