@@ -52,7 +52,11 @@ export class ModelSession {
   ) {}
 
   static async open(source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback): Promise<ModelSession> {
-    const pkg = await loadModelPackage(source, onProgress);
+    return ModelSession.fromPackage(await loadModelPackage(source, onProgress), backend);
+  }
+
+  /** A session over an already-read package: also how a model is rebuilt on a new backend. */
+  static fromPackage(pkg: ModelPackage, backend: BackendChoice): ModelSession {
     const tokenizer = TextTokenizer.fromJson(pkg.tokenizerJson, pkg.tokenizerConfig);
     if (tokenizer.vocabSize > pkg.config.vocabSize) {
       throw new StudioError('tokenizer', `The tokenizer has ${tokenizer.vocabSize} tokens but the model only ${pkg.config.vocabSize}.`,

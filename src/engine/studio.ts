@@ -16,7 +16,9 @@ import type {
   DatasetSummary, EvaluationSummary, Prediction, ProjectionSummary, PromptVariant, RunInfo, SerializedError,
   SplitOptions, StartTrainingArgs, TableSummary, WorkerEvent,
 } from '../worker/protocol';
-import { selectBackend, type BackendChoice, type BackendOptions, type BackendPreference } from './backend';
+import {
+  onWebGPUDeviceLost, restartAfterDeviceLoss, selectBackend, type BackendChoice, type BackendOptions, type BackendPreference,
+} from './backend';
 import { ModelSession, type ModelFacts } from './session';
 
 export interface CheckpointCodec {
@@ -40,6 +42,8 @@ interface ActiveRun {
   control: RunControl;
   finished: Promise<RunSummary | null>;
   lastEvaluation: Evaluation | null;
+  /** The latest checkpoint, kept in memory so a lost GPU device costs at most checkpointEvery steps. */
+  lastSnapshot: RunSnapshot | null;
 }
 
 export class StudioEngine {
@@ -56,9 +60,45 @@ export class StudioEngine {
     private readonly options: { backendOptions?: BackendOptions; checkpoints?: CheckpointCodec } = {},
   ) {}
 
+  private deviceLost: string | null = null;
+  /** Set by tests (through the worker's test hook) to make the next training step fail. */
+  failNextStep = false;
+
   async init(preference: BackendPreference, flags?: Record<string, number | boolean>): Promise<BackendChoice> {
     this.backend = await selectBackend(preference, { ...this.options.backendOptions, flags });
+    onWebGPUDeviceLost((reason) => {
+      this.deviceLost = reason;
+      // Without a run in progress there is nothing to wait for: recover now.
+      if (this.finishedFlag) void this.recoverFromDeviceLoss(null);
+    });
     return this.backend;
+  }
+
+  /**
+   * A lost GPU device takes every tensor with it. Start a backend again (a fresh WebGPU
+   * device, else wasm), rebuild the model from the package still in memory, and continue the
+   * run from its last in-memory checkpoint.
+   */
+  private async recoverFromDeviceLoss(run: ActiveRun | null): Promise<RunSummary | null> {
+    const reason = this.deviceLost ?? 'unknown reason';
+    this.deviceLost = null;
+    const runId = run?.info.runId ?? null;
+    if (runId) this.emit({ event: 'trainingPhase', runId, phase: 'recovering' });
+    const pkg = this.session?.pkg;
+    this.backend = await restartAfterDeviceLoss();
+    this.session = pkg ? ModelSession.fromPackage(pkg, this.backend) : null;
+    if (!run || !this.session) {
+      this.emit({ event: 'deviceLost', runId, reason, backend: this.backend, resumedFromStep: null });
+      return null;
+    }
+    const trainer = await Trainer.create(this.session.model, this.session.tokenizer, run.task, run.info.config);
+    if (run.lastSnapshot) trainer.restore(run.lastSnapshot);
+    const resumed: ActiveRun = {
+      ...run, trainer, control: new RunControl(), info: { ...run.info, startStep: trainer.step }, finished: Promise.resolve(null),
+    };
+    this.run = resumed;
+    this.emit({ event: 'deviceLost', runId, reason, backend: this.backend, resumedFromStep: trainer.step });
+    return this.execute(resumed);
   }
 
   async loadModel(source: ModelSource): Promise<ModelFacts> {
@@ -160,7 +200,7 @@ export class StudioEngine {
     };
     const control = new RunControl();
     this.finishedFlag = false;
-    const active: ActiveRun = { info, trainer, task, control, finished: Promise.resolve(null), lastEvaluation: null };
+    const active: ActiveRun = { info, trainer, task, control, finished: Promise.resolve(null), lastEvaluation: null, lastSnapshot: null };
     this.run = active;
     active.finished = this.execute(active);
     return info;
@@ -184,13 +224,20 @@ export class StudioEngine {
       }
       phase('training');
       const summary = await trainer.run(run.control, {
-        onStep: (step) => this.emit({ event: 'step', runId, step }),
+        onStep: (step) => {
+          this.emit({ event: 'step', runId, step });
+          if (this.failNextStep) {
+            this.failNextStep = false;
+            throw new Error(`simulated failure after step ${step.step}`);
+          }
+        },
         onEvaluation: (e) => {
           run.lastEvaluation = e;
           this.emit({ event: 'evaluation', runId, variant: 'soft', evaluation: summarize(e) });
         },
         onProjection: (p) => this.emit({ event: 'projection', runId, projection: p }),
         onCheckpoint: (s) => {
+          run.lastSnapshot = s;
           const codec = this.options.checkpoints;
           if (!codec) return;
           const bytes = codec.encode(s, run.info);
@@ -211,10 +258,21 @@ export class StudioEngine {
       phase('done');
       return summary;
     } catch (e) {
+      // A destroyed device makes GPU reads fail, sometimes before `device.lost` resolves.
+      if (this.deviceLost === null && this.backend?.backend === 'webgpu') {
+        await new Promise<void>((resolve) => {
+          const stop = onWebGPUDeviceLost(() => resolve());
+          setTimeout(() => { stop(); resolve(); }, 1000);
+        });
+      }
+      if (this.deviceLost !== null) {
+        // Errors after a device loss are its symptoms; recovery replaces this run's execution.
+        return this.recoverFromDeviceLoss(run);
+      }
       this.emit({ event: 'trainingError', runId, error: serializeError(e) });
       return null;
     } finally {
-      this.finishedFlag = true;
+      if (this.run === run) this.finishedFlag = true;
     }
   }
 

@@ -139,13 +139,15 @@ export type WorkerEvent =
   | { event: 'token'; requestId: number; tokenId: number; text: string }
   | { event: 'log'; level: 'info' | 'warn'; message: string }
   | { event: 'tableProgress'; fraction: number }
-  | { event: 'trainingPhase'; runId: string; phase: 'preparing' | 'baseline' | 'training' | 'paused' | 'finishing' | 'done' }
+  | { event: 'trainingPhase'; runId: string; phase: 'preparing' | 'baseline' | 'training' | 'paused' | 'recovering' | 'finishing' | 'done' }
   | { event: 'baseline'; runId: string; variant: PromptVariant; evaluation: EvaluationSummary; prompt?: string }
   | { event: 'step'; runId: string; step: StepEvent }
   | { event: 'evaluation'; runId: string; variant: PromptVariant; evaluation: EvaluationSummary }
   | { event: 'projection'; runId: string; projection: ProjectionSummary }
   | { event: 'checkpoint'; runId: string; step: number; bytes: ArrayBuffer }
   | { event: 'trainingEnded'; runId: string; summary: RunSummary }
+  /** The GPU device was lost; the run continues on `backend` from `resumedFromStep`. */
+  | { event: 'deviceLost'; runId: string | null; reason: string; backend: BackendChoice; resumedFromStep: number | null }
   | { event: 'trainingError'; runId: string; error: SerializedError };
 
 export type WorkerMessage = ReplyMessage | WorkerEvent;

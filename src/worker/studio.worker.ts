@@ -6,6 +6,7 @@
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { currentWebGPUDevice } from '../engine/backend';
 import { StudioEngine, serializeError } from '../engine/studio';
 import { StudioError } from '../errors';
 import type { ModelSource } from '../model/package';
@@ -29,6 +30,12 @@ const engine = new StudioEngine(post, {
     },
   },
 });
+
+// Fault injection for the end-to-end tests (Playwright evaluates these in the worker).
+(self as unknown as { __studioTest: unknown }).__studioTest = {
+  loseDevice: () => currentWebGPUDevice()?.destroy(),
+  failNextStep: () => (engine.failNextStep = true),
+};
 
 function sourceFor(spec: ModelSourceSpec): ModelSource {
   switch (spec.kind) {
