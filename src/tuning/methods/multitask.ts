@@ -28,7 +28,13 @@ export class MultitaskPromptTuning implements SoftPromptMethod {
   private readonly cols: tf.Variable; // [T, P, r]
   private readonly rows: tf.Variable; // [T, r, d]
 
-  constructor(initial: Float32Array, private readonly cfg: MultitaskConfig, private readonly hiddenSize: number) {
+  /** `factors` sets each task's update directly (an imported adapter); otherwise W_k starts at ones. */
+  constructor(
+    initial: Float32Array,
+    private readonly cfg: MultitaskConfig,
+    private readonly hiddenSize: number,
+    factors?: { cols: Float32Array; rows: Float32Array },
+  ) {
     const { numVirtualTokens: p, numTasks: t, numRanks: r } = cfg;
     this.numVirtualTokens = p;
     const rng = createRng(cfg.seed ^ 0x7a5c);
@@ -38,8 +44,8 @@ export class MultitaskPromptTuning implements SoftPromptMethod {
       return noise;
     };
     this.shared = variableFrom(initial, [p, hiddenSize]);
-    this.cols = variableFrom(start(t * p * r), [t, p, r]);
-    this.rows = variableFrom(start(t * r * hiddenSize), [t, r, hiddenSize]);
+    this.cols = variableFrom(factors?.cols ?? start(t * p * r), [t, p, r]);
+    this.rows = variableFrom(factors?.rows ?? start(t * r * hiddenSize), [t, r, hiddenSize]);
     this.variables = [this.shared, this.cols, this.rows];
   }
 

@@ -38,6 +38,9 @@ export class PrefixTuning implements SoftPromptMethod {
     if (cfg.prefixProjection) {
       this.embedding = variableFrom(initial, [cfg.numVirtualTokens, model.hiddenSize]);
       this.mlp.push(createDense(rng, model.hiddenSize, cfg.encoderHiddenSize), createDense(rng, cfg.encoderHiddenSize, outWidth));
+    } else if (initial.length === cfg.numVirtualTokens * outWidth) {
+      // Prefixes given as they are (an imported PEFT adapter).
+      this.embedding = variableFrom(initial, [cfg.numVirtualTokens, outWidth]);
     } else {
       // Small values: prefixes far larger than real keys would swamp every attention row.
       this.embedding = variableFrom(uniformValues(rng, cfg.numVirtualTokens * outWidth, 0.5), [cfg.numVirtualTokens, outWidth]);
