@@ -15,6 +15,8 @@ export default defineConfig({
       input: {
         main: page('./index.html'),
         bench: page('./bench/browser/index.html'),
+        // The int8 WGSL kernel checks that e2e/kernels.spec.ts drives.
+        kernels: page('./e2e/kernels/index.html'),
       },
     },
   },

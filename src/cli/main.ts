@@ -1,24 +1,31 @@
 /**
  * The studio's engine from a terminal:
  *   npm run cli -- generate --prompt "TEXT" --max-new-tokens N [--backend cpu|wasm] [--model DIR] [--json]
+ *   npm run cli -- convert --model HF_DIR --out DIR     (float checkpoint → int8 studio package)
  * Errors are one line on stderr and a non-zero exit.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../engine/backend';
 import { ModelSession } from '../engine/session';
 import { StudioError, describeError } from '../errors';
+import { loadModelPackage, quantizeOnLoad, saveStudioPackage } from '../model/package';
 import { folderSource, repoModelDir } from './nodeSource';
 
 const USAGE = `usage: npm run cli -- <command> [options]
 commands:
   generate --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--backend cpu|wasm] [--model DIR] [--json]
-  info     [--backend cpu|wasm] [--model DIR] [--json]`;
+  info     [--backend cpu|wasm] [--model DIR] [--json]
+  convert  --model DIR --out DIR [--json]     a float Hugging Face checkpoint → the studio's int8 package
+generate and info quantize a float checkpoint to int8 as it loads, as the studio does; --float keeps it float.`;
 
 const common = {
   backend: { type: 'string', default: 'cpu' },
   model: { type: 'string' },
   json: { type: 'boolean', default: false },
+  float: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -51,11 +58,15 @@ function finiteNumber(value: string | undefined, flag: string, fallback: number)
   return n;
 }
 
-async function openSession(values: { backend?: string; model?: string }): Promise<ModelSession> {
+async function nodeBackend(values: { backend?: string }) {
   const name = values.backend ?? 'cpu';
   if (!['cpu', 'wasm'].includes(name)) throw new StudioError('cli', `--backend must be cpu or wasm in Node, got "${name}".`);
-  const backend = await selectBackend(name as BackendName);
-  return ModelSession.open(folderSource(values.model ?? repoModelDir()), backend);
+  return selectBackend(name as BackendName);
+}
+
+async function openSession(values: { backend?: string; model?: string; float?: boolean }): Promise<ModelSession> {
+  const backend = await nodeBackend(values);
+  return ModelSession.open(folderSource(values.model ?? repoModelDir()), backend, undefined, { quantize: !values.float });
 }
 
 async function generateCommand(argv: string[]): Promise<void> {
@@ -103,9 +114,40 @@ async function infoCommand(argv: string[]): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+async function convertCommand(argv: string[]): Promise<void> {
+  const values = parse(argv, { out: { type: 'string' } });
+  if (values.model === undefined || values.out === undefined) throw new StudioError('cli', 'convert needs --model DIR and --out DIR.');
+  const from = path.resolve(values.model);
+  const to = path.resolve(values.out);
+  if (from === to) throw new StudioError('cli', '--out must be another folder than --model: convert does not overwrite the checkpoint it reads.');
+  const original = await loadModelPackage(folderSource(from));
+  const pkg = quantizeOnLoad(original);
+  // Building the model once checks every shape against config.json before anything is written.
+  ModelSession.fromPackage(pkg, await nodeBackend(values)).dispose();
+  const files = saveStudioPackage(pkg);
+  mkdirSync(to, { recursive: true });
+  for (const [name, bytes] of files) writeFileSync(path.join(to, name), bytes);
+  const sum = (byDtype: Record<string, number>) => Object.values(byDtype).reduce((a, b) => a + b, 0);
+  const report = {
+    out: to,
+    files: [...files.keys()],
+    already_quantized: original === pkg,
+    weight_bytes_before: sum(original.weights.bytesByDtype()),
+    weight_bytes_after: sum(pkg.weights.bytesByDtype()),
+    bytes_by_dtype: pkg.weights.bytesByDtype(),
+  };
+  if (values.json) {
+    process.stdout.write(JSON.stringify(report) + '\n');
+    return;
+  }
+  process.stdout.write(`${report.already_quantized ? 'already int8; copied' : 'int8'}: ${report.weight_bytes_before} → ${report.weight_bytes_after} weight bytes `
+    + `(${Object.entries(report.bytes_by_dtype).map(([k, v]) => `${k} ${v}`).join(', ')})\nwrote ${report.files.join(', ')} to ${to}\n`);
+}
+
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
   info: infoCommand,
+  convert: convertCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -7,7 +7,7 @@ import { StudioError } from '../errors';
 import { buildModel } from '../model/build';
 import { countParameters } from '../model/config';
 import { generate, type GenerateOptions } from '../model/generate';
-import { loadModelPackage, type ModelPackage, type ModelSource, type ProgressCallback } from '../model/package';
+import { checkAdapterLimits, loadModelPackage, quantizeOnLoad, type ModelPackage, type ModelSource, type ProgressCallback } from '../model/package';
 import type { CausalLM } from '../model/types';
 import { TextTokenizer } from '../tokenizer/tokenizer';
 import type { BackendChoice } from './backend';
@@ -51,12 +51,19 @@ export class ModelSession {
     readonly backend: BackendChoice,
   ) {}
 
-  static async open(source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback): Promise<ModelSession> {
-    return ModelSession.fromPackage(await loadModelPackage(source, onProgress), backend);
+  /**
+   * `quantize`: a float checkpoint becomes the studio's int8 package on load (what the
+   * studio and the CLI run); without it, float weights stay float (the f32 reference).
+   */
+  static async open(source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback, options: { quantize?: boolean } = {}): Promise<ModelSession> {
+    const pkg = await loadModelPackage(source, onProgress);
+    return ModelSession.fromPackage(options.quantize ? quantizeOnLoad(pkg) : pkg, backend);
   }
 
   /** A session over an already-read package: also how a model is rebuilt on a new backend. */
   static fromPackage(pkg: ModelPackage, backend: BackendChoice): ModelSession {
+    // On WebGPU, build.ts keeps int8 weights packed (QuantLinear); the check counts them so.
+    if (backend.backend === 'webgpu' && backend.adapter) checkAdapterLimits(pkg, backend.adapter, { int8Packed: true });
     const tokenizer = TextTokenizer.fromJson(pkg.tokenizerJson, pkg.tokenizerConfig);
     if (tokenizer.vocabSize > pkg.config.vocabSize) {
       throw new StudioError('tokenizer', `The tokenizer has ${tokenizer.vocabSize} tokens but the model only ${pkg.config.vocabSize}.`,

@@ -104,8 +104,9 @@ export class StudioEngine {
   async loadModel(source: ModelSource): Promise<ModelFacts> {
     if (!this.backend) throw new StudioError('model', 'The engine is not started yet.');
     if (this.run && !this.runFinished) throw new StudioError('model', 'A training run is in progress.', 'Stop it before loading another model.');
+    // The studio trains against the int8 model: a float HF checkpoint is quantized as it loads.
     const next = await ModelSession.open(source, this.backend, ({ file, loaded, total }) =>
-      this.emit({ event: 'loadProgress', file, loaded, total }));
+      this.emit({ event: 'loadProgress', file, loaded, total }), { quantize: true });
     // Only a model that loaded completely replaces the current one.
     this.disposeRun();
     this.session?.dispose();

@@ -193,21 +193,39 @@ export interface TensorToWrite {
 }
 
 /**
+ * The Rust library's `Dtype` enum order (safetensors/src/tensor.rs), which is what it sorts
+ * by: not the byte size alone, so I64 precedes F64, F32 precedes I32, BF16 precedes F16.
+ */
+const RUST_DTYPE_RANK: Record<SafetensorsDtype, number> = {
+  BOOL: 0, U8: 1, I8: 2, I16: 3, F16: 4, BF16: 5, I32: 6, F32: 7, F64: 8, I64: 9,
+};
+
+/** Rust compares String names as UTF-8 bytes, i.e. by code point (not by UTF-16 unit as `<` does). */
+function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i].codePointAt(0) as number) - (y[i].codePointAt(0) as number);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/**
  * Writes tensors the way the Rust safetensors library (and so PyTorch's save_file) does:
- * tensors ordered by dtype alignment (largest first) then by name, the header padded with
- * spaces to a multiple of 8 so every tensor's bytes stay aligned for typed-array views.
+ * tensors ordered by its dtype enum (descending, so the widest first) then by name, the
+ * header padded with spaces to a multiple of 8 so every tensor's bytes stay aligned for
+ * typed-array views.
  */
 export function writeSafetensors(
   tensors: Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
 ): Uint8Array {
-  const names = Object.keys(tensors).sort((a, b) => {
-    const da = DTYPE_BYTES[tensors[a].dtype];
-    const db = DTYPE_BYTES[tensors[b].dtype];
-    return db - da || (a < b ? -1 : a > b ? 1 : 0);
-  });
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
+  const names = Object.keys(tensors).sort((a, b) =>
+    RUST_DTYPE_RANK[tensors[b].dtype] - RUST_DTYPE_RANK[tensors[a].dtype] || compareCodePoints(a, b));
+  // Entries kept as a list: a JS object would move integer-like names ("0") to the front.
+  const header: [string, unknown][] = [];
+  if (metadata) header.push(['__metadata__', metadata]);
   let offset = 0;
   for (const name of names) {
     const t = tensors[name];
@@ -216,10 +234,10 @@ export function writeSafetensors(
       throw new StudioError('safetensors',
         `cannot write tensor "${name}": ${t.data.byteLength} bytes given for shape [${t.shape.join(', ')}] of ${t.dtype} (${byteLength} expected).`);
     }
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + byteLength] };
+    header.push([name, { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + byteLength] }]);
     offset += byteLength;
   }
-  let headerText = JSON.stringify(header);
+  let headerText = `{${header.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
   const encoder = new TextEncoder();
   let headerBytes = encoder.encode(headerText);
   const padded = Math.ceil(headerBytes.byteLength / 8) * 8;

@@ -122,6 +122,14 @@ export function parseModelConfig(raw: unknown): ModelConfig {
     }
   }
 
+  const hiddenAct = String(c.hidden_act ?? c.activation_function ?? (gpt2 ? 'gelu_new' : 'silu'));
+  if (!gpt2 && hiddenAct !== 'silu') {
+    throw new StudioError('model', `config.json: hidden_act "${hiddenAct}" is not supported for ${type}.`, 'Llama-family models run with silu.');
+  }
+  if (!gpt2 && c.mlp_bias === true) {
+    throw new StudioError('model', 'config.json: mlp_bias is true; the studio runs Llama-family MLPs without biases.');
+  }
+
   const q = (c.quantization_config ?? null) as Record<string, unknown> | null;
   let quantization: StudioQuantization | null = null;
   if (q) {
@@ -149,10 +157,11 @@ export function parseModelConfig(raw: unknown): ModelConfig {
     normEps: numberField(c, gpt2 ? 'layer_norm_epsilon' : 'rms_norm_eps', gpt2 ? 1e-5 : 1e-6),
     ropeTheta: numberField(c, 'rope_theta', 10000),
     ropeScaling,
-    // HF defaults tie_word_embeddings to true when absent.
-    tieWordEmbeddings: c.tie_word_embeddings === undefined ? true : c.tie_word_embeddings === true,
+    // Absent, it takes the class default: LlamaConfig and Qwen2Config say false, GPT2Config
+    // inherits PretrainedConfig's true. (A checkpoint without lm_head.weight is tied anyway.)
+    tieWordEmbeddings: c.tie_word_embeddings === undefined || c.tie_word_embeddings === null ? gpt2 : c.tie_word_embeddings === true,
     attentionBias: type === 'qwen2' ? true : c.attention_bias === true,
-    hiddenAct: String(c.hidden_act ?? c.activation_function ?? (gpt2 ? 'gelu_new' : 'silu')),
+    hiddenAct,
     bosTokenId: typeof c.bos_token_id === 'number' ? c.bos_token_id : null,
     eosTokenIds: tokenIds(c.eos_token_id),
     quantization,

@@ -51,6 +51,49 @@ export class DenseLinear implements Linear {
   }
 }
 
+/**
+ * A frozen token embedding table [V, d]: float32 here, int8 on WebGPU (QuantEmbedding in
+ * quantLinear.ts). A tied LM head multiplies by the same table, hence `asLinear`.
+ */
+export interface Embedding {
+  readonly vocabSize: number;
+  readonly dim: number;
+  /** [B, T] int32 → [B, T, d] */
+  lookup(ids: tf.Tensor2D): tf.Tensor3D;
+  /** The table as float32 [V, d], owned by the embedding (do not dispose). */
+  table(): tf.Tensor2D;
+  /** d → V logits through the table itself: [N, d] → [N, V]. */
+  asLinear(): Linear;
+  tensors(): tf.Tensor[];
+}
+
+export class DenseEmbedding implements Embedding {
+  readonly vocabSize: number;
+  readonly dim: number;
+  private head?: Linear;
+
+  constructor(private readonly weight: tf.Tensor2D) { // [V, d]
+    [this.vocabSize, this.dim] = weight.shape;
+  }
+
+  lookup(ids: tf.Tensor2D): tf.Tensor3D {
+    return tf.gather(this.weight, ids) as unknown as tf.Tensor3D; // [B, T, d]
+  }
+
+  table(): tf.Tensor2D {
+    return this.weight;
+  }
+
+  asLinear(): Linear {
+    this.head ??= new DenseLinear(this.weight);
+    return this.head;
+  }
+
+  tensors(): tf.Tensor[] {
+    return [this.weight];
+  }
+}
+
 /** Applies a Linear to the last axis of a [B, T, in] tensor. */
 export function linear3(layer: Linear, x: tf.Tensor3D): tf.Tensor3D {
   const [b, t, d] = x.shape;

@@ -20,6 +20,7 @@ import {
   ropeTables,
   scaledDotProductAttention,
   splitHeads,
+  type Embedding,
   type Linear,
 } from './layers';
 import type { CausalLM, ForwardInput, ForwardOutput, LayerKV } from './types';
@@ -37,7 +38,7 @@ export interface LlamaLayerWeights {
 }
 
 export interface LlamaWeights {
-  embedTokens: tf.Tensor2D; // [V, d]
+  embedTokens: Embedding; // [V, d]
   layers: LlamaLayerWeights[];
   finalNorm: tf.Tensor1D; // [d]
   lmHead: Linear; // d → V (the embedding table itself when tied)
@@ -73,11 +74,11 @@ export class LlamaModel implements CausalLM {
   }
 
   embed(ids: tf.Tensor2D): tf.Tensor3D {
-    return tf.gather(this.w.embedTokens, ids) as unknown as tf.Tensor3D; // [B, T, d]
+    return this.w.embedTokens.lookup(ids); // [B, T, d]
   }
 
   embeddingTable(): tf.Tensor2D {
-    return this.w.embedTokens;
+    return this.w.embedTokens.table();
   }
 
   logits(hidden: tf.Tensor): tf.Tensor {
@@ -119,7 +120,7 @@ export class LlamaModel implements CausalLM {
   }
 
   weightTensors(): tf.Tensor[] {
-    const out: tf.Tensor[] = [this.w.embedTokens, this.w.finalNorm];
+    const out: tf.Tensor[] = [...this.w.embedTokens.tensors(), this.w.finalNorm];
     for (const l of this.w.layers) {
       out.push(l.inputNorm, l.postAttentionNorm);
       for (const lin of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) out.push(...lin.tensors());

@@ -6,9 +6,10 @@
  * local folder, files the user dropped) is a ModelSource.
  */
 import { StudioError } from '../errors';
-import { writeSafetensors, type TensorToWrite } from '../formats/safetensors';
+import { elementCount, writeSafetensors, type TensorEntry, type TensorToWrite } from '../formats/safetensors';
 import { parseModelConfig, type ModelConfig, type StudioQuantization } from './config';
-import { quantizeRows } from './quantize';
+import { GPT2_BUFFERS, GPT2_CONV1D } from './gpt2';
+import { quantizeRows, type QuantizedMatrix } from './quantize';
 import { WeightStore, type FloatTensor } from './weights';
 
 export type ProgressCallback = (progress: { file: string; loaded: number; total: number | null }) => void;
@@ -88,8 +89,39 @@ export function isQuantizable(name: string, shape: number[]): boolean {
 }
 
 /**
+ * Tensors a checkpoint may carry that are not weights and that the studio rebuilds
+ * itself: GPT-2's causal-mask buffers and old Llama checkpoints' rotary inv_freq.
+ */
+export function isBuffer(name: string): boolean {
+  return GPT2_BUFFERS.test(name) || name.endsWith('.rotary_emb.inv_freq');
+}
+
+/**
+ * int8 values and scales of one weight matrix, one scale per output channel: per row for
+ * nn.Linear's [out, in], per column (scales shaped [1, out]) for GPT-2's Conv1D [in, out].
+ */
+function quantizeWeight(modelType: unknown, name: string, t: FloatTensor): { values: Int8Array; scales: Float32Array; scaleShape: number[] } {
+  const [rows, cols] = t.shape;
+  if (modelType !== 'gpt2' || !GPT2_CONV1D.test(name)) {
+    const q = quantizeRows(t.data, rows, cols);
+    return { values: q.values, scales: q.scales, scaleShape: [rows] };
+  }
+  const transposed = new Float32Array(rows * cols); // [out, in]
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) transposed[c * rows + r] = t.data[r * cols + c];
+  const q: QuantizedMatrix = quantizeRows(transposed, cols, rows);
+  const values = new Int8Array(rows * cols); // back to [in, out], the checkpoint's layout
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) values[r * cols + c] = q.values[c * rows + r];
+  return { values, scales: q.scales, scaleShape: [1, cols] };
+}
+
+function configJson(config: Record<string, unknown>): string {
+  const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return JSON.stringify(sorted, null, 2) + '\n';
+}
+
+/**
  * Writes a model as a studio package: config.json and model.safetensors, int8 with
- * per-row scales for every weight matrix when `quantize`, float32 otherwise.
+ * per-output-channel scales for every weight matrix when `quantize`, float32 otherwise.
  */
 export function writeStudioPackage(
   rawConfig: Record<string, unknown>,
@@ -99,10 +131,9 @@ export function writeStudioPackage(
   const out: Record<string, TensorToWrite> = {};
   for (const [name, t] of tensors) {
     if (quantize && isQuantizable(name, t.shape)) {
-      const [rows, cols] = t.shape;
-      const q = quantizeRows(t.data, rows, cols);
+      const q = quantizeWeight(rawConfig.model_type, name, t);
       out[name] = { dtype: 'I8', shape: t.shape, data: q.values };
-      out[name + STUDIO_INT8.scale_suffix] = { dtype: 'F32', shape: [rows], data: q.scales };
+      out[name + STUDIO_INT8.scale_suffix] = { dtype: 'F32', shape: q.scaleShape, data: q.scales };
     } else {
       out[name] = { dtype: 'F32', shape: t.shape, data: t.data };
     }
@@ -110,9 +141,119 @@ export function writeStudioPackage(
   const config: Record<string, unknown> = { ...rawConfig, torch_dtype: 'float32' };
   delete config.quantization_config;
   if (quantize) config.quantization_config = STUDIO_INT8;
-  const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
-    configJson: JSON.stringify(sorted, null, 2) + '\n',
+    configJson: configJson(config),
     safetensors: writeSafetensors(out, { format: 'pt' }),
   };
+}
+
+/**
+ * A float checkpoint (F32, F16 or BF16) as the studio's int8 package, in memory: every
+ * weight matrix becomes I8 values plus `_scale` (absmax, one scale per output channel, as
+ * writeStudioPackage does); norms and biases keep their stored dtype; buffers are dropped.
+ * A package that is already quantized is returned as it is.
+ */
+export function quantizeOnLoad(pkg: ModelPackage): ModelPackage {
+  if (pkg.config.quantization) return pkg;
+  const tensors = new Map<string, TensorEntry>();
+  const bytesOf = (a: Int8Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  for (const name of pkg.weights.names) {
+    if (isBuffer(name)) continue;
+    const stored = pkg.weights.stored(name);
+    if (!isQuantizable(name, stored.shape)) {
+      // A copy: a view would keep the whole float checkpoint alive for one norm vector.
+      tensors.set(name, { ...stored, bytes: stored.bytes.slice() });
+      continue;
+    }
+    const q = quantizeWeight(pkg.config.modelType, name, pkg.weights.float(name));
+    const scaleName = name + STUDIO_INT8.scale_suffix;
+    tensors.set(name, { name, dtype: 'I8', shape: stored.shape, bytes: bytesOf(q.values) });
+    // Float32Array bytes are the platform's order; every platform we run on is little-endian, as safetensors is.
+    tensors.set(scaleName, { name: scaleName, dtype: 'F32', shape: q.scaleShape, bytes: bytesOf(q.scales) });
+  }
+  const raw = { ...pkg.config.raw, quantization_config: STUDIO_INT8 };
+  return {
+    ...pkg,
+    config: parseModelConfig(raw),
+    weights: new WeightStore([{ metadata: { format: 'pt' }, tensors }], STUDIO_INT8),
+  };
+}
+
+/**
+ * A loaded package as files in Hugging Face layout (what `cli convert` writes):
+ * config.json, model.safetensors, tokenizer.json and, when there was one, tokenizer_config.json.
+ */
+export function saveStudioPackage(pkg: ModelPackage): Map<string, Uint8Array> {
+  const out: Record<string, TensorToWrite> = {};
+  for (const name of pkg.weights.names) {
+    const t = pkg.weights.stored(name);
+    out[name] = { dtype: t.dtype, shape: t.shape, data: t.bytes };
+  }
+  const config: Record<string, unknown> = { ...pkg.config.raw };
+  if (config._name_or_path === undefined && pkg.hubId) config._name_or_path = pkg.hubId;
+  const text = (s: string) => new TextEncoder().encode(s);
+  const files = new Map<string, Uint8Array>([
+    ['config.json', text(configJson(config))],
+    ['model.safetensors', writeSafetensors(out, { format: 'pt' })],
+    ['tokenizer.json', text(JSON.stringify(pkg.tokenizerJson) + '\n')],
+  ]);
+  if (pkg.tokenizerConfig) files.set('tokenizer_config.json', text(JSON.stringify(pkg.tokenizerConfig, null, 2) + '\n'));
+  return files;
+}
+
+// ---- will it fit the GPU --------------------------------------------------------------
+
+/** The WebGPU limits that bound one tensor (each tfjs tensor is one GPU buffer). */
+export interface BufferLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+/** Token embedding tables: on the GPU as float32 even in an int8 model (prompt init and projection read every row). */
+const EMBEDDING_TABLE = /(^|\.)(embed_tokens|wte)\.weight$/;
+
+/**
+ * Refuses, before any upload, a model with a tensor that no buffer on this adapter can
+ * hold: WebGPU would fail it with a validation error (or a lost device), not a message.
+ * Sizes are what build.ts uploads: float32 for float weights; with `int8Packed` (WebGPU),
+ * int8 matrices packed four to a word, except the embedding table, which also gets a
+ * float32 copy. (The total is reported, not checked: WebGPU does not say how much memory
+ * the device has.)
+ */
+export function checkAdapterLimits(pkg: ModelPackage, limits: BufferLimits, options: { int8Packed?: boolean } = {}): void {
+  const bindingIsSmaller = limits.maxStorageBufferBindingSize <= limits.maxBufferSize;
+  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const limitName = bindingIsSmaller ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+  const scaleSuffix = pkg.config.quantization?.scale_suffix;
+  let largest: { name: string; bytes: number; form: string } | null = null;
+  let total = 0;
+  for (const name of pkg.weights.names) {
+    if (isBuffer(name)) continue;
+    const isScale = scaleSuffix !== undefined && name.endsWith(scaleSuffix);
+    if (isScale && !options.int8Packed) continue; // folded into the dequantized weight
+    const shape = pkg.weights.shape(name);
+    let bytes = elementCount(shape) * 4;
+    let form = `[${shape.join(', ')}], float32`;
+    if (options.int8Packed && !isScale && pkg.weights.isQuantized(name) && !EMBEDDING_TABLE.test(name)) {
+      const perColumn = pkg.weights.has(name + scaleSuffix) && pkg.weights.shape(name + scaleSuffix).length === 2;
+      const [rows, cols] = perColumn ? [shape[1], shape[0]] : shape;
+      bytes = rows * Math.ceil(cols / 4) * 4;
+      form = `[${shape.join(', ')}], int8`;
+    }
+    total += bytes;
+    if (!largest || bytes > largest.bytes) largest = { name, bytes, form };
+  }
+  if (largest && largest.bytes > limit) {
+    throw new StudioError('model',
+      `The model is too large for this GPU: its tensor "${largest.name}" (${largest.form}) needs ${formatBytes(largest.bytes)}, `
+      + `over the adapter's ${formatBytes(limit)} limit for one buffer (${limitName}); the whole model needs ${formatBytes(total)}.`,
+      'Choose a smaller model, or the wasm backend, which has no such limit.');
+  }
 }

@@ -1,17 +1,19 @@
 /**
  * Where a model package's files come from: a base URL (the studio's own embedded models,
- * any static server) or files the user picked or dropped. The hub source builds on the
- * URL source. All of them stream with progress and fail with a message that names the
- * file and what went wrong.
+ * any static server), the Hugging Face hub (a URL source per repo and revision, with the
+ * files kept in the browser's Cache API), or files the user picked or dropped. All of them
+ * stream with progress and fail with a message that names the file and what went wrong.
  */
 import { StudioError } from '../errors';
 import type { ModelSource, ProgressCallback } from './package';
 
 export interface UrlSourceOptions {
-  /** Abort a request that receives no bytes for this long (default 30 s). */
+  /** Abort a request that receives no headers or no bytes for this long (default 30 s). */
   stallTimeoutMs?: number;
-  /** Extra attempts after a network failure or stall (default 2). */
+  /** Extra attempts after a network failure, stall, early end or 5xx/429 answer (default 2). */
   retries?: number;
+  /** Wait before extra attempt n: n × this (default 500 ms). */
+  retryDelayMs?: number;
   fetchImpl?: typeof fetch;
   hubId?: string;
   description?: string;
@@ -21,8 +23,31 @@ function joinUrl(base: string, file: string): string {
   return base.endsWith('/') ? base + file : `${base}/${file}`;
 }
 
-/** Files that are HTML by nature; any other file served as text/html is a server's error page. */
+/** "30 s", or "0.2 s" for the short timeouts tests use. */
+function seconds(ms: number): string {
+  return `${ms >= 1000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10} s`;
+}
+
+/** Files that are HTML by nature; any other file that arrives as HTML is a server's error or login page. */
 const htmlAllowed = (file: string) => /\.html?$/i.test(file);
+
+function isHtmlType(headers: Headers): boolean {
+  return (headers.get('content-type') ?? '').toLowerCase().includes('text/html');
+}
+
+/** A body that starts like an HTML document, whatever content-type the server claimed. */
+function looksLikeHtml(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart().toLowerCase();
+  return head.startsWith('<!doctype html') || head.startsWith('<html');
+}
+
+/** A failure worth another attempt: the network, a stall, an early end, a busy server. */
+class Transient extends Error {}
+
+function webPage(url: string, file: string): StudioError {
+  return new StudioError('network', `${url} returned a web page instead of the file ${file}.`,
+    'Check the address: it should point at the folder that holds config.json.');
+}
 
 async function readBody(response: Response, file: string, stallMs: number, controller: AbortController, onProgress?: ProgressCallback): Promise<Uint8Array> {
   const lengthHeader = response.headers.get('content-length');
@@ -39,8 +64,9 @@ async function readBody(response: Response, file: string, stallMs: number, contr
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        // Rejected before the abort, so the race reports the stall rather than the abort it causes.
+        reject(new Transient(`the download of ${file} stalled: no data for ${seconds(stallMs)}`));
         controller.abort();
-        reject(new StudioError('network', `The download of ${file} stalled: no data for ${Math.round(stallMs / 1000)} s.`));
       }, stallMs);
     });
     let result: ReadableStreamReadResult<Uint8Array>;
@@ -54,9 +80,7 @@ async function readBody(response: Response, file: string, stallMs: number, contr
     loaded += result.value.byteLength;
     onProgress?.({ file, loaded, total });
   }
-  if (total !== null && loaded !== total) {
-    throw new StudioError('network', `The download of ${file} ended early: ${loaded} of ${total} bytes.`);
-  }
+  if (total !== null && loaded !== total) throw new Transient(`the download of ${file} ended early: ${loaded} of ${total} bytes`);
   const out = new Uint8Array(loaded);
   let at = 0;
   for (const c of chunks) {
@@ -66,57 +90,223 @@ async function readBody(response: Response, file: string, stallMs: number, contr
   return out;
 }
 
-export function urlSource(baseUrl: string, options: UrlSourceOptions = {}): ModelSource {
+/** What a server says about one file, without its bytes. */
+type Probe = { state: 'present' } | { state: 'absent' } | { state: 'page' } | { state: 'error'; error: StudioError };
+
+/** The hub's X-Error-Code for a missing file, as opposed to a missing repo or revision. */
+const HUB_MISSING_FILE = 'EntryNotFound';
+
+function httpError(url: string, file: string, response: Response): StudioError {
+  const detail = response.headers.get('x-error-message');
+  const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  const hint = response.status === 404 ? `The file ${file} is not at that address.`
+    : response.status === 401 || response.status === 403 ? 'The model may be private or gated: the studio downloads only public files.'
+      : 'Try again later.';
+  return new StudioError('network', `${url} answered ${status}${detail ? ` (${detail})` : ''}.`, hint);
+}
+
+/** A URL source plus `probe`, which the hub source needs to tell "absent" from "unreachable". */
+function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSource & { probe(file: string): Promise<Probe> } {
   const fetchImpl = options.fetchImpl ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const stallMs = options.stallTimeoutMs ?? 30_000;
   const retries = options.retries ?? 2;
+  const retryDelayMs = options.retryDelayMs ?? 500;
   const description = options.description ?? baseUrl;
 
-  async function request(file: string, method: 'GET' | 'HEAD', onProgress?: ProgressCallback): Promise<{ response: Response; body?: Uint8Array }> {
+  /**
+   * One file, retried on transient failures. `mode` 'head' and 'status' return once the
+   * headers are in (a 'status' GET is cancelled there, for servers that refuse HEAD).
+   */
+  async function request(file: string, mode: 'head' | 'status' | 'body', onProgress?: ProgressCallback): Promise<{ response: Response; body?: Uint8Array }> {
     const url = joinUrl(baseUrl, file);
     let lastError: unknown;
     for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, attempt * retryDelayMs));
       const controller = new AbortController();
-      const headersTimer = setTimeout(() => controller.abort(), stallMs);
+      let noHeaders = false;
+      const headersTimer = setTimeout(() => {
+        noHeaders = true;
+        controller.abort();
+      }, stallMs);
       try {
-        const response = await fetchImpl(url, { method, signal: controller.signal });
-        clearTimeout(headersTimer);
-        if (method === 'HEAD' || !response.ok) return { response };
-        const type = response.headers.get('content-type') ?? '';
-        if (type.includes('text/html') && !htmlAllowed(file)) {
-          throw new StudioError('network', `${url} returned a web page instead of the file ${file}.`,
-            'Check the address: it should point at the folder that holds config.json.');
+        let response: Response;
+        try {
+          response = await fetchImpl(url, { method: mode === 'head' ? 'HEAD' : 'GET', signal: controller.signal });
+        } catch (e) {
+          const cause = (e as { cause?: { message?: string } }).cause?.message;
+          throw new Transient(noHeaders ? `no answer within ${seconds(stallMs)}`
+            : `${(e as Error).message ?? String(e)}${cause ? ` (${cause})` : ''}`);
+        } finally {
+          clearTimeout(headersTimer);
         }
-        return { response, body: await readBody(response, file, stallMs, controller, onProgress) };
+        // 501 is a server that will never do HEAD, which probe() handles; other 5xx and 429 pass.
+        if ((response.status >= 500 && response.status !== 501) || response.status === 429) {
+          await response.body?.cancel().catch(() => {});
+          throw new Transient(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+        }
+        if (mode !== 'body' || !response.ok) {
+          // An unread body would hold the connection open.
+          await response.body?.cancel().catch(() => {});
+          return { response };
+        }
+        if (isHtmlType(response.headers) && !htmlAllowed(file)) {
+          await response.body?.cancel().catch(() => {});
+          throw webPage(url, file);
+        }
+        const body = await readBody(response, file, stallMs, controller, onProgress);
+        if (!htmlAllowed(file) && looksLikeHtml(body)) throw webPage(url, file);
+        return { response, body };
       } catch (e) {
-        clearTimeout(headersTimer);
-        if (e instanceof StudioError && !e.message.includes('stalled') && !e.message.includes('ended early')) throw e;
-        lastError = e;
+        if (e instanceof StudioError) throw e;
+        // Anything else is the network: a reset connection mid-body, a stall, an early end.
+        lastError = e instanceof Transient ? e : new Transient((e as Error)?.message ?? String(e));
       }
     }
-    const reason = lastError instanceof StudioError ? lastError.message
-      : (lastError as Error)?.name === 'AbortError' ? `no answer within ${Math.round(stallMs / 1000)} s` : String((lastError as Error)?.message ?? lastError);
-    throw new StudioError('network', `Could not download ${url} after ${retries + 1} attempts: ${reason}`,
+    throw new StudioError('network', `Could not download ${url} after ${retries + 1} attempts: ${(lastError as Error).message}.`,
       'Check the connection and the address, then try again.');
+  }
+
+  async function probe(file: string): Promise<Probe> {
+    let { response } = await request(file, 'head');
+    // Some static servers refuse HEAD; ask with a GET and stop at the headers.
+    if (response.status === 405 || response.status === 501) ({ response } = await request(file, 'status'));
+    if (response.ok) return isHtmlType(response.headers) && !htmlAllowed(file) ? { state: 'page' } : { state: 'present' };
+    const hubCode = response.headers.get('x-error-code');
+    if ((response.status === 404 || response.status === 410) && (!hubCode || hubCode === HUB_MISSING_FILE)) return { state: 'absent' };
+    return { state: 'error', error: httpError(joinUrl(baseUrl, file), file, response) };
   }
 
   return {
     description,
     hubId: options.hubId,
+    probe,
     async has(file) {
-      const { response } = await request(file, 'HEAD');
-      if (response.status === 405) return (await request(file, 'GET')).response.ok;
-      const type = response.headers.get('content-type') ?? '';
-      return response.ok && !(type.includes('text/html') && !htmlAllowed(file));
+      const p = await probe(file);
+      if (p.state === 'error') throw p.error;
+      // A web page where a file should be is how single-page-app servers answer for a missing file.
+      return p.state === 'present';
     },
     async read(file, onProgress) {
-      const { response, body } = await request(file, 'GET', onProgress);
-      if (!response.ok) {
-        throw new StudioError('network', `${joinUrl(baseUrl, file)} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`,
-          response.status === 404 ? `The file ${file} is not at that address.` : response.status === 401 || response.status === 403
-            ? 'The model may be private or gated: the studio downloads only public files.' : 'Try again later.');
-      }
+      const { response, body } = await request(file, 'body', onProgress);
+      if (!response.ok) throw httpError(joinUrl(baseUrl, file), file, response);
       return body!;
+    },
+  };
+}
+
+export function urlSource(baseUrl: string, options: UrlSourceOptions = {}): ModelSource {
+  const { probe: _probe, ...source } = createUrlSource(baseUrl, options);
+  return source;
+}
+
+// ---- the Hugging Face hub ---------------------------------------------------------------
+
+/**
+ * Where downloaded files are kept between loads, keyed by their resolved URL. In the
+ * browser the Cache API (`cacheStorageFileCache`); in Node tests an in-memory map.
+ */
+export interface FileCache {
+  /** The bytes kept for `url`; null when the file is known not to exist; undefined when unknown. */
+  get(url: string): Promise<Uint8Array | null | undefined>;
+  /** Keeps bytes, or null to remember that the file does not exist at that revision. */
+  put(url: string, bytes: Uint8Array | null): Promise<void>;
+}
+
+export function memoryFileCache(): FileCache & { readonly entries: Map<string, Uint8Array | null> } {
+  const entries = new Map<string, Uint8Array | null>();
+  return {
+    entries,
+    async get(url) {
+      return entries.get(url);
+    },
+    async put(url, bytes) {
+      entries.set(url, bytes);
+    },
+  };
+}
+
+const ABSENT_HEADER = 'x-studio-absent';
+
+/**
+ * The browser's Cache API as a FileCache, or null where there is none (Node, or a page
+ * served over plain http from another host). Storage failures (a full quota) only cost
+ * the next load a download: they are not errors.
+ */
+export function cacheStorageFileCache(name = 'studio-models'): FileCache | null {
+  const storage = (globalThis as { caches?: CacheStorage }).caches;
+  if (!storage) return null;
+  let opened: Promise<Cache> | null = null;
+  const open = () => (opened ??= storage.open(name));
+  return {
+    async get(url) {
+      try {
+        const hit = await (await open()).match(url);
+        if (!hit) return undefined;
+        if (hit.headers.get(ABSENT_HEADER)) return null;
+        return new Uint8Array(await hit.arrayBuffer());
+      } catch {
+        return undefined;
+      }
+    },
+    async put(url, bytes) {
+      try {
+        const response = bytes === null
+          ? new Response(null, { headers: { [ABSENT_HEADER]: '1' } })
+          : new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/octet-stream' } });
+        await (await open()).put(url, response);
+      } catch {
+        // Quota or private-mode storage: carry on uncached.
+      }
+    },
+  };
+}
+
+export interface HubSourceOptions extends Omit<UrlSourceOptions, 'hubId' | 'description'> {
+  /** The hub's address (default https://huggingface.co); a mirror or a test server. */
+  endpoint?: string;
+  /** Where files are kept between loads; none: every load downloads. */
+  cache?: FileCache | null;
+}
+
+const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
+
+/**
+ * A model repo on the Hugging Face hub at a revision (branch, tag or commit), read from
+ * `${endpoint}/${repo}/resolve/${revision}/${file}`. With a cache, a second load of the
+ * same repo and revision reads every file, and every known-missing file, from the cache.
+ */
+export function hubSource(repo: string, revision = 'main', options: HubSourceOptions = {}): ModelSource {
+  const id = repo.trim().replace(/^https?:\/\/huggingface\.co\//, '').replace(/\/+$/, '');
+  if (!REPO_ID.test(id) || id.includes('..')) {
+    throw new StudioError('settings', `"${repo}" is not a Hugging Face repo id.`, 'Write it as owner/name, e.g. HuggingFaceTB/SmolLM-135M.');
+  }
+  const rev = revision.trim() || 'main';
+  const endpoint = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  // Revisions like "refs/pr/1" are one path segment to the hub.
+  const base = `${endpoint}/${id}/resolve/${encodeURIComponent(rev)}/`;
+  const cache = options.cache ?? null;
+  const inner = createUrlSource(base, { ...options, hubId: id, description: `the Hugging Face repo ${id} (revision ${rev})` });
+  const url = (file: string) => base + file;
+  return {
+    description: inner.description,
+    hubId: id,
+    async has(file) {
+      const cached = await cache?.get(url(file));
+      if (cached !== undefined) return cached !== null;
+      const p = await inner.probe(file);
+      if (p.state === 'error') throw p.error;
+      if (p.state === 'absent') await cache?.put(url(file), null);
+      return p.state === 'present';
+    },
+    async read(file, onProgress) {
+      const cached = await cache?.get(url(file));
+      if (cached) {
+        onProgress?.({ file, loaded: cached.byteLength, total: cached.byteLength });
+        return cached;
+      }
+      const bytes = await inner.read(file, onProgress);
+      await cache?.put(url(file), bytes);
+      return bytes;
     },
   };
 }
@@ -124,9 +314,14 @@ export function urlSource(baseUrl: string, options: UrlSourceOptions = {}): Mode
 /** Files the user picked or dropped, addressed by their name (or path within a dropped folder). */
 export function fileListSource(files: { name: string; file: Blob }[], description = 'the chosen files'): ModelSource {
   const byName = new Map<string, Blob>();
+  const depth = new Map<string, number>();
   for (const f of files) {
-    // A dropped folder gives paths like "my-model/config.json"; address files by their last part.
-    const base = f.name.split('/').pop()!;
+    // A dropped folder gives paths like "my-model/config.json"; address files by their last
+    // part, and keep the shallowest when a subfolder (e.g. "original/") repeats a name.
+    const parts = f.name.split('/');
+    const base = parts.pop()!;
+    if ((depth.get(base) ?? Infinity) <= parts.length) continue;
+    depth.set(base, parts.length);
     byName.set(base, f.file);
   }
   return {

@@ -58,25 +58,61 @@ export class WeightStore {
 
   /** A weight as stored in int8 with its per-row scales; only for quantized weights. */
   quantized(name: string): QuantizedMatrix {
+    const { values, scales, rows, cols, perColumn } = this.int8(name);
+    if (perColumn) {
+      throw new StudioError('model', `The int8 weight "${name}" has one scale per column (a [in, out] Conv1D weight), not per row.`);
+    }
+    return { values, scales, rows, cols };
+  }
+
+  /**
+   * A per-column int8 weight [in, out] (GPT-2's Conv1D) in nn.Linear's layout [out, in]
+   * with one scale per row, as the int8 kernels take it. Moving int8 values is exact.
+   */
+  quantizedTransposed(name: string): QuantizedMatrix {
+    const { values, scales, rows, cols, perColumn } = this.int8(name);
+    if (!perColumn) throw new StudioError('model', `The int8 weight "${name}" has one scale per row, not per column.`);
+    const out = new Int8Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+    return { values: out, scales, rows: cols, cols: rows };
+  }
+
+  /** Any weight as float32; int8 weights are dequantized. */
+  float(name: string): FloatTensor {
+    const entry = this.entry(name);
+    if (entry.dtype !== 'I8' || !this.quantization) return { shape: entry.shape, data: toFloat32(entry) };
+    const { perColumn, ...q } = this.int8(name);
+    if (!perColumn) return { shape: entry.shape, data: dequantizeRows(q) };
+    const data = new Float32Array(q.rows * q.cols);
+    for (let r = 0; r < q.rows; r++) for (let c = 0; c < q.cols; c++) data[r * q.cols + c] = q.values[r * q.cols + c] * q.scales[c];
+    return { shape: entry.shape, data };
+  }
+
+  /**
+   * An int8 matrix and its scales: shape [rows] scales one row each (nn.Linear's [out, in]),
+   * shape [1, cols] one column each (GPT-2's Conv1D [in, out]); either way one per output channel.
+   */
+  private int8(name: string): QuantizedMatrix & { perColumn: boolean } {
     const entry = this.entry(name);
     const scaleName = name + (this.quantization?.scale_suffix ?? '_scale');
     if (entry.dtype !== 'I8' || !this.entries.has(scaleName)) {
       throw new StudioError('model', `The checkpoint's "${name}" is not an int8 weight with scales "${scaleName}".`);
     }
     if (entry.shape.length !== 2) throw new StudioError('model', `The int8 weight "${name}" must be a matrix, got shape [${entry.shape.join(', ')}].`);
-    const scales = toFloat32(this.entry(scaleName));
+    const scaleEntry = this.entry(scaleName);
     const [rows, cols] = entry.shape;
-    if (scales.length !== rows) {
-      throw new StudioError('model', `The checkpoint's "${scaleName}" has ${scales.length} scales for the ${rows} rows of "${name}".`);
+    const perColumn = scaleEntry.shape.length === 2 && scaleEntry.shape[0] === 1;
+    const expected = perColumn ? [1, cols] : [rows];
+    if (scaleEntry.shape.length !== expected.length || scaleEntry.shape.some((n, i) => n !== expected[i])) {
+      throw new StudioError('model',
+        `The checkpoint's "${scaleName}" has shape [${scaleEntry.shape.join(', ')}], but the [${rows}, ${cols}] int8 weight "${name}" needs [${rows}] (per row) or [1, ${cols}] (per column).`);
     }
-    return { values: toInt8(entry), scales, rows, cols };
+    return { values: toInt8(entry), scales: toFloat32(scaleEntry), rows, cols, perColumn };
   }
 
-  /** Any weight as float32; int8 weights are dequantized. */
-  float(name: string): FloatTensor {
-    const entry = this.entry(name);
-    if (entry.dtype === 'I8' && this.quantization) return { shape: entry.shape, data: dequantizeRows(this.quantized(name)) };
-    return { shape: entry.shape, data: toFloat32(entry) };
+  /** A tensor as stored (dtype, shape, bytes), for writing it out again. */
+  stored(name: string): TensorEntry {
+    return this.entry(name);
   }
 
   /** Checks a weight's shape against what config.json implies, naming both. */

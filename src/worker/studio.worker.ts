@@ -10,7 +10,7 @@ import { currentWebGPUDevice } from '../engine/backend';
 import { StudioEngine, serializeError } from '../engine/studio';
 import { StudioError } from '../errors';
 import type { ModelSource } from '../model/package';
-import { fileListSource, urlSource } from '../model/sources';
+import { cacheStorageFileCache, fileListSource, hubSource, urlSource } from '../model/sources';
 import {
   IMMEDIATE_METHODS, type Method, type ModelSourceSpec, type ReplyMessage, type RequestMessage, type Requests, type WorkerEvent,
 } from './protocol';
@@ -44,7 +44,7 @@ function sourceFor(spec: ModelSourceSpec): ModelSource {
     case 'files':
       return fileListSource(spec.files, 'the chosen files');
     case 'hub':
-      throw new StudioError('model', 'Loading from the Hugging Face hub is not available yet.');
+      return hubSource(spec.repo, spec.revision, { cache: cacheStorageFileCache() });
   }
 }
 

@@ -1,0 +1,179 @@
+/**
+ * Frozen int8 layers. On WebGPU the weights stay int8 — packed four to an int32 word, with
+ * float32 per-row scales — and our kernels (./kernels) dequantize inside the multiply, so a
+ * model takes about a quarter of its float32 memory on the GPU. On other backends they are
+ * dequantized once at construction and run as dense layers, since tfjs-cpu and -wasm have
+ * no int8 kernels and would only pay the unpacking on every call.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  int8Embedding,
+  int8KernelsAvailable,
+  int8MatMul,
+  int8MatMulInputGrad,
+  registerInt8Kernels,
+} from './kernels';
+import { DenseEmbedding, DenseLinear, type Embedding, type Linear } from './layers';
+import { dequantizeRows, packInt8Rows, type QuantizedMatrix } from './quantize';
+
+/** An int8 matrix [rows, cols] on the backend: words [rows, ⌈cols/4⌉] int32, scales [rows]. */
+export interface PackedTensors {
+  words: tf.Tensor2D;
+  scales: tf.Tensor1D;
+  cols: number;
+}
+
+/** Uploads a quantized matrix packed, disposing what it made if the second upload fails. */
+function upload(q: QuantizedMatrix): PackedTensors {
+  const { words, wordsPerRow } = packInt8Rows(q.values, q.rows, q.cols);
+  const packed = tf.tensor2d(words, [q.rows, wordsPerRow], 'int32');
+  try {
+    return { words: packed, scales: tf.tensor1d(q.scales), cols: q.cols };
+  } catch (e) {
+    packed.dispose();
+    throw e;
+  }
+}
+
+function dequantized(q: QuantizedMatrix): tf.Tensor2D {
+  return tf.tensor2d(dequantizeRows(q), [q.rows, q.cols]);
+}
+
+type Apply = (x: tf.Tensor2D) => tf.Tensor2D;
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * y = x·Wᵀ (+ b) and its input gradient dx = dy·W through the int8 kernels. Each is the
+ * other's gradient (without the bias), so second derivatives flow as well. W needs no
+ * gradient: it is frozen, and only x (soft prompts, through the layers) is trained.
+ */
+function kernelApply(w: PackedTensors, bias?: tf.Tensor1D): Apply {
+  let forward: Apply;
+  const inputGrad = tf.customGrad(((dy: tf.Tensor2D) => ({
+    value: int8MatMulInputGrad(dy, w.words, w.scales, w.cols), // [N, in]
+    gradFunc: (ddx: tf.Tensor2D) => forward(ddx), // [N, out]
+  })) as unknown as CustomGradFn) as unknown as Apply;
+  forward = tf.customGrad(((x: tf.Tensor2D) => ({
+    value: int8MatMul(x, w.words, w.scales), // [N, out]
+    gradFunc: (dy: tf.Tensor2D) => inputGrad(dy), // [N, in]
+  })) as unknown as CustomGradFn) as unknown as Apply;
+  if (!bias) return forward;
+  return tf.customGrad(((x: tf.Tensor2D) => ({
+    value: int8MatMul(x, w.words, w.scales, bias), // [N, out], bias fused
+    gradFunc: (dy: tf.Tensor2D) => inputGrad(dy),
+  })) as unknown as CustomGradFn) as unknown as Apply;
+}
+
+export class QuantLinear implements Linear {
+  readonly outFeatures: number;
+  readonly inFeatures: number;
+  private readonly run: Apply;
+  private readonly owned: tf.Tensor[];
+
+  /**
+   * From weights already on the backend: packed (int8 kernels) or a dense float32 [out, in]
+   * (any backend). Prefer `fromQuantized`, which picks for the current backend.
+   */
+  constructor(weight: PackedTensors | tf.Tensor2D, bias?: tf.Tensor1D) { // bias [out]
+    if (weight instanceof tf.Tensor) {
+      [this.outFeatures, this.inFeatures] = weight.shape;
+      const dense = new DenseLinear(weight, bias);
+      this.run = (x) => dense.apply(x);
+      this.owned = dense.tensors();
+      return;
+    }
+    registerInt8Kernels();
+    this.outFeatures = weight.words.shape[0];
+    this.inFeatures = weight.cols;
+    this.run = kernelApply(weight, bias);
+    this.owned = bias ? [weight.words, weight.scales, bias] : [weight.words, weight.scales];
+  }
+
+  /** Packed int8 where the int8 kernels run (WebGPU), dequantized float32 elsewhere. */
+  static fromQuantized(q: QuantizedMatrix, bias?: tf.Tensor1D): QuantLinear {
+    return new QuantLinear(int8KernelsAvailable() ? upload(q) : dequantized(q), bias);
+  }
+
+  /** [N, in] → [N, out] */
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    if (x.shape[1] !== this.inFeatures) {
+      throw new Error(`QuantLinear: input has ${x.shape[1]} features, the layer takes ${this.inFeatures}`);
+    }
+    return this.run(x);
+  }
+
+  tensors(): tf.Tensor[] {
+    return [...this.owned];
+  }
+}
+
+/**
+ * A token embedding table kept int8, which a tied LM head shares: one packed copy serves
+ * both the lookup and the logits. `table()` dequantizes the whole table once, on demand,
+ * for what needs every row as floats (prompt initialization, nearest-token projection).
+ */
+export class QuantEmbedding implements Embedding {
+  readonly vocabSize: number;
+  readonly dim: number;
+  private readonly packed: PackedTensors | null;
+  private readonly dense: DenseEmbedding | null;
+  private head?: Linear;
+  private cached?: tf.Tensor2D;
+
+  constructor(weight: PackedTensors | tf.Tensor2D) {
+    if (weight instanceof tf.Tensor) {
+      this.packed = null;
+      this.dense = new DenseEmbedding(weight);
+      [this.vocabSize, this.dim] = weight.shape;
+      return;
+    }
+    registerInt8Kernels();
+    this.packed = weight;
+    this.dense = null;
+    this.vocabSize = weight.words.shape[0];
+    this.dim = weight.cols;
+  }
+
+  static fromQuantized(q: QuantizedMatrix): QuantEmbedding {
+    return new QuantEmbedding(int8KernelsAvailable() ? upload(q) : dequantized(q));
+  }
+
+  /** [B, T] int32 → [B, T, d] */
+  lookup(ids: tf.Tensor2D): tf.Tensor3D {
+    if (this.dense) return this.dense.lookup(ids);
+    const p = this.packed!;
+    const [b, t] = ids.shape;
+    return tf.tidy(() => {
+      const flat = (ids.dtype === 'int32' ? ids : ids.toInt()).reshape([b * t]) as tf.Tensor1D; // [B·T]
+      return int8Embedding(flat, p.words, p.scales, this.dim).reshape([b, t, this.dim]); // [B, T, d]
+    });
+  }
+
+  /** float32 [V, d]: made once and kept until dispose (it may be asked for inside a tidy). */
+  table(): tf.Tensor2D {
+    if (this.dense) return this.dense.table();
+    if (!this.cached || this.cached.isDisposed) {
+      const p = this.packed!;
+      const ids = tf.tensor1d(Int32Array.from({ length: this.vocabSize }, (_, i) => i), 'int32'); // [V]
+      try {
+        this.cached = tf.keep(int8Embedding(ids, p.words, p.scales, this.dim)); // [V, d]
+      } finally {
+        ids.dispose();
+      }
+    }
+    return this.cached;
+  }
+
+  asLinear(): Linear {
+    if (this.dense) return this.dense.asLinear();
+    this.head ??= new QuantLinear(this.packed!);
+    return this.head;
+  }
+
+  /** The packed table and scales, and the float32 table once `table()` has made it. */
+  tensors(): tf.Tensor[] {
+    if (this.dense) return this.dense.tensors();
+    const p = this.packed!;
+    return this.cached && !this.cached.isDisposed ? [p.words, p.scales, this.cached] : [p.words, p.scales];
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The URL and hub sources against a local static server that answers like the Hugging Face
+ * hub: /<repo>/resolve/<revision>/<file>, 404 with X-Error-Code for a missing file, 401 for
+ * a missing repo. Behaviours per file (a stall, a web page) are switched on per test.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { selectBackend, type BackendChoice } from '../../src/engine/backend';
+import { ModelSession } from '../../src/engine/session';
+import { describeError } from '../../src/errors';
+import { loadModelPackage } from '../../src/model/package';
+import { hubSource, memoryFileCache, urlSource } from '../../src/model/sources';
+import { tf } from '../helpers';
+import { checkpointFiles, maxAbsDiff, reference } from './checkpoints';
+
+type Behaviour = (req: IncomingMessage, res: ServerResponse, attempt: number) => boolean;
+
+/** repo → revision → files */
+const repos = new Map<string, Map<string, Map<string, Uint8Array>>>();
+/** file → what to do instead of serving it (return true when handled). */
+const behaviours = new Map<string, Behaviour>();
+const requests: string[] = [];
+const attempts = new Map<string, number>();
+let server: Server;
+let endpoint: string;
+let cpu: BackendChoice;
+
+function serve(req: IncomingMessage, res: ServerResponse): void {
+  requests.push(`${req.method} ${req.url}`);
+  const plain = /^\/plain\/([^/]+)$/.exec(req.url ?? '');
+  const m = plain ? ['', 'org/plain', 'main', plain[1]] : /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? '');
+  if (!m) {
+    res.writeHead(404).end();
+    return;
+  }
+  const [, repo, rev, file] = m;
+  const key = `${req.method} ${file}`;
+  const attempt = (attempts.get(key) ?? 0) + 1;
+  attempts.set(key, attempt);
+  if (behaviours.get(file)?.(req, res, attempt)) return;
+  const revisions = repos.get(repo);
+  if (!revisions) {
+    res.writeHead(401, 'Unauthorized', { 'x-error-code': 'RepoNotFound', 'x-error-message': 'Repository not found' }).end();
+    return;
+  }
+  const bytes = revisions.get(decodeURIComponent(rev))?.get(file);
+  if (!bytes) {
+    res.writeHead(404, 'Not Found', { 'x-error-code': 'EntryNotFound', 'x-error-message': 'Entry not found' }).end();
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+    'content-length': String(bytes.byteLength),
+  });
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+beforeAll(async () => {
+  cpu = await selectBackend('cpu');
+  server = createServer(serve);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  repos.set('test-org/tiny-llama3', new Map([['main', checkpointFiles('llama3-untied')], ['refs/pr/1', checkpointFiles('llama')]]));
+  repos.set('org/plain', new Map([['main', checkpointFiles('gpt2')]]));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  behaviours.clear();
+  requests.length = 0;
+  attempts.clear();
+});
+
+const fast = { stallTimeoutMs: 200, retries: 1, retryDelayMs: 10 };
+
+function firstCaseLogits(session: ModelSession): number[][] {
+  const { ids } = reference('llama3-untied').cases[0];
+  return tf.tidy(() => {
+    const { hidden } = session.model.forward({ inputsEmbeds: session.model.embed(tf.tensor2d([ids], [1, ids.length], 'int32')) });
+    return (session.model.logits(hidden).arraySync() as number[][][])[0];
+  });
+}
+
+async function loadError(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (e) {
+    return describeError(e);
+  }
+  throw new Error('expected the load to fail');
+}
+
+describe('hub source', () => {
+  it('loads a sharded BF16 checkpoint with progress, and a second load with the same cache makes no requests', async () => {
+    const cache = memoryFileCache();
+    const progress: string[] = [];
+    const source = hubSource('test-org/tiny-llama3', 'main', { endpoint, cache });
+    expect(source.hubId).toBe('test-org/tiny-llama3');
+    const session = await ModelSession.open(source, cpu, ({ file, loaded, total }) => {
+      if (loaded === total) progress.push(file);
+    });
+    expect(session.facts().hubId).toBe('test-org/tiny-llama3');
+    expect(maxAbsDiff(firstCaseLogits(session), reference('llama3-untied').cases[0].logits)).toBeLessThan(1e-4);
+    expect(progress).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
+    expect(requests).toContain('HEAD /test-org/tiny-llama3/resolve/main/model.safetensors');
+    expect(requests).toContain('GET /test-org/tiny-llama3/resolve/main/model-00002-of-00002.safetensors');
+    // Kept by resolved URL, with the files the repo does not have remembered as absent.
+    expect(cache.entries.get(`${endpoint}/test-org/tiny-llama3/resolve/main/model.safetensors`)).toBeNull();
+    expect(cache.entries.get(`${endpoint}/test-org/tiny-llama3/resolve/main/config.json`)).toBeInstanceOf(Uint8Array);
+    session.dispose();
+
+    requests.length = 0;
+    const again = await ModelSession.open(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), cpu);
+    expect(requests).toEqual([]);
+    expect(maxAbsDiff(firstCaseLogits(again), reference('llama3-untied').cases[0].logits)).toBeLessThan(1e-4);
+    again.dispose();
+  });
+
+  it('reads a revision with slashes as one path segment', async () => {
+    const pkg = await loadModelPackage(hubSource('test-org/tiny-llama3', 'refs/pr/1', { endpoint }));
+    expect(pkg.config.tieWordEmbeddings).toBe(true);
+    expect(requests[0]).toBe('HEAD /test-org/tiny-llama3/resolve/refs%2Fpr%2F1/config.json');
+  });
+
+  it('a file the index lists but the repo lacks: HTTP 404 naming the file', async () => {
+    behaviours.set('model-00002-of-00002.safetensors', (_req, res) => {
+      res.writeHead(404, 'Not Found', { 'x-error-code': 'EntryNotFound', 'x-error-message': 'Entry not found' }).end();
+      return true;
+    });
+    const cache = memoryFileCache();
+    expect(await loadError(ModelSession.open(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), cpu))).toBe(
+      `${endpoint}/test-org/tiny-llama3/resolve/main/model-00002-of-00002.safetensors answered HTTP 404 Not Found (Entry not found). `
+      + 'The file model-00002-of-00002.safetensors is not at that address.');
+    // Nothing half-loaded was kept as if it were the file.
+    expect(cache.entries.has(`${endpoint}/test-org/tiny-llama3/resolve/main/model-00002-of-00002.safetensors`)).toBe(false);
+  });
+
+  it('a repo that does not exist (the hub answers 401) is not reported as a missing config.json', async () => {
+    expect(await loadError(loadModelPackage(hubSource('nobody/nothing', 'main', { endpoint })))).toBe(
+      `${endpoint}/nobody/nothing/resolve/main/config.json answered HTTP 401 Unauthorized (Repository not found). `
+      + 'The model may be private or gated: the studio downloads only public files.');
+  });
+
+  it('a repo without config.json', async () => {
+    repos.set('org/empty', new Map([['main', new Map()]]));
+    expect(await loadError(loadModelPackage(hubSource('org/empty', 'v1', { endpoint })))).toBe(
+      'No config.json in the Hugging Face repo org/empty (revision v1). '
+      + 'A model folder needs config.json, tokenizer.json and model.safetensors (Hugging Face layout).');
+  });
+
+  it('an HTML page where a file should be is rejected, by content-type or by its first bytes', async () => {
+    const page = '<!DOCTYPE html><html><body>Sign in to continue</body></html>';
+    for (const contentType of ['text/html; charset=utf-8', 'application/octet-stream']) {
+      behaviours.set('model-00001-of-00002.safetensors', (req, res) => {
+        if (req.method === 'HEAD') return false;
+        res.writeHead(200, { 'content-type': contentType, 'content-length': String(page.length) }).end(page);
+        return true;
+      });
+      const cache = memoryFileCache();
+      expect(await loadError(loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache })))).toBe(
+        `${endpoint}/test-org/tiny-llama3/resolve/main/model-00001-of-00002.safetensors returned a web page instead of the file model-00001-of-00002.safetensors. `
+        + 'Check the address: it should point at the folder that holds config.json.');
+      expect(cache.entries.has(`${endpoint}/test-org/tiny-llama3/resolve/main/model-00001-of-00002.safetensors`)).toBe(false);
+    }
+  });
+
+  it('a download that stalls is abandoned after stallTimeoutMs and retried', async () => {
+    behaviours.set('model-00001-of-00002.safetensors', (req, res, attempt) => {
+      if (req.method !== 'GET' || attempt > 1) return false;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '21728' });
+      res.write(new Uint8Array(100)); // then nothing more
+      return true;
+    });
+    const pkg = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, ...fast }));
+    expect(pkg.weights.has('lm_head.weight')).toBe(true);
+    expect(attempts.get('GET model-00001-of-00002.safetensors')).toBe(2);
+  });
+
+  it('a download that keeps stalling fails with a message saying so', async () => {
+    behaviours.set('model-00001-of-00002.safetensors', (req, res) => {
+      if (req.method !== 'GET') return false;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '21728' });
+      res.write(new Uint8Array(100));
+      return true;
+    });
+    expect(await loadError(loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, ...fast })))).toBe(
+      `Could not download ${endpoint}/test-org/tiny-llama3/resolve/main/model-00001-of-00002.safetensors after 2 attempts: `
+      + 'the download of model-00001-of-00002.safetensors stalled: no data for 0.2 s. Check the connection and the address, then try again.');
+    expect(attempts.get('GET model-00001-of-00002.safetensors')).toBe(2);
+  });
+
+  it('a connection dropped mid-download is retried', async () => {
+    behaviours.set('model-00002-of-00002.safetensors', (req, res, attempt) => {
+      if (req.method !== 'GET' || attempt > 1) return false;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '13496' });
+      res.write(new Uint8Array(100), () => res.destroy());
+      return true;
+    });
+    const pkg = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, ...fast }));
+    expect(pkg.weights.has('model.norm.weight')).toBe(true);
+    expect(attempts.get('GET model-00002-of-00002.safetensors')).toBe(2);
+  });
+
+  it('a server that sends no headers in time, and one that answers 503, are retried', async () => {
+    behaviours.set('config.json', (req, _res, attempt) => req.method === 'HEAD' && attempt === 1); // never answers
+    behaviours.set('tokenizer.json', (req, res, attempt) => {
+      if (req.method !== 'GET' || attempt > 1) return false;
+      res.writeHead(503, 'Service Unavailable').end();
+      return true;
+    });
+    const pkg = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, ...fast }));
+    expect(pkg.config.ropeScaling?.ropeType).toBe('llama3');
+    expect(attempts.get('HEAD config.json')).toBe(2);
+    expect(attempts.get('GET tokenizer.json')).toBe(2);
+  });
+
+  it('refuses what is not a repo id', () => {
+    expect(() => hubSource('not a repo')).toThrow('"not a repo" is not a Hugging Face repo id.');
+    expect(() => hubSource('../../etc')).toThrow('is not a Hugging Face repo id');
+  });
+});
+
+describe('URL source', () => {
+  it('loads a package from a base URL, also from a server that refuses HEAD', async () => {
+    const session = await ModelSession.open(urlSource(`${endpoint}/plain/`), cpu);
+    expect(session.pkg.config.modelType).toBe('gpt2');
+    session.dispose();
+
+    const headRefused: Behaviour = (req, res) => {
+      if (req.method !== 'HEAD') return false;
+      res.writeHead(405, 'Method Not Allowed').end();
+      return true;
+    };
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']) behaviours.set(f, headRefused);
+    requests.length = 0;
+    const pkg = await loadModelPackage(urlSource(`${endpoint}/plain`));
+    expect(pkg.config.modelType).toBe('gpt2');
+    expect(requests.filter((r) => r.startsWith('GET /plain/model.safetensors'))).toHaveLength(2);
+  });
+});
+
+describe('file list source', () => {
+  it('addresses dropped files by name, preferring the top of the folder when a subfolder repeats a name', async () => {
+    const { fileListSource } = await import('../../src/model/sources');
+    const files = checkpointFiles('qwen2');
+    const dropped = [...files].map(([name, bytes]) => ({ name: `qwen2/${name}`, file: new Blob([bytes as Uint8Array<ArrayBuffer>]) }));
+    dropped.unshift({ name: 'qwen2/original/config.json', file: new Blob(['{"model_type": "nonsense"}']) });
+    const pkg = await loadModelPackage(fileListSource(dropped));
+    expect(pkg.config.modelType).toBe('qwen2');
+  });
+});
