@@ -42,8 +42,18 @@ interface PaddedIds {
   width: number;
 }
 
-function padRows(rows: number[][], padId = 0): PaddedIds {
-  const width = Math.max(1, ...rows.map((r) => r.length));
+/**
+ * Padded widths are rounded up to a multiple of this: batches then come in a handful of
+ * shapes, so WebGPU compiles each kernel's shader a handful of times instead of once per
+ * batch (0.5-3 s each on a software adapter), for a few extra padded positions.
+ */
+export const PAD_MULTIPLE = 8;
+
+function padRows(rows: number[][], room: number): PaddedIds {
+  const longest = Math.max(1, ...rows.map((r) => r.length));
+  // Never pad past the positions the model has left after the prompt.
+  const width = Math.max(longest, Math.min(room, Math.ceil(longest / PAD_MULTIPLE) * PAD_MULTIPLE));
+  const padId = 0;
   const flat = new Int32Array(rows.length * width).fill(padId);
   rows.forEach((r, i) => flat.set(r, i * width));
   return { ids: tf.tensor2d(flat, [rows.length, width], 'int32'), lengths: rows.map((r) => r.length), width };
@@ -95,7 +105,7 @@ export function batchLoss(model: CausalLM, prompt: PromptSource, examples: Encod
   const b = examples.length;
   const contribution: PromptContribution = prompt ? prompt(b, taskTensor(examples)) : { length: 0 };
   const rows = examples.map((e) => [...e.inputIds, ...e.targetIds]);
-  const { ids, width } = padRows(rows);
+  const { ids, width } = padRows(rows, model.config.maxPositions - contribution.length);
   const { hidden } = forwardWithPrompt(model, contribution, ids); // [B, Pin+T, d]
   const inputPromptLength = contribution.inputEmbeds ? contribution.length : 0;
   const k = Math.max(...examples.map((e) => e.targetIds.length));
@@ -139,7 +149,7 @@ export async function scoreLabels(
   const c = labelIds.length;
   const scores = tf.tidy(() => {
     const contribution: PromptContribution = prompt ? prompt(b, taskTensor(examples)) : { length: 0 };
-    const { ids, width, lengths } = padRows(examples.map((e) => e.inputIds));
+    const { ids, width, lengths } = padRows(examples.map((e) => e.inputIds), model.config.maxPositions - contribution.length);
     const { hidden, kv } = forwardWithPrompt(model, contribution, ids, { returnKV: true }); // hidden [B, Pin+T, d]
     const inputPromptLength = contribution.inputEmbeds ? contribution.length : 0;
     const offset = promptOffset(contribution);
