@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { BackendPreference } from './engine/backend';
+import { connectEngineEvents } from './state/events';
 import { useModelStore } from './state/modelStore';
 import { App } from './ui/App';
 import './ui/styles.css';
@@ -9,6 +10,8 @@ import './ui/styles.css';
 const params = new URLSearchParams(location.search);
 const backend = (params.get('backend') ?? 'auto') as BackendPreference;
 const flags = params.get('gpuKernels') === '1' ? { WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD: 0 } : undefined;
+// Events first, so the default model's load progress is seen from its first byte.
+connectEngineEvents();
 void useModelStore.getState().start(backend, flags);
 
 createRoot(document.getElementById('root')!).render(

@@ -1,12 +1,13 @@
 /**
  * The model slice: which backend the engine runs on, the loaded model's facts, load
- * progress and errors, and the playground's greedy continuation.
+ * progress and errors, and the "try the model" greedy continuation.
  */
 import { create } from 'zustand';
 import type { BackendChoice, BackendPreference } from '../engine/backend';
 import type { ModelFacts } from '../engine/session';
 import type { ModelSourceSpec } from '../worker/protocol';
 import { engine } from './engine';
+import { toUiError, type UiError } from './errors';
 
 export type ModelStatus = 'idle' | 'starting' | 'loading' | 'ready' | 'error';
 
@@ -14,50 +15,64 @@ export interface LoadProgress {
   file: string;
   loaded: number;
   total: number | null;
+  /** Files finished before this one in the same load. */
+  filesDone: string[];
 }
 
 interface ModelState {
   status: ModelStatus;
   backend: BackendChoice | null;
   facts: ModelFacts | null;
+  /** What is being loaded, in words ("https://…", "Qwen/Qwen2-0.5B @ main", "4 files"). */
+  loading: string | null;
   progress: LoadProgress | null;
-  error: string | null;
+  /** The engine did not start, or the first model did not load: nothing to fall back on. */
+  error: UiError | null;
+  /** A later load failed; the previous model is still loaded. */
+  loadError: UiError | null;
 
   generating: boolean;
   generated: string;
-  generateError: string | null;
+  generateError: UiError | null;
 
   start(preference: BackendPreference, flags?: Record<string, number | boolean>): Promise<void>;
   load(source: ModelSourceSpec): Promise<void>;
+  receiveProgress(file: string, loaded: number, total: number | null): void;
   generate(prompt: string, maxNewTokens: number): Promise<void>;
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export const defaultModelUrl = () => new URL(`${import.meta.env.BASE_URL}models/stories260K/`, location.href).href;
+
+function describeSource(source: ModelSourceSpec): string {
+  switch (source.kind) {
+    case 'url':
+      return source.label ?? source.url;
+    case 'hub':
+      return `${source.repo} @ ${source.revision}`;
+    case 'files':
+      return `${source.files.length} file${source.files.length === 1 ? '' : 's'}`;
+  }
+}
 
 export const useModelStore = create<ModelState>((set, get) => ({
   status: 'idle',
   backend: null,
   facts: null,
+  loading: null,
   progress: null,
   error: null,
+  loadError: null,
   generating: false,
   generated: '',
   generateError: null,
 
   async start(preference, flags) {
     set({ status: 'starting', error: null });
-    engine().subscribe((e) => {
-      if (e.event === 'loadProgress') set({ progress: { file: e.file, loaded: e.loaded, total: e.total } });
-    });
     try {
       const backend = await engine().request('init', { backend: preference, flags });
       set({ backend });
     } catch (e) {
-      set({ status: 'error', error: message(e) });
+      set({ status: 'error', error: toUiError(e) });
       return;
     }
     await get().load({ kind: 'url', url: defaultModelUrl(), label: 'the embedded default model (stories260K)' });
@@ -65,14 +80,24 @@ export const useModelStore = create<ModelState>((set, get) => ({
 
   async load(source) {
     const previous = get().facts;
-    set({ status: 'loading', error: null, progress: null });
+    set({ status: 'loading', loading: describeSource(source), loadError: null, progress: null });
     try {
       const facts = await engine().request('loadModel', { source });
-      set({ status: 'ready', facts, progress: null });
+      set({ status: 'ready', facts, progress: null, loading: null, error: null });
     } catch (e) {
-      // The previous model stays loaded in the worker; keep showing it.
-      set({ status: previous ? 'ready' : 'error', error: message(e), progress: null });
+      // The worker keeps the previous model when a load fails; keep showing it.
+      const error = toUiError(e);
+      if (previous) set({ status: 'ready', loadError: error, progress: null, loading: null });
+      else set({ status: 'error', error, progress: null, loading: null });
     }
+  },
+
+  receiveProgress(file, loaded, total) {
+    const current = get().progress;
+    const filesDone = current && current.file !== file && !current.filesDone.includes(current.file)
+      ? [...current.filesDone, current.file]
+      : current?.filesDone ?? [];
+    set({ progress: { file, loaded, total, filesDone } });
   },
 
   async generate(prompt, maxNewTokens) {
@@ -85,7 +110,7 @@ export const useModelStore = create<ModelState>((set, get) => ({
       const result = await engine().request('generate', { prompt, maxNewTokens }, (id) => (requestId = id));
       set({ generated: result.text });
     } catch (e) {
-      set({ generateError: message(e) });
+      set({ generateError: toUiError(e) });
     } finally {
       unsubscribe();
       set({ generating: false });

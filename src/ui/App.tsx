@@ -1,16 +1,38 @@
-import { ModelPanel } from './ModelPanel';
-import { Playground } from './Playground';
+import { DataPanel } from './data/DataPanel';
+import { ExportPanel } from './export/ExportPanel';
+import { InspectPanel } from './inspect/InspectPanel';
+import { MethodPanel } from './method/MethodPanel';
+import { ModelPanel } from './model/ModelPanel';
+import { ProjectionPanel } from './projection/ProjectionPanel';
+import { StepNav } from './StepNav';
+import { TrainPanel } from './train/TrainPanel';
 
+/**
+ * One page, one path: the set-up steps on the left, what the run shows live on the right
+ * (one column on narrower screens, in the same order, which is also the tab order).
+ */
 export function App() {
   return (
     <div className="app">
       <header className="app-header">
-        <h1>Prompt Tuning Studio</h1>
-        <p className="tagline">Train soft prompts for a frozen, quantized language model, on your own machine.</p>
+        <div className="title">
+          <h1>Prompt Tuning Studio</h1>
+          <p className="tagline">Train a soft prompt for a frozen, quantized language model, on your own machine. Nothing leaves the browser.</p>
+        </div>
+        <StepNav />
       </header>
-      <main>
-        <ModelPanel />
-        <Playground />
+      <main className="layout">
+        <div className="column setup">
+          <ModelPanel />
+          <DataPanel />
+          <MethodPanel />
+        </div>
+        <div className="column live">
+          <TrainPanel />
+          <ProjectionPanel />
+          <InspectPanel />
+          <ExportPanel />
+        </div>
       </main>
     </div>
   );

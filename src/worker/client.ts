@@ -27,12 +27,15 @@ export class EngineClient {
     };
   }
 
-  request<M extends Method>(method: M, args: Requests[M]['args'], onId?: (id: number) => void): Promise<Requests[M]['result']> {
+  /** `transfer`: buffers in `args` handed to the worker instead of copied (a CSV's bytes). */
+  request<M extends Method>(
+    method: M, args: Requests[M]['args'], onId?: (id: number) => void, transfer: Transferable[] = [],
+  ): Promise<Requests[M]['result']> {
     const id = this.nextId++;
     onId?.(id);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args });
+      this.worker.postMessage({ id, method, args }, transfer);
     });
   }
 

@@ -1,0 +1,137 @@
+/**
+ * The data slice: the uploaded table as the worker summarized it (the rows stay in the
+ * worker), the column mapping, the split options and the dataset built from them.
+ *
+ * The dataset is rebuilt on its own after a file loads (with the worker's guessed mapping)
+ * and after every change of mapping or split, so a first-time user can press Train right
+ * after dropping a CSV.
+ */
+import { create } from 'zustand';
+import type { ColumnMapping } from '../data';
+import type { DatasetSummary, TableSummary } from '../worker/protocol';
+import { engine } from './engine';
+import { toUiError, type UiError } from './errors';
+import { useSettingsStore } from './settingsStore';
+
+export type TableStatus = 'empty' | 'reading' | 'parsing' | 'ready' | 'error';
+
+export interface SplitSettings {
+  validationFraction: number;
+  seed: number;
+}
+
+interface DataState {
+  status: TableStatus;
+  fileName: string | null;
+  fileBytes: number;
+  /** Parse progress from 'tableProgress' events, 0..1. */
+  progress: number;
+  table: TableSummary | null;
+  error: UiError | null;
+
+  mapping: ColumnMapping | null;
+  split: SplitSettings;
+  building: boolean;
+  dataset: DatasetSummary | null;
+  datasetError: UiError | null;
+
+  loadFile(file: File): Promise<void>;
+  receiveProgress(fraction: number): void;
+  setMapping(change: Partial<ColumnMapping>): void;
+  setSplit(change: Partial<SplitSettings>): void;
+  build(): Promise<void>;
+}
+
+export const DEFAULT_SPLIT: SplitSettings = { validationFraction: 0.2, seed: 42 };
+
+// Replies to superseded requests (an older file, an older mapping) are dropped.
+let tableRequest = 0;
+let buildRequest = 0;
+let buildTimer: ReturnType<typeof setTimeout> | null = null;
+
+export const useDataStore = create<DataState>((set, get) => {
+  /** Number inputs change per keystroke; the dataset follows once typing pauses. */
+  const scheduleBuild = () => {
+    if (buildTimer) clearTimeout(buildTimer);
+    buildTimer = setTimeout(() => {
+      buildTimer = null;
+      void get().build();
+    }, 250);
+  };
+
+  return {
+    status: 'empty',
+    fileName: null,
+    fileBytes: 0,
+    progress: 0,
+    table: null,
+    error: null,
+    mapping: null,
+    split: DEFAULT_SPLIT,
+    building: false,
+    dataset: null,
+    datasetError: null,
+
+    async loadFile(file) {
+      const request = ++tableRequest;
+      set({ status: 'reading', fileName: file.name, fileBytes: file.size, progress: 0, error: null });
+      try {
+        const bytes = await file.arrayBuffer();
+        if (request !== tableRequest) return;
+        set({ status: 'parsing' });
+        // Transferred, not copied: the page gives the bytes up to the worker.
+        const table = await engine().request('loadTable', { fileName: file.name, bytes }, undefined, [bytes]);
+        if (request !== tableRequest) return;
+        set({ status: 'ready', table, progress: 1, mapping: table.guess, dataset: null, datasetError: null });
+        await get().build();
+      } catch (e) {
+        if (request !== tableRequest) return;
+        // The worker keeps the previous table when a file fails to parse; so does the page.
+        const previous = get().table;
+        set({ status: previous ? 'ready' : 'error', error: toUiError(e), fileName: previous?.fileName ?? file.name });
+      }
+    },
+
+    receiveProgress(fraction) {
+      if (get().status === 'parsing') set({ progress: fraction });
+    },
+
+    setMapping(change) {
+      const mapping = get().mapping;
+      if (!mapping) return;
+      set({ mapping: { ...mapping, ...change } });
+      scheduleBuild();
+    },
+
+    setSplit(change) {
+      set({ split: { ...get().split, ...change } });
+      scheduleBuild();
+    },
+
+    async build() {
+      const { mapping, split, table } = get();
+      if (!mapping || !table) return;
+      if (mapping.textColumns.length === 0 || !mapping.labelColumn) {
+        set({
+          dataset: null, building: false,
+          datasetError: { code: 'data', message: 'Choose at least one text column and the label column.' },
+        });
+        return;
+      }
+      const request = ++buildRequest;
+      set({ building: true, datasetError: null });
+      try {
+        const dataset = await engine().request('buildDataset', {
+          mapping,
+          split: { validationFraction: split.validationFraction, seed: split.seed, splitColumn: mapping.splitColumn },
+        });
+        if (request !== buildRequest) return;
+        set({ dataset, building: false });
+        useSettingsStore.getState().adoptLabels(dataset.verbalizer, dataset.tasks.length);
+      } catch (e) {
+        if (request !== buildRequest) return;
+        set({ dataset: null, building: false, datasetError: toUiError(e) });
+      }
+    },
+  };
+});

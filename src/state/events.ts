@@ -1,0 +1,41 @@
+/**
+ * The one subscription to the worker's pushed events, routing each to the slice it
+ * concerns. Progress events can come by the hundred while a file streams in; they reach
+ * the stores at most once per animation frame.
+ */
+import type { WorkerEvent } from '../worker/protocol';
+import { useDataStore } from './dataStore';
+import { engine } from './engine';
+import { frameBatcher } from './frame';
+import { useModelStore } from './modelStore';
+import { useTrainingStore } from './trainingStore';
+
+export function connectEngineEvents(): () => void {
+  let modelProgress: Extract<WorkerEvent, { event: 'loadProgress' }> | null = null;
+  let tableProgress = 0;
+  const flushModel = frameBatcher(() => {
+    if (modelProgress) useModelStore.getState().receiveProgress(modelProgress.file, modelProgress.loaded, modelProgress.total);
+  });
+  const flushTable = frameBatcher(() => useDataStore.getState().receiveProgress(tableProgress));
+
+  return engine().subscribe((e) => {
+    switch (e.event) {
+      case 'loadProgress':
+        modelProgress = e;
+        flushModel();
+        break;
+      case 'tableProgress':
+        tableProgress = e.fraction;
+        flushTable();
+        break;
+      case 'token':
+        // The model slice's generate() listens for its own request's tokens.
+        break;
+      case 'log':
+        if (e.level === 'warn') useTrainingStore.getState().addNotice(e.message);
+        break;
+      default:
+        useTrainingStore.getState().receive(e);
+    }
+  });
+}

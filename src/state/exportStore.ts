@@ -1,0 +1,52 @@
+/**
+ * The export slice: the two downloads (the trained soft prompt as a PEFT adapter zip, the
+ * validation predictions as CSV), each with its own busy flag and error shown in place.
+ */
+import { create } from 'zustand';
+import { saveFile } from './download';
+import { engine } from './engine';
+import { toUiError, type UiError } from './errors';
+
+export type DownloadKind = 'adapter' | 'predictions';
+
+interface DownloadState {
+  busy: boolean;
+  error: UiError | null;
+  /** The last file handed to the browser. */
+  saved: string | null;
+}
+
+interface ExportState {
+  adapter: DownloadState;
+  predictions: DownloadState;
+  download(kind: DownloadKind): Promise<void>;
+  reset(): void;
+}
+
+const idle: DownloadState = { busy: false, error: null, saved: null };
+
+export const useExportStore = create<ExportState>((set) => ({
+  adapter: idle,
+  predictions: idle,
+
+  reset() {
+    set({ adapter: idle, predictions: idle });
+  },
+
+  async download(kind) {
+    set({ [kind]: { busy: true, error: null, saved: null } });
+    try {
+      if (kind === 'adapter') {
+        const { fileName, bytes } = await engine().request('exportAdapter', {});
+        saveFile(fileName, bytes, 'application/zip');
+        set({ adapter: { busy: false, error: null, saved: fileName } });
+      } else {
+        const { fileName, csv } = await engine().request('exportPredictions', {});
+        saveFile(fileName, csv, 'text/csv;charset=utf-8');
+        set({ predictions: { busy: false, error: null, saved: fileName } });
+      }
+    } catch (e) {
+      set({ [kind]: { busy: false, error: toUiError(e), saved: null } });
+    }
+  },
+}));

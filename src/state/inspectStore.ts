@@ -1,0 +1,70 @@
+/**
+ * The inspect slice: the playground (label probabilities of a typed text, with and
+ * without the soft prompt) and evaluations the user asks for on demand (the discrete
+ * projection). The latest evaluations of the run live in the training slice.
+ */
+import { create } from 'zustand';
+import type { Prediction, PromptVariant } from '../worker/protocol';
+import { engine } from './engine';
+import { toUiError, type UiError } from './errors';
+import { useTrainingStore } from './trainingStore';
+
+interface InspectState {
+  playgroundText: string;
+  prediction: Prediction | null;
+  /** The labels the prediction's probabilities are aligned with. */
+  predictionLabels: string[];
+  predicting: boolean;
+  predictError: UiError | null;
+
+  evaluating: PromptVariant | null;
+  evaluateError: UiError | null;
+
+  setPlaygroundText(text: string): void;
+  predict(): Promise<void>;
+  evaluateDiscrete(): Promise<void>;
+  /** A new run: results of the previous one no longer apply (the typed text stays). */
+  reset(): void;
+}
+
+export const useInspectStore = create<InspectState>((set, get) => ({
+  playgroundText: '',
+  prediction: null,
+  predictionLabels: [],
+  predicting: false,
+  predictError: null,
+  evaluating: null,
+  evaluateError: null,
+
+  setPlaygroundText(text) {
+    set({ playgroundText: text });
+  },
+
+  async predict() {
+    const text = get().playgroundText;
+    if (!text.trim()) return;
+    const labels = useTrainingStore.getState().info?.labels ?? [];
+    set({ predicting: true, predictError: null });
+    try {
+      const [prediction] = await engine().request('predict', { texts: [text], variants: ['soft', 'zero-shot'] });
+      set({ prediction, predictionLabels: labels, predicting: false });
+    } catch (e) {
+      set({ predictError: toUiError(e), predicting: false });
+    }
+  },
+
+  reset() {
+    set({ prediction: null, predictionLabels: [], predictError: null, evaluateError: null });
+  },
+
+  async evaluateDiscrete() {
+    set({ evaluating: 'discrete', evaluateError: null });
+    try {
+      const evaluation = await engine().request('evaluate', { variant: 'discrete' });
+      useTrainingStore.getState().setDiscrete(evaluation);
+      set({ evaluating: null });
+    } catch (e) {
+      set({ evaluateError: toUiError(e), evaluating: null });
+    }
+  },
+}));

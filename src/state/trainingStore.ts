@@ -1,0 +1,217 @@
+/**
+ * The run slice: the training run's life (starting, running, paused, ended), its latest
+ * step (at most once per animation frame), baselines, evaluations, the end summary,
+ * errors and notices, and the measured time per step that the Method panel's estimate uses.
+ * The per-step loss history lives in trainingSeries, outside React state.
+ */
+import { create } from 'zustand';
+import type { RunSummary, StepEvent } from '../tuning/trainer';
+import type { EvaluationSummary, RunInfo, WorkerEvent } from '../worker/protocol';
+import { useDataStore } from './dataStore';
+import { engine } from './engine';
+import { fromSerialized, toUiError, type UiError } from './errors';
+import { frameBatcher } from './frame';
+import { useExportStore } from './exportStore';
+import { useInspectStore } from './inspectStore';
+import { useModelStore } from './modelStore';
+import { useProjectionStore } from './projectionStore';
+import { useSettingsStore } from './settingsStore';
+import { trainingSeries } from './trainingSeries';
+
+export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'ended' | 'failed';
+export type RunPhase = Extract<WorkerEvent, { event: 'trainingPhase' }>['phase'];
+type Control = 'pause' | 'resume' | 'stop';
+
+/** Time per step measured on this machine, with what it was measured on. */
+export interface StepTiming {
+  msPerStep: number;
+  steps: number;
+  backend: string;
+  batchSize: number;
+  maxLength: number;
+  numVirtualTokens: number;
+}
+
+interface TrainingState {
+  status: RunStatus;
+  runId: string | null;
+  info: RunInfo | null;
+  phase: RunPhase | null;
+  lastStep: StepEvent | null;
+  zeroShot: EvaluationSummary | null;
+  textBaseline: EvaluationSummary | null;
+  textPrompt: string | null;
+  evaluation: EvaluationSummary | null;
+  bestAccuracy: number | null;
+  discrete: EvaluationSummary | null;
+  summary: RunSummary | null;
+  error: UiError | null;
+  /** Warnings from the run (log events, a lost GPU device), newest last. */
+  notices: string[];
+  /** A control request on its way (the button says so until the worker confirms). */
+  pending: Control | null;
+  timing: StepTiming | null;
+
+  start(): Promise<void>;
+  control(action: Control): Promise<void>;
+  receive(e: WorkerEvent): void;
+  addNotice(message: string): void;
+  setDiscrete(evaluation: EvaluationSummary): void;
+}
+
+export const useTrainingStore = create<TrainingState>((set, get) => {
+  // Steps arrive as fast as the engine runs; the page shows the latest once per frame.
+  let latestStep: StepEvent | null = null;
+  let timing: StepTiming | null = null;
+  // The engine announces 'training' when its baselines finish even if the user paused during them;
+  // a pause the user asked for lasts until the user resumes or stops.
+  let userPaused = false;
+  const flushStep = frameBatcher(() => set({ lastStep: latestStep, timing }));
+
+  const measure = (step: StepEvent) => {
+    const info = get().info;
+    if (!info) return;
+    const { config } = info;
+    // The first step also compiles shaders and warms caches: it counts only until there is a second.
+    const fresh = timing === null || timing.steps === 0 || step.step <= info.startStep + 1;
+    const backend = useModelStore.getState().facts?.backend ?? 'unknown';
+    const ms = fresh || timing!.steps === 1 ? step.stepMs : 0.8 * timing!.msPerStep + 0.2 * step.stepMs;
+    timing = {
+      msPerStep: ms, steps: fresh ? 1 : timing!.steps + 1, backend,
+      batchSize: config.batchSize * config.gradientAccumulation, maxLength: config.maxLength, numVirtualTokens: config.numVirtualTokens,
+    };
+  };
+
+  return {
+    status: 'idle',
+    runId: null,
+    info: null,
+    phase: null,
+    lastStep: null,
+    zeroShot: null,
+    textBaseline: null,
+    textPrompt: null,
+    evaluation: null,
+    bestAccuracy: null,
+    discrete: null,
+    summary: null,
+    error: null,
+    notices: [],
+    pending: null,
+    timing: null,
+
+    async start() {
+      const settings = useSettingsStore.getState();
+      if (!useDataStore.getState().dataset) return;
+      latestStep = null;
+      userPaused = false;
+      trainingSeries.reset();
+      useProjectionStore.getState().reset();
+      useInspectStore.getState().reset();
+      useExportStore.getState().reset();
+      set({
+        status: 'starting', runId: null, info: null, phase: 'preparing', lastStep: null, zeroShot: null, textBaseline: null,
+        textPrompt: null, evaluation: null, bestAccuracy: null, discrete: null, summary: null, error: null, notices: [], pending: null,
+      });
+      settings.setWorkerError(null);
+      try {
+        const info = await engine().request('startTraining', { config: settings.config, verbalizer: settings.verbalizer });
+        // Events of this run may have arrived first; they are accepted while starting (see receive).
+        set((s) => ({ info, runId: info.runId, status: s.status === 'starting' ? 'running' : s.status }));
+      } catch (e) {
+        const error = toUiError(e);
+        if (error.code === 'settings') settings.setWorkerError(error);
+        set({ status: 'idle', phase: null, error });
+      }
+    },
+
+    async control(action) {
+      set({ pending: action });
+      if (action !== 'pause') userPaused = false;
+      try {
+        await engine().request(action, {});
+        if (action === 'pause') userPaused = true;
+      } catch (e) {
+        set({ error: toUiError(e) });
+      } finally {
+        set({ pending: null });
+      }
+    },
+
+    receive(e) {
+      if (!('runId' in e) || e.runId === null) {
+        if (e.event === 'deviceLost') get().addNotice(`The GPU device was lost (${e.reason}); the engine restarted on ${e.backend.backend}.`);
+        return;
+      }
+      const s = get();
+      // Ignore events of an earlier run; adopt the id of a run whose start reply is still on its way.
+      if (s.runId !== null && e.runId !== s.runId) return;
+      if (s.runId === null) {
+        if (s.status !== 'starting') return;
+        set({ runId: e.runId });
+      }
+      switch (e.event) {
+        case 'trainingPhase': {
+          if (e.phase === 'training' && userPaused) break;
+          const status: RunStatus | null = e.phase === 'paused' ? 'paused'
+            : e.phase === 'done' ? 'ended'
+              : get().status === 'starting' || get().status === 'paused' ? 'running' : null;
+          set(status ? { phase: e.phase, status } : { phase: e.phase });
+          break;
+        }
+        case 'step':
+          trainingSeries.addStep(e.step.step, e.step.loss);
+          latestStep = e.step;
+          measure(e.step);
+          flushStep();
+          break;
+        case 'baseline':
+          if (e.variant === 'zero-shot') {
+            trainingSeries.setZeroShotAccuracy(e.evaluation.report.accuracy);
+            set({ zeroShot: e.evaluation });
+          } else if (e.variant === 'text') {
+            set({ textBaseline: e.evaluation, textPrompt: e.prompt ?? null });
+          }
+          break;
+        case 'evaluation':
+          if (e.variant === 'soft') {
+            trainingSeries.addEvaluation(e.evaluation.step, e.evaluation.loss, e.evaluation.report.accuracy);
+            const best = get().bestAccuracy;
+            set({ evaluation: e.evaluation, bestAccuracy: best === null ? e.evaluation.report.accuracy : Math.max(best, e.evaluation.report.accuracy) });
+          } else if (e.variant === 'discrete') {
+            set({ discrete: e.evaluation });
+          }
+          break;
+        case 'projection':
+          useProjectionStore.getState().receive(e.projection);
+          break;
+        case 'trainingEnded':
+          set({ summary: e.summary, status: 'ended', lastStep: latestStep });
+          break;
+        case 'trainingError':
+          set({ error: fromSerialized(e.error), status: 'failed', lastStep: latestStep });
+          break;
+        case 'deviceLost':
+          get().addNotice(`The GPU device was lost (${e.reason}). Training continues on ${e.backend.backend}`
+            + (e.resumedFromStep !== null ? ` from step ${e.resumedFromStep}, the last checkpoint.` : '.'));
+          break;
+        case 'checkpoint':
+          // Checkpoints are kept by the worker (and the run store); the page does not hold them.
+          break;
+      }
+    },
+
+    addNotice(message) {
+      set((s) => ({ notices: [...s.notices.slice(-19), message] }));
+    },
+
+    setDiscrete(evaluation) {
+      set({ discrete: evaluation });
+    },
+  };
+});
+
+/** A run exists whose prompt can be evaluated, projected, predicted with and exported. */
+export const hasRun = (s: TrainingState) => s.info !== null && (s.status === 'running' || s.status === 'paused' || s.status === 'ended');
+/** The run is executing or paused (settings and model are locked). */
+export const isActive = (s: TrainingState) => s.status === 'starting' || s.status === 'running' || s.status === 'paused';

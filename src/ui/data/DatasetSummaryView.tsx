@@ -1,0 +1,34 @@
+import type { RowProblem } from '../../data';
+import type { DatasetSummary } from '../../worker/protocol';
+import { LabelBars } from './LabelBars';
+import { ProblemList } from './ProblemList';
+
+/** The dataset the run will use: its size, labels, split, and what was left out. */
+export function DatasetSummaryView({ dataset, tableProblems, tableWarnings }: {
+  dataset: DatasetSummary;
+  tableProblems: RowProblem[];
+  tableWarnings: string[];
+}) {
+  // Problems found while parsing and while mapping, in file order; the dataset repeats the parser's.
+  const seen = new Set<string>();
+  const problems = [...tableProblems, ...dataset.rejected]
+    .filter((p) => !seen.has(`${p.line}\n${p.reason}`) && seen.add(`${p.line}\n${p.reason}`))
+    .sort((a, b) => a.line - b.line);
+  const warnings = [...tableWarnings, ...dataset.warnings];
+  return (
+    <div className="dataset-summary" data-testid="dataset-summary">
+      <p className="counts">
+        <span data-testid="train-count" className="num">{dataset.trainCount.toLocaleString('en')}</span> training and{' '}
+        <span data-testid="validation-count" className="num">{dataset.validationCount.toLocaleString('en')}</span> validation examples,{' '}
+        {dataset.labels.length} labels{dataset.tasks.length ? `, ${dataset.tasks.length} tasks (${dataset.tasks.join(', ')})` : ''}.
+      </p>
+      <LabelBars labels={dataset.labels} />
+      {warnings.length > 0 && (
+        <ul className="warnings" data-testid="data-warnings">
+          {warnings.map((w, i) => <li key={i} className="warning">{w}</li>)}
+        </ul>
+      )}
+      <ProblemList problems={problems} />
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useExportStore } from '../../state/exportStore';
+import { hasRun, useTrainingStore } from '../../state/trainingStore';
+import { ErrorNote } from '../ErrorNote';
+import { Panel } from '../Panel';
+
+export function ExportPanel() {
+  const { adapter, predictions, download } = useExportStore(useShallow((s) => ({
+    adapter: s.adapter, predictions: s.predictions, download: s.download,
+  })));
+  const ready = useTrainingStore(hasRun);
+  const evaluated = useTrainingStore((s) => s.evaluation !== null);
+  return (
+    <Panel step="export">
+      <div className="export-row">
+        <div>
+          <button type="button" className="primary" disabled={!ready || adapter.busy} onClick={() => void download('adapter')}
+            data-testid="download-adapter">
+            {adapter.busy ? 'Preparing…' : 'Download soft prompt'}
+          </button>
+          <p className="help">
+            A zip that Hugging Face PEFT loads with <code>PeftModel.from_pretrained</code>: <code>adapter_model.safetensors</code>,
+            <code> adapter_config.json</code>, and <code>studio.json</code> with the template, verbalizer and metrics.
+          </p>
+          {adapter.saved && <p className="muted small" aria-live="polite">Saved {adapter.saved}.</p>}
+          <ErrorNote error={adapter.error} testId="adapter-error" />
+        </div>
+        <div>
+          <button type="button" className="secondary" disabled={!ready || !evaluated || predictions.busy} onClick={() => void download('predictions')}
+            data-testid="download-predictions">
+            {predictions.busy ? 'Preparing…' : 'Download predictions (CSV)'}
+          </button>
+          <p className="help">Each validation example of the last evaluation with its label, the prediction and every label's probability.</p>
+          {predictions.saved && <p className="muted small" aria-live="polite">Saved {predictions.saved}.</p>}
+          <ErrorNote error={predictions.error} testId="predictions-error" />
+        </div>
+      </div>
+      {!ready && <p className="muted">Downloads are available once a run has started (predictions after its first evaluation).</p>}
+    </Panel>
+  );
+}

@@ -1,0 +1,27 @@
+import { useTrainingStore } from '../../state/trainingStore';
+import { Panel } from '../Panel';
+import { ClassMetricsTable } from './ClassMetricsTable';
+import { ConfusionMatrix } from './ConfusionMatrix';
+import { PredictPlayground } from './PredictPlayground';
+import { PromptComparison } from './PromptComparison';
+
+const NO_LABELS: string[] = [];
+
+export function InspectPanel() {
+  const evaluation = useTrainingStore((s) => s.evaluation);
+  const labels = useTrainingStore((s) => s.info?.labels ?? NO_LABELS);
+  return (
+    <Panel step="inspect">
+      <PromptComparison />
+      {evaluation
+        ? (
+          <div className="inspect-tables">
+            <ConfusionMatrix labels={labels} report={evaluation.report} />
+            <ClassMetricsTable report={evaluation.report} />
+          </div>
+        )
+        : <p className="muted">The confusion matrix and per-class scores appear at the first evaluation.</p>}
+      <PredictPlayground />
+    </Panel>
+  );
+}

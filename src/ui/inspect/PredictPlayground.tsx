@@ -1,0 +1,52 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useInspectStore } from '../../state/inspectStore';
+import { hasRun, useTrainingStore } from '../../state/trainingStore';
+import { ErrorNote } from '../ErrorNote';
+import { formatPercent } from '../format';
+
+/** Type a text, see each label's probability with the soft prompt and without any prompt. */
+export function PredictPlayground() {
+  const { text, prediction, labels, predicting, error, setText, predict } = useInspectStore(useShallow((s) => ({
+    text: s.playgroundText, prediction: s.prediction, labels: s.predictionLabels, predicting: s.predicting,
+    error: s.predictError, setText: s.setPlaygroundText, predict: s.predict,
+  })));
+  const ready = useTrainingStore(hasRun);
+  return (
+    <div className="playground">
+      <h3>Playground</h3>
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        void predict();
+      }}>
+        <label>
+          Text to classify
+          <textarea rows={2} value={text} onChange={(e) => setText(e.target.value)} data-testid="playground-input"
+            placeholder="WINNER!! You have been selected to receive a £900 prize. Call now" />
+        </label>
+        <button type="submit" disabled={!ready || predicting || !text.trim()} data-testid="playground-predict">
+          {predicting ? 'Scoring…' : 'Predict'}
+        </button>
+        {!ready && <span className="muted small"> Available once training has started.</span>}
+      </form>
+      <ErrorNote error={error} />
+      {prediction && (
+        <table className="prediction num" data-testid="playground-result">
+          <thead><tr><th scope="col">Label</th><th scope="col">With the soft prompt</th><th scope="col">Zero-shot</th></tr></thead>
+          <tbody>
+            {labels.map((label, i) => {
+              const soft = prediction.probabilities.soft?.[i];
+              const zero = prediction.probabilities['zero-shot']?.[i];
+              return (
+                <tr key={label}>
+                  <th scope="row">{label}</th>
+                  <td><span className="mini-bar soft" style={{ width: `${(soft ?? 0) * 6}rem` }} aria-hidden="true" />{formatPercent(soft)}</td>
+                  <td><span className="mini-bar zero" style={{ width: `${(zero ?? 0) * 6}rem` }} aria-hidden="true" />{formatPercent(zero)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useModelStore } from '../../state/modelStore';
+import { isActive, useTrainingStore } from '../../state/trainingStore';
+import { ErrorNote } from '../ErrorNote';
+import { Panel } from '../Panel';
+import { BackendWarning } from './BackendWarning';
+import { LoadProgressView } from './LoadProgressView';
+import { ModelFactsList } from './ModelFactsList';
+import { ModelSourceForm } from './ModelSourceForm';
+import { TryModel } from './TryModel';
+
+const STATUS_TEXT = {
+  idle: 'Not started.',
+  starting: 'Starting the engine…',
+  loading: 'Loading…',
+  ready: 'Ready.',
+  error: 'No model is loaded.',
+} as const;
+
+export function ModelPanel() {
+  const { status, facts, backend, progress, loading, error, loadError } = useModelStore(useShallow((s) => ({
+    status: s.status, facts: s.facts, backend: s.backend, progress: s.progress, loading: s.loading, error: s.error, loadError: s.loadError,
+  })));
+  const training = useTrainingStore(isActive);
+  const busy = status === 'starting' || status === 'loading';
+  return (
+    <Panel step="model" aside={
+      <p className="status" data-testid="model-status" data-status={status} aria-live="polite">{STATUS_TEXT[status]}</p>
+    }>
+      <LoadProgressView loading={loading} progress={progress} />
+      <ErrorNote error={error} testId="model-error" />
+      <BackendWarning backend={backend} />
+      {facts && <ModelFactsList facts={facts} />}
+      <ModelSourceForm disabled={busy || training} disabledReason={training ? 'Stop the training run to load another model.' : null}>
+        {loadError && (
+          <div data-testid="model-load-error">
+            <ErrorNote error={loadError} />
+            {facts && <p className="muted">The previous model ({facts.name}) is still loaded.</p>}
+          </div>
+        )}
+      </ModelSourceForm>
+      <TryModel />
+    </Panel>
+  );
+}

@@ -1,0 +1,106 @@
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { trainingSeries } from '../../state/trainingSeries';
+
+const HEIGHT = 280;
+const STEP_INCREMENTS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1000, 10_000, 100_000].map((p) => m * p)).sort((a, b) => a - b);
+
+/** Colours come from the theme's CSS variables; the canvas needs them as values. */
+function themeColors() {
+  const css = getComputedStyle(document.documentElement);
+  const v = (name: string) => css.getPropertyValue(name).trim();
+  return {
+    text: v('--muted'), grid: v('--grid'), loss: v('--chart-loss'), smoothed: v('--chart-smoothed'),
+    validation: v('--chart-validation'), accuracy: v('--chart-accuracy'), baseline: v('--chart-baseline'),
+  };
+}
+
+function chartOptions(width: number): uPlot.Options {
+  const c = themeColors();
+  const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => ({
+    stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 }, ...extra,
+  });
+  return {
+    width,
+    height: HEIGHT,
+    // The page's own live region reports progress; the chart itself is a picture of it.
+    scales: { x: { time: false }, loss: { auto: true }, accuracy: { auto: false, range: [0, 1] } },
+    axes: [
+      // Steps are whole numbers: ticks never fall between two.
+      axis({ label: 'step', incrs: STEP_INCREMENTS }),
+      axis({ scale: 'loss', label: 'loss' }),
+      axis({ scale: 'accuracy', side: 1, label: 'accuracy', grid: { show: false } }),
+    ],
+    series: [
+      { label: 'step' },
+      { label: 'training loss', scale: 'loss', stroke: c.loss, width: 1, points: { show: false } },
+      { label: 'smoothed', scale: 'loss', stroke: c.smoothed, width: 2, points: { show: false } },
+      { label: 'validation loss', scale: 'loss', stroke: c.validation, width: 2, spanGaps: true, points: { show: true, size: 6, fill: c.validation } },
+      { label: 'validation accuracy', scale: 'accuracy', stroke: c.accuracy, width: 2, spanGaps: true, points: { show: true, size: 6, fill: c.accuracy } },
+      { label: 'zero-shot accuracy', scale: 'accuracy', stroke: c.baseline, width: 1.5, dash: [6, 4], points: { show: false } },
+    ],
+    cursor: { drag: { x: true, y: false } },
+    legend: { live: true },
+  };
+}
+
+/**
+ * The live training chart. Not a React-driven component: it is created once, fed straight
+ * from trainingSeries (at most once per animation frame) and only resized or recoloured
+ * by React. Its figures are mirrored into data-* attributes for tests to read.
+ */
+export function LossChart() {
+  const holder = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const el = holder.current!;
+    let plot: uPlot | null = null;
+    let drawnVersion = -1;
+
+    const mirror = () => {
+      const [steps, loss, smoothed, validationLoss] = trainingSeries.chartData();
+      const n = steps.length;
+      el.dataset.points = String(n);
+      el.dataset.firstLoss = n ? String(loss[0]) : '';
+      el.dataset.lastLoss = n ? String(loss[n - 1]) : '';
+      el.dataset.lastSmoothed = n ? String(smoothed[n - 1]) : '';
+      el.dataset.lastStep = n ? String(steps[n - 1]) : '';
+      el.dataset.evaluations = String(validationLoss.filter((v) => v !== null).length);
+      el.dataset.draws = String(Number(el.dataset.draws ?? 0) + 1);
+    };
+    const draw = () => {
+      if (!plot || drawnVersion === trainingSeries.version) return;
+      drawnVersion = trainingSeries.version;
+      plot.setData(trainingSeries.chartData() as uPlot.AlignedData);
+      mirror();
+    };
+    const create = () => {
+      plot?.destroy();
+      plot = new uPlot(chartOptions(Math.max(200, el.clientWidth)), trainingSeries.chartData() as uPlot.AlignedData, el);
+      drawnVersion = trainingSeries.version;
+      mirror();
+    };
+
+    create();
+    const unsubscribe = trainingSeries.subscribe(draw);
+    const resize = new ResizeObserver(() => plot?.setSize({ width: Math.max(200, el.clientWidth), height: HEIGHT }));
+    resize.observe(el);
+    // A theme switch changes the CSS variables; the canvas is redrawn with the new colours.
+    const scheme = matchMedia('(prefers-color-scheme: dark)');
+    scheme.addEventListener('change', create);
+    return () => {
+      unsubscribe();
+      resize.disconnect();
+      scheme.removeEventListener('change', create);
+      plot?.destroy();
+    };
+  }, []);
+
+  return (
+    <figure className="loss-chart">
+      <div ref={holder} className="chart-holder" data-testid="loss-chart" role="img"
+        aria-label="Training loss, smoothed loss and validation loss by step; validation accuracy and the zero-shot accuracy on the right axis." />
+    </figure>
+  );
+}

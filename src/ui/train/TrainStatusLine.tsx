@@ -1,0 +1,29 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useTrainingStore, type RunPhase } from '../../state/trainingStore';
+
+const PHASE_TEXT: Record<RunPhase, string> = {
+  preparing: 'Preparing the run…',
+  baseline: 'Scoring the baselines (zero-shot and a text prompt) on the validation split…',
+  training: 'Training.',
+  paused: 'Paused.',
+  recovering: 'The GPU device was lost; restarting and resuming from the last checkpoint…',
+  finishing: 'Finishing: evaluating the discrete projection of the prompt…',
+  done: 'Done.',
+};
+
+/**
+ * What the run is doing, in words; a polite live region, so it is announced when it
+ * changes (phases, not every step).
+ */
+export function TrainStatusLine() {
+  const { status, phase, summary, step } = useTrainingStore(useShallow((s) => ({
+    status: s.status, phase: s.phase, summary: s.summary, step: s.status === 'paused' ? s.lastStep?.step ?? 0 : null,
+  })));
+  let text = '';
+  if (status === 'idle') text = 'Not started. The defaults are a good first run.';
+  else if (status === 'failed') text = 'The run stopped with an error.';
+  else if (summary) text = summary.message;
+  else if (phase === 'paused') text = `Paused at step ${step}.`;
+  else if (phase) text = PHASE_TEXT[phase];
+  return <p className="train-status" aria-live="polite" data-testid="train-status" data-status={status} data-phase={phase ?? ''}>{text}</p>;
+}
