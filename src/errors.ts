@@ -17,6 +17,7 @@ export type StudioErrorCode =
   | 'network'
   | 'training'
   | 'storage'
+  | 'library'
   | 'setup'
   | 'cli';
 

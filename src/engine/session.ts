@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
+import { modelFingerprint, type ModelFingerprint } from '../formats/fingerprint';
 import { buildModel } from '../model/build';
 import { countParameters } from '../model/config';
 import { generate, type GenerateOptions } from '../model/generate';
@@ -71,6 +72,19 @@ export class ModelSession {
     }
     const model = buildModel(pkg);
     return new ModelSession(pkg, model, tokenizer, backend);
+  }
+
+  private cachedFingerprint: ModelFingerprint | null = null;
+
+  /** Which exact weights these are: checkpoints and exported prompts carry it. */
+  get fingerprint(): ModelFingerprint {
+    this.cachedFingerprint ??= modelFingerprint(this.pkg.config, this.pkg.weights, this.name);
+    return this.cachedFingerprint;
+  }
+
+  /** How an exported adapter names its base model: the hub id when it came from the hub. */
+  get baseModelName(): string {
+    return this.pkg.hubId ?? this.name;
   }
 
   get name(): string {

@@ -83,6 +83,12 @@ function promptTuningInit(kind: InitKind, peftType: PeftType): 'TEXT' | 'SAMPLE_
   return kind === 'random' ? 'RANDOM' : 'SAMPLE_VOCAB';
 }
 
+/** The method-specific fields of a read adapter config, as an exportPeft would supply them. */
+export function methodSuppliedFields(peftType: PeftType, config: Record<string, unknown>): Record<string, unknown> {
+  const allowed = new Set([...METHOD_FIELDS[peftType], ...COMMON_FIELDS]);
+  return Object.fromEntries(Object.entries(config).filter(([k, v]) => METHOD_SUPPLIED.has(k) && allowed.has(k) && v !== undefined));
+}
+
 /**
  * Every field PEFT's `to_dict()` writes for this method's config class, as
  * `save_pretrained` leaves it (inference_mode true, auto_mapping null for CAUSAL_LM).

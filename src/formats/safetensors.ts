@@ -34,6 +34,17 @@ function fail(message: string, hint?: string): never {
   throw new StudioError('safetensors', message, hint);
 }
 
+/**
+ * A header value for an error message: short, and safe for any JSON (JSON.stringify of a
+ * deeply nested array overflows the stack, and a huge one would make a huge message).
+ */
+function describeValue(value: unknown): string {
+  if (Array.isArray(value) && value.some((v) => typeof v === 'object' && v !== null)) return 'an array of arrays or objects';
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return 'an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 export function dtypeBytes(dtype: SafetensorsDtype): number {
   return DTYPE_BYTES[dtype];
 }
@@ -91,21 +102,22 @@ export function parseSafetensors(file: Uint8Array, label = 'the safetensors file
       if (typeof raw !== 'object' || raw === null) fail(`${label} has a __metadata__ entry that is not an object.`);
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`${label} has metadata "${k}" that is not a string.`);
-        metadata[k] = v;
+        // defineProperty, not assignment: a key "__proto__" must stay a key.
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
     if (typeof raw !== 'object' || raw === null) fail(`${label}: tensor "${name}" has no description.`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      fail(`${label}: tensor "${name}" has dtype ${JSON.stringify(dtype)}, which the studio does not read.`,
+      fail(`${label}: tensor "${name}" has dtype ${describeValue(dtype)}, which the studio does not read.`,
         `Supported dtypes: ${Object.keys(DTYPE_BYTES).join(', ')}.`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`${label}: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}.`);
+      fail(`${label}: tensor "${name}" has an invalid shape ${describeValue(shape)}.`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(`${label}: tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}.`);
+      fail(`${label}: tensor "${name}" has invalid data_offsets ${describeValue(offsets)}.`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end || end > dataLength) {
@@ -229,6 +241,9 @@ export function writeSafetensors(
   let offset = 0;
   for (const name of names) {
     const t = tensors[name];
+    if (name === '__metadata__') {
+      throw new StudioError('safetensors', 'cannot write a tensor named "__metadata__": safetensors reserves that key for the metadata.');
+    }
     const byteLength = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
     if (t.data.byteLength !== byteLength) {
       throw new StudioError('safetensors',

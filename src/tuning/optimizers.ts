@@ -69,7 +69,11 @@ abstract class SlotOptimizer implements Optimizer {
   }
 
   protected slot(name: string, shape: number[]): tf.Variable {
-    const v = tf.variable(tf.zeros(shape), false);
+    // A variable keeps its initial tensor's data alive: the zeros must be disposed, or every
+    // optimizer leaves one tensor per slot behind (found by `npm run bench:soak`).
+    const zeros = tf.zeros(shape);
+    const v = tf.variable(zeros, false);
+    zeros.dispose();
     this.slots.push(v);
     this.slotNames.push(name);
     return v;

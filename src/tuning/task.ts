@@ -78,9 +78,8 @@ export function encodeInput(tokenizer: TextTokenizer, template: string, text: st
   }
 }
 
-export function prepareTask(tokenizer: TextTokenizer, dataset: Dataset, setup: TaskSetup, maxPositions: number, promptLength: number): PreparedTask {
-  const labels = dataset.labels.map((l) => l.name);
-  if (labels.length < 2) throw new StudioError('data', 'Training needs at least two labels.');
+/** Checks the template, verbalizer and lengths against the model; each label's target tokens. */
+function encodeLabels(tokenizer: TextTokenizer, labels: string[], setup: TaskSetup, maxPositions: number, promptLength: number): number[][] {
   const template = setup.template;
   if (!template.includes('{text}')) throw new StudioError('settings', 'The template must contain {text}, where each example\'s text goes.');
   const templateOnly = tokenizer.encode(renderTemplate(template, ''), { addBos: true }).length;
@@ -111,7 +110,14 @@ export function prepareTask(tokenizer: TextTokenizer, dataset: Dataset, setup: T
       `Virtual tokens (${promptLength}) + max length (${setup.maxLength}) + the longest label (${longestLabel} tokens) exceed the model's ${maxPositions} positions.`,
       'Lower the max length or the number of virtual tokens.');
   }
+  return labelIds;
+}
 
+export function prepareTask(tokenizer: TextTokenizer, dataset: Dataset, setup: TaskSetup, maxPositions: number, promptLength: number): PreparedTask {
+  const labels = dataset.labels.map((l) => l.name);
+  if (labels.length < 2) throw new StudioError('data', 'Training needs at least two labels.');
+  const template = setup.template;
+  const labelIds = encodeLabels(tokenizer, labels, setup, maxPositions, promptLength);
   const tasks = dataset.tasks.length ? dataset.tasks : [];
   const taskIndex = new Map(tasks.map((t, i) => [t, i]));
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
@@ -140,4 +146,18 @@ export function prepareTask(tokenizer: TextTokenizer, dataset: Dataset, setup: T
   if (out.train.length === 0) throw new StudioError('data', 'The training split is empty.');
   if (out.validation.length === 0) throw new StudioError('data', 'The validation split is empty.', 'Lower the validation fraction only as far as leaves one example per label.');
   return out;
+}
+
+/**
+ * A task with labels but no examples: how an imported prompt classifies text typed into
+ * the playground before (or without) a CSV.
+ */
+export function labelOnlyTask(tokenizer: TextTokenizer, labels: string[], tasks: string[], setup: TaskSetup, maxPositions: number, promptLength: number): PreparedTask {
+  if (labels.length < 2) throw new StudioError('adapter', 'The prompt needs at least two labels to classify with.');
+  const labelIds = encodeLabels(tokenizer, labels, setup, maxPositions, promptLength);
+  return {
+    labels, verbalizer: { ...setup.verbalizer }, labelIds, tasks, taskLabels: (tasks.length ? tasks : ['']).map(() => labels.map((_, j) => j)),
+    train: [], validation: [], trainIds: [], validationIds: [],
+    truncated: 0, tokenCounts: new Map(), template: setup.template, maxLength: setup.maxLength,
+  };
 }

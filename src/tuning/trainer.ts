@@ -211,6 +211,11 @@ export class Trainer {
     return new Trainer(model, tokenizer, task, config, method);
   }
 
+  /** A trainer around a method that already exists (an imported adapter). */
+  static fromMethod(model: CausalLM, tokenizer: TextTokenizer, task: PreparedTask, config: TrainConfig, method: SoftPromptMethod): Trainer {
+    return new Trainer(model, tokenizer, task, config, method);
+  }
+
   learningRate(step: number): number {
     const { learningRate: lr, warmupSteps, schedule, steps } = this.config;
     if (step < warmupSteps) return (lr * (step + 1)) / (warmupSteps + 1);

@@ -83,14 +83,85 @@ export interface Prediction {
 export interface StartTrainingArgs {
   config: Partial<TrainConfig>;
   verbalizer: Record<string, string>;
-  /** A studio checkpoint to continue from (bytes of the .safetensors checkpoint). */
+  /**
+   * A studio checkpoint to continue from (bytes of the .safetensors checkpoint). The run
+   * keeps the checkpoint's settings and verbalizer; `config.steps` may only extend it.
+   */
   resumeFrom?: ArrayBuffer;
+  /** Keep this id (a run resumed after a page reload stays the same run in the history). */
+  runId?: string;
+}
+
+export interface ImportAdapterArgs {
+  fileName: string;
+  /** The exported zip. */
+  zip?: ArrayBuffer | Uint8Array;
+  /** Or a folder's files by relative path. */
+  files?: Map<string, Uint8Array>;
+  /** For a plain PEFT adapter (no studio.json): the page's current verbalizer and template. */
+  fallback?: { verbalizer?: Record<string, string>; template?: string };
+}
+
+/** An imported adapter, now the current prompt. */
+export interface AdapterInfo {
+  runId: string;
+  fileName: string;
+  peftType: string;
+  method: string;
+  numVirtualTokens: number;
+  labels: string[];
+  verbalizer: Record<string, string>;
+  template: string;
+  tasks: string[];
+  /** base_model_name_or_path from adapter_config.json. */
+  baseModel: string;
+  /** Whether it carried studio.json (exported by the studio). */
+  fromStudio: boolean;
+  /** The model it was trained on, per studio.json. */
+  trainedOn: string | null;
+  /** Whether that is the loaded model (null: unknown, a plain PEFT adapter). */
+  fingerprintMatches: boolean | null;
+  /** A resumable checkpoint rides along in the zip. */
+  hasCheckpoint: boolean;
+  metrics: Record<string, number | string> | null;
+  /** The loaded data has its labels, so Evaluate works. */
+  evaluable: boolean;
+}
+
+/** A prompt kept in the library. */
+export interface LibraryEntry {
+  id: string;
+  name: string;
+  method: string;
+  numVirtualTokens: number;
+  labels: string[];
+  tasks: string[];
+  template: string;
+  /** Its latest validation accuracy, when known. */
+  accuracy: number | null;
+  /** Where it came from: "trained, step N" or the adapter's file name. */
+  source: string;
+}
+
+export interface BatchPredictArgs {
+  fileName: string;
+  bytes: ArrayBuffer | Uint8Array;
+  textColumn: string;
+  /** The column naming each row's prompt (a library name)… */
+  promptColumn?: string;
+  /** …or one prompt for every row. */
+  prompt?: string;
+  /** For multitask prompts: the column naming each row's task. */
+  taskColumn?: string;
+  batchSize?: number;
 }
 
 export interface RunInfo {
   runId: string;
   config: TrainConfig;
   labels: string[];
+  /** Label → the text the model scores for it (a resumed run keeps its own). */
+  verbalizer: Record<string, string>;
   trainCount: number;
   validationCount: number;
   truncated: number;
@@ -112,6 +183,15 @@ export interface Requests {
   project: { args: { task?: number }; result: ProjectionSummary };
   predict: { args: { texts: string[]; variants: PromptVariant[] }; result: Prediction[] };
   exportAdapter: { args: Record<string, never>; result: { fileName: string; bytes: ArrayBuffer } };
+  exportCheckpoint: { args: Record<string, never>; result: { fileName: string; bytes: ArrayBuffer } };
+  importAdapter: {
+    args: { fileName: string; zip?: ArrayBuffer; files?: { name: string; file: Blob }[]; fallback?: ImportAdapterArgs['fallback'] };
+    result: AdapterInfo;
+  };
+  listLibrary: { args: Record<string, never>; result: LibraryEntry[] };
+  addToLibrary: { args: { name: string }; result: LibraryEntry };
+  removeFromLibrary: { args: { id: string }; result: null };
+  batchPredict: { args: BatchPredictArgs & { bytes: ArrayBuffer }; result: { fileName: string; csv: string; rows: number; failed: number } };
   exportPredictions: { args: Record<string, never>; result: { fileName: string; csv: string } };
 }
 
@@ -139,6 +219,7 @@ export type WorkerEvent =
   | { event: 'token'; requestId: number; tokenId: number; text: string }
   | { event: 'log'; level: 'info' | 'warn'; message: string }
   | { event: 'tableProgress'; fraction: number }
+  | { event: 'batchProgress'; done: number; total: number }
   | { event: 'trainingPhase'; runId: string; phase: 'preparing' | 'baseline' | 'training' | 'paused' | 'recovering' | 'finishing' | 'done' }
   | { event: 'baseline'; runId: string; variant: PromptVariant; evaluation: EvaluationSummary; prompt?: string }
   | { event: 'step'; runId: string; step: StepEvent }

@@ -48,6 +48,8 @@ function sourceFor(spec: ModelSourceSpec): ModelSource {
   }
 }
 
+const toArrayBuffer = (b: Uint8Array) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
 type Handler<M extends Method> = (args: Requests[M]['args'], id: number) => Promise<Requests[M]['result']> | Requests[M]['result'];
 
 const handlers: { [M in Method]: Handler<M> } = {
@@ -75,9 +77,24 @@ const handlers: { [M in Method]: Handler<M> } = {
   evaluate: ({ variant }) => engine.evaluate(variant),
   project: ({ task }) => engine.project(task),
   predict: ({ texts, variants }) => engine.predict(texts, variants),
-  exportAdapter: () => {
-    throw new StudioError('adapter', 'Export is not available yet.');
+  async exportAdapter() {
+    const { fileName, bytes } = await engine.exportAdapter();
+    return { fileName, bytes: toArrayBuffer(bytes) };
   },
+  async exportCheckpoint() {
+    const { fileName, bytes } = await engine.exportCheckpoint();
+    return { fileName, bytes: toArrayBuffer(bytes) };
+  },
+  async importAdapter({ fileName, zip, files, fallback }) {
+    const folder = files
+      ? new Map(await Promise.all(files.map(async ({ name, file }) => [name, new Uint8Array(await file.arrayBuffer())] as const)))
+      : undefined;
+    return engine.importAdapter({ fileName, zip, files: folder, fallback });
+  },
+  listLibrary: () => engine.listLibrary(),
+  addToLibrary: ({ name }) => engine.addToLibrary(name),
+  removeFromLibrary: ({ id }) => (engine.removeFromLibrary(id), null),
+  batchPredict: (args) => engine.batchPredict(args),
   exportPredictions: () => engine.exportPredictions(),
 };
 

@@ -6,6 +6,7 @@
  * original reparameterization.
  */
 import { StudioError } from '../../errors';
+import { methodSuppliedFields } from '../../formats/peft';
 import type { ModelConfig } from '../../model/config';
 import { MultitaskPromptTuning } from './multitask';
 import { PrefixTuning } from './prefix';
@@ -18,7 +19,18 @@ function tensor(exported: PeftExport, name: string): ExportTensor {
   return t;
 }
 
+/**
+ * The imported method exports as what was imported (P-tuning stays P_TUNING with its
+ * encoder fields, prefix tuning keeps prefix_projection), with its current tensors.
+ */
 export function methodFromPeft(exported: PeftExport, model: ModelConfig): SoftPromptMethod {
+  const method = runnableMethod(exported, model);
+  const own = method.exportPeft.bind(method);
+  method.exportPeft = async () => ({ ...(await own()), peftType: exported.peftType, config: methodSuppliedFields(exported.peftType, exported.config) });
+  return method;
+}
+
+function runnableMethod(exported: PeftExport, model: ModelConfig): SoftPromptMethod {
   const prompt = tensor(exported, 'prompt_embeddings');
   const [p, width] = prompt.shape;
   switch (exported.peftType) {
