@@ -346,7 +346,11 @@ export class StudioEngine {
   }
 
   async evaluate(variant: PromptVariant): Promise<EvaluationSummary> {
-    const { trainer } = this.requireRun();
+    const { trainer, task } = this.requireRun();
+    if (task.validation.length === 0) {
+      throw new StudioError('data', 'There is no validation data with this prompt\'s labels to evaluate on.',
+        `Load a CSV whose labels are ${task.labels.join(', ')} (Data step), then load the adapter again.`);
+    }
     return summarize(await trainer.evaluate(await this.promptFor(variant, trainer)));
   }
 
