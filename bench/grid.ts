@@ -1,4 +1,5 @@
 /** What the benchmark measures, shared by its Node and browser halves (no Node or DOM imports). */
+import type { GenerationMeasurement } from './generation';
 import type { StepMeasurement } from './step';
 
 export interface BackendReport {
@@ -12,6 +13,8 @@ export interface BackendReport {
   exponents: { batch: number; sequence: number; virtualTokens: number } | null;
   timeToFirstStepMs?: { total: number; modelLoad: number; firstStep: number; compileShare: number };
   longTasks?: { count: number; maxMs: number };
+  /** Greedy generation with the KV cache on the int8 package (absent in results from before it was measured). */
+  generation?: GenerationMeasurement[];
 }
 
 export interface GridOptions {
@@ -20,7 +23,28 @@ export interface GridOptions {
   virtualTokens: number[];
   steps: number;
   synthetic: boolean;
+  generation: GenerationOptions;
 }
 
-export const FULL_GRID: GridOptions = { batches: [1, 8, 32], sequences: [64, 256], virtualTokens: [20, 100], steps: 4, synthetic: true };
-export const QUICK_GRID: GridOptions = { batches: [1], sequences: [64], virtualTokens: [20], steps: 2, synthetic: false };
+export interface GenerationOptions {
+  /** Prompt lengths to time, in tokens ([BOS] + text). */
+  promptTokens: number[];
+  /** Tokens generated per run. */
+  newTokens: number;
+  /** Timed runs per prompt length, after one untimed warm-up run. */
+  repeats: number;
+}
+
+export const FULL_GRID: GridOptions = {
+  batches: [1, 8, 32], sequences: [64, 256], virtualTokens: [20, 100], steps: 4, synthetic: true,
+  generation: { promptTokens: [32, 256], newTokens: 128, repeats: 3 },
+};
+export const QUICK_GRID: GridOptions = {
+  batches: [1], sequences: [64], virtualTokens: [20], steps: 2, synthetic: false,
+  generation: { promptTokens: [32], newTokens: 32, repeats: 2 },
+};
+
+/** `--only generation`: the generation section alone, without the training grid. */
+export function generationOnly(grid: GridOptions): GridOptions {
+  return { ...grid, batches: [], synthetic: false };
+}

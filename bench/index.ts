@@ -1,14 +1,16 @@
 /**
- * npm run bench [-- --quick] [--node-only] [--backends cpu,wasm]
- * Times the training step on every backend available in Node and in headless Chromium,
- * and writes bench/results/bench.json and bench/results/bench.md.
+ * npm run bench [-- --quick] [--node-only] [--backends cpu,wasm] [--only generation]
+ * Times the training step and generation (prefill and decode tokens/s) on every backend
+ * available in Node and in headless Chromium, beside each backend's float32 matmul speed,
+ * and writes bench/results/bench.json and bench/results/bench.md
+ * (bench-quick.*, bench-generation.*, bench-quick-generation.* for the other modes).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../src/engine/backend';
-import { FULL_GRID, QUICK_GRID, runNodeBench, type BackendReport } from './node';
+import { FULL_GRID, QUICK_GRID, generationOnly, runNodeBench, type BackendReport } from './node';
 import { markdownReport } from './report';
 
 const { values } = parseArgs({
@@ -16,9 +18,12 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     'node-only': { type: 'boolean', default: false },
     backends: { type: 'string', default: 'wasm,cpu' },
+    only: { type: 'string' },
   },
 });
-const grid = values.quick ? QUICK_GRID : FULL_GRID;
+if (values.only !== undefined && values.only !== 'generation') throw new Error(`--only takes "generation", not "${values.only}"`);
+const onlyGeneration = values.only === 'generation';
+const grid = onlyGeneration ? generationOnly(values.quick ? QUICK_GRID : FULL_GRID) : values.quick ? QUICK_GRID : FULL_GRID;
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const reports: BackendReport[] = [];
 for (const backend of values.backends!.split(',') as BackendName[]) {
@@ -27,12 +32,12 @@ for (const backend of values.backends!.split(',') as BackendName[]) {
 }
 if (!values['node-only']) {
   const { runBrowserBench } = await import('./browser');
-  reports.push(...(await runBrowserBench(values.quick, log)));
+  reports.push(...(await runBrowserBench(values.quick, log, undefined, onlyGeneration)));
 }
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const dir = path.resolve(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-const name = values.quick ? 'bench-quick' : 'bench';
+const name = `${values.quick ? 'bench-quick' : 'bench'}${onlyGeneration ? '-generation' : ''}`;
 writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ machine, date: new Date().toISOString(), reports }, null, 2) + '\n');
 const markdown = markdownReport(reports, machine);
 writeFileSync(path.join(dir, `${name}.md`), markdown);

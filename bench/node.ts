@@ -1,6 +1,7 @@
 /**
  * The Node half of `npm run bench`: the training-step grid on the cpu and wasm backends,
- * the synthetic larger models, and each backend's plain matmul speed.
+ * the synthetic larger models, generation speed (prefill and decode), and each backend's
+ * plain matmul speed.
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -9,12 +10,13 @@ import { selectBackend, type BackendName } from '../src/engine/backend';
 import { ModelSession } from '../src/engine/session';
 import { buildModel } from '../src/model/build';
 import { fitExponents } from './fit';
+import { measureGeneration } from './generation';
 import { measureTrainingStep, matmulFlopsPerSecond, type StepMeasurement } from './step';
 import { SYNTHETIC_MODELS, syntheticPackage } from './synthetic';
 import type { BackendReport, GridOptions } from './grid';
 
 export type { BackendReport, GridOptions } from './grid';
-export { FULL_GRID, QUICK_GRID } from './grid';
+export { FULL_GRID, QUICK_GRID, generationOnly } from './grid';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -55,6 +57,7 @@ export async function runNodeBench(backend: BackendName, grid: GridOptions, log:
     }
   }
   report.exponents = exponentsOf(report.grid);
+  report.generation = await measureGeneration(session.model, session.tokenizer, grid.generation, (s) => log(`${backend} ${s}`));
   if (grid.synthetic) {
     for (const shape of SYNTHETIC_MODELS) {
       const pkg = syntheticPackage(shape);

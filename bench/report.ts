@@ -7,25 +7,40 @@ const kib = (x: number) => `${(x / 1024).toFixed(0)} KiB`;
 export function markdownReport(reports: BackendReport[], machine: string): string {
   const lines: string[] = [];
   lines.push(`Machine: ${machine}`, '');
-  lines.push('Training step, prompt tuning on stories260K (int8 package), AdamW, one target token per row:', '');
-  lines.push('| where | backend | batch | seq | P | ms/step | tokens/s | GFLOP/s | matmul GFLOP/s | ratio | peak bytes | tensors first→last |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of reports) {
-    for (const m of r.grid) {
-      lines.push(`| ${r.environment} | ${r.backend} | ${m.shape.batch} | ${m.shape.sequence} | ${m.shape.virtualTokens} | ${m.stepMs.toFixed(1)} | ${m.tokensPerSecond.toFixed(0)} | ${g(m.flopsPerSecond)} | ${g(r.matmulFlopsPerSecond)} | ${(m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3)} | ${kib(m.peakBytes)} | ${m.tensorsAfterFirstStep}→${m.tensorsAfterLastStep} |`);
+  if (reports.some((r) => r.grid.length)) {
+    lines.push('Training step, prompt tuning on stories260K (int8 package), AdamW, one target token per row:', '');
+    lines.push('| where | backend | batch | seq | P | ms/step | tokens/s | GFLOP/s | matmul GFLOP/s | ratio | peak bytes | tensors first→last |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of reports) {
+      for (const m of r.grid) {
+        lines.push(`| ${r.environment} | ${r.backend} | ${m.shape.batch} | ${m.shape.sequence} | ${m.shape.virtualTokens} | ${m.stepMs.toFixed(1)} | ${m.tokensPerSecond.toFixed(0)} | ${g(m.flopsPerSecond)} | ${g(r.matmulFlopsPerSecond)} | ${(m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3)} | ${kib(m.peakBytes)} | ${m.tensorsAfterFirstStep}→${m.tensorsAfterLastStep} |`);
+      }
     }
+    lines.push('');
+  }
+  const generation = reports.flatMap((r) => (r.generation ?? []).map((m) => ({ r, m })));
+  if (generation.length) {
+    lines.push('Generation, greedy with the KV cache on stories260K (int8 package), batch 1. Prefill: the prompt\'s forward up to the first token;'
+      + ' decode: each further token. Ratio: achieved GFLOP/s over the same backend\'s float32 matmul GFLOP/s in this run.', '');
+    lines.push('| where | backend | prompt | new | prefill ms | prefill tokens/s | decode ms/token | decode tokens/s | matmul GFLOP/s | prefill ratio | decode ratio | first prefill ms | tensors before→after |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const { r, m } of generation) {
+      lines.push(`| ${r.environment} | ${r.backend} | ${m.promptTokens} | ${m.newTokens} | ${m.prefillMs.toFixed(1)} | ${m.prefillTokensPerSecond.toFixed(0)} | ${m.decodeMsPerToken.toFixed(2)} | ${m.decodeTokensPerSecond.toFixed(1)} | ${g(r.matmulFlopsPerSecond)} | ${(m.prefillFlopsPerSecond / r.matmulFlopsPerSecond).toFixed(4)} | ${(m.decodeFlopsPerSecond / r.matmulFlopsPerSecond).toFixed(4)} | ${m.firstPrefillMs.toFixed(0)} | ${m.tensorsBefore}→${m.tensorsAfter} |`);
+    }
+    lines.push('');
   }
   const synthetic = reports.flatMap((r) => r.synthetic.map((s) => ({ r, s })));
   if (synthetic.length) {
-    lines.push('', 'Larger synthetic models (Llama layout, random int8 weights), batch 8, seq 64, P 20:', '');
+    lines.push('Larger synthetic models (Llama layout, random int8 weights), batch 8, seq 64, P 20:', '');
     lines.push('| where | backend | model | parameters | ms/step | GFLOP/s | ratio to matmul |');
     lines.push('|---|---|---|---|---|---|---|');
     for (const { r, s } of synthetic) {
       const m = s.measurement;
       lines.push(`| ${r.environment} | ${r.backend} | ${s.model} | ${(s.parameters / 1e6).toFixed(1)} M | ${m ? m.stepMs.toFixed(0) : s.error ?? '–'} | ${m ? g(m.flopsPerSecond) : '–'} | ${m ? (m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3) : '–'} |`);
     }
+    lines.push('');
   }
-  lines.push('', 'Scaling (fitted exponents of step time), weights on the backend, start-up and main-thread long tasks:', '');
+  lines.push('Scaling (fitted exponents of step time), weights on the backend, start-up and main-thread long tasks:', '');
   lines.push('| where | backend | exp. batch | exp. seq | exp. P | weight bytes int8 pkg | float32 pkg | open → first step | shader/first-use share | long tasks >50 ms (max) |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of reports) {

@@ -10,6 +10,7 @@ import { selectBackend } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { buildModel } from '../../src/model/build';
 import { urlSource } from '../../src/model/sources';
+import { measureGeneration } from '../generation';
 import { measureTrainingStep, matmulFlopsPerSecond } from '../step';
 import { SYNTHETIC_MODELS, syntheticPackage } from '../synthetic';
 import type { BenchMessage, BenchRequest } from './protocol';
@@ -34,9 +35,11 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
     const session = await ModelSession.open(urlSource(modelUrl('stories260K')), backend);
     const modelLoaded = since();
     // The first step of the first shape: what a user waits for after opening the studio.
-    const firstStep = await measureTrainingStep(session.model, session.tokenizer, { batch: grid.batches[0], sequence: grid.sequences[0], virtualTokens: grid.virtualTokens[0], targets: 1 }, 1);
+    const firstStep = grid.batches.length
+      ? await measureTrainingStep(session.model, session.tokenizer, { batch: grid.batches[0], sequence: grid.sequences[0], virtualTokens: grid.virtualTokens[0], targets: 1 }, 1)
+      : null;
     const firstStepDone = since();
-    post({ kind: 'log', text: `${tf.getBackend()}: first step after ${firstStepDone.toFixed(0)} ms` });
+    if (firstStep) post({ kind: 'log', text: `${tf.getBackend()}: first step after ${firstStepDone.toFixed(0)} ms` });
 
     const weightBytes = { int8Package: 0, float32Package: 0 };
     for (const [key, id] of [['int8Package', 'stories260K'], ['float32Package', 'stories260K-f32']] as const) {
@@ -69,10 +72,11 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
         }
       }
     }
+    const generation = await measureGeneration(session.model, session.tokenizer, grid.generation, (text) => post({ kind: 'log', text }));
     session.dispose();
     post({
       kind: 'done', backend, matmulFlopsPerSecond: matmul, weightBytes,
-      milestones: { backendReady, modelLoaded, firstStepDone }, firstStep, grid: measurements, synthetic,
+      milestones: { backendReady, modelLoaded, firstStepDone }, firstStep, grid: measurements, synthetic, generation,
     });
   } catch (err) {
     post({ kind: 'error', text: (err as Error).stack ?? String(err) });

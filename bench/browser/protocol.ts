@@ -1,11 +1,21 @@
 import type { BackendChoice, BackendPreference } from '../../src/engine/backend';
 import type { GridOptions } from '../grid';
+import type { GenerationMeasurement } from '../generation';
+import type { SoakOptions, SoakResult } from '../soakCore';
 import type { StepMeasurement } from '../step';
 
 export interface BenchRequest {
   backend: BackendPreference;
   grid: GridOptions;
   flags?: Record<string, number | boolean>;
+}
+
+/** `npm run bench:soak -- --browser`: the driver hands the page the CSV text (the page cannot read ../shared). */
+export interface SoakRequest {
+  backend: BackendPreference;
+  csv: string;
+  file: string;
+  options: SoakOptions;
 }
 
 export type BenchMessage =
@@ -17,8 +27,11 @@ export type BenchMessage =
     weightBytes: { int8Package: number; float32Package: number };
     /** Milliseconds since the worker started: backend ready, model loaded, first step done. */
     milestones: { backendReady: number; modelLoaded: number; firstStepDone: number };
-    firstStep: StepMeasurement;
+    /** Null when the grid has no training shapes (`--only generation`). */
+    firstStep: StepMeasurement | null;
     grid: StepMeasurement[];
     synthetic: { model: string; parameters: number; measurement: StepMeasurement | null; error?: string }[];
+    generation: GenerationMeasurement[];
   }
+  | { kind: 'soak'; result: SoakResult }
   | { kind: 'error'; text: string };
