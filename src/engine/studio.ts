@@ -345,13 +345,18 @@ export class StudioEngine {
     }
   }
 
-  async evaluate(variant: PromptVariant): Promise<EvaluationSummary> {
+  /**
+   * Metrics of a prompt variant on the validation examples training evaluates on, or (scope
+   * 'all', for the CLI) on every example of the loaded data, training split included.
+   */
+  async evaluate(variant: PromptVariant, scope: 'validation' | 'all' = 'validation'): Promise<EvaluationSummary> {
     const { trainer, task } = this.requireRun();
     if (task.validation.length === 0) {
       throw new StudioError('data', 'There is no validation data with this prompt\'s labels to evaluate on.',
         `Load a CSV whose labels are ${task.labels.join(', ')} (Data step), then load the adapter again.`);
     }
-    return summarize(await trainer.evaluate(await this.promptFor(variant, trainer)));
+    const examples = scope === 'all' ? [...task.train, ...task.validation] : trainer.evaluationSet();
+    return summarize(await trainer.evaluate(await this.promptFor(variant, trainer), examples));
   }
 
   async project(task = 0): Promise<ProjectionSummary> {

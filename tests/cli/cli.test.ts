@@ -1,0 +1,266 @@
+/**
+ * The CLI's soft-prompt commands (train, eval, export, import, predict), run in-process
+ * through runCli on their default backend (wasm; one run on cpu), checked against the engine
+ * called directly: the same files, the same numbers, the same CSV. One spawned run checks
+ * the process entry.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Papa from 'papaparse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli';
+import { folderSource } from '../../src/cli/nodeSource';
+import { StudioEngine } from '../../src/engine/studio';
+import { readPeftAdapter } from '../../src/formats/peft';
+import { parseSafetensors } from '../../src/formats/safetensors';
+import { hasSharedModel, packageDir, repoRoot } from '../helpers';
+import { smsSample } from '../tuning/fixtures';
+
+const ready = hasSharedModel && existsSync(path.join(packageDir('stories260K'), 'model.safetensors'));
+
+interface Result {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(...argv: string[]): Promise<Result> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+function folderFiles(dir: string): Map<string, Uint8Array> {
+  return new Map(readdirSync(dir).sort().map((name) => [name, new Uint8Array(readFileSync(path.join(dir, name)))]));
+}
+
+async function freshEngine(): Promise<StudioEngine> {
+  const engine = new StudioEngine(() => {});
+  await engine.init('wasm');
+  await engine.loadModel(folderSource(packageDir('stories260K')));
+  return engine;
+}
+
+const small = ['--steps', '6', '--batch-size', '4', '--max-length', '32', '--virtual-tokens', '4'];
+
+describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
+  let dir: string;
+  let csv: string;
+  let adapter: string;
+  let trained: Result;
+  let lines: Record<string, unknown>[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'studio-cli-'));
+    csv = path.join(dir, 'sms.csv');
+    const sample = smsSample(20);
+    writeFileSync(csv, Papa.unparse([sample.columns, ...sample.rows]));
+    adapter = path.join(dir, 'spam-prompt');
+    trained = await cli('train', '--data', csv, ...small, '--out', adapter, '--zip', path.join(dir, 'spam-prompt-train.zip'));
+    lines = trained.out.trim().split('\n').map((l) => JSON.parse(l));
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('train prints one JSON line per evaluation and writes a PEFT adapter folder that parses back', () => {
+    expect(trained.err).not.toMatch(/^error:/m);
+    expect(trained.code).toBe(0);
+    expect(lines.map((l) => [l.variant, l.step])).toEqual([['zero-shot', 0], ['text', 0], ['soft', 6], ['discrete', 6]]);
+    for (const l of lines) {
+      expect(l.examples).toBe(8);
+      expect(typeof l.accuracy).toBe('number');
+      expect(typeof l.macro_f1).toBe('number');
+      expect(Number.isFinite(l.loss)).toBe(true);
+    }
+    expect(trained.err).toContain('step 6/6');
+    expect(trained.err).toContain('backend wasm');
+
+    const files = folderFiles(adapter);
+    expect([...files.keys()]).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors', 'checkpoint.safetensors', 'studio.json']);
+    const peft = readPeftAdapter(files);
+    expect(peft.peftType).toBe('PROMPT_TUNING');
+    expect(peft.config).toMatchObject({ num_virtual_tokens: 4, token_dim: 64, task_type: 'CAUSAL_LM', base_model_name_or_path: 'karpathy/tinyllamas/stories260K' });
+    expect(Object.fromEntries(Object.entries(peft.tensors).map(([k, t]) => [k, t.shape]))).toEqual({ prompt_embeddings: [4, 64] });
+    const safetensors = parseSafetensors(files.get('adapter_model.safetensors')!);
+    expect(safetensors.metadata).toEqual({ format: 'pt' });
+
+    const studio = JSON.parse(new TextDecoder().decode(files.get('studio.json')));
+    const soft = lines.find((l) => l.variant === 'soft')!;
+    expect(studio.labels).toEqual(['ham', 'spam']);
+    expect(studio.trainingConfig).toMatchObject({ method: 'prompt', steps: 6, batchSize: 4, maxLength: 32, numVirtualTokens: 4 });
+    expect(studio.metrics).toMatchObject({
+      step: 6,
+      validation_accuracy: soft.accuracy,
+      validation_macro_f1: soft.macro_f1,
+      validation_loss: soft.loss,
+      'zero-shot_accuracy': lines[0].accuracy,
+      discrete_accuracy: lines[3].accuracy,
+    });
+    expect(parseSafetensors(files.get('checkpoint.safetensors')!).metadata.step).toBe('6');
+  });
+
+  it('train writes prefix tuning in its PEFT shape [P, layers·2·kv_dim] (on the cpu backend)', async () => {
+    const out = path.join(dir, 'prefix');
+    const r = await cli('train', '--data', csv, '--method', 'prefix', '--steps', '2', '--batch-size', '4', '--max-length', '32', '--virtual-tokens', '3', '--backend', 'cpu', '--out', out);
+    expect(r.err).not.toMatch(/^error:/m);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('backend cpu');
+    const peft = readPeftAdapter(folderFiles(out));
+    expect(peft.peftType).toBe('PREFIX_TUNING');
+    expect(peft.tensors.prompt_embeddings.shape).toEqual([3, 5 * 2 * 32]);
+  });
+
+  it('eval on the folder reproduces the validation metrics train printed last for the soft prompt', async () => {
+    const soft = lines.find((l) => l.variant === 'soft')!;
+    const r = await cli('eval', '--adapter', adapter, '--data', csv, '--baselines', '--json');
+    expect(r.err).not.toMatch(/^error:/m);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report).toMatchObject({ scope: 'validation', method: 'prompt', labels: ['ham', 'spam'], examples: 8, trained_steps: 6 });
+    expect(report.accuracy).toBe(soft.accuracy);
+    expect(report.macro_f1).toBe(soft.macro_f1);
+    expect(report.loss).toBeCloseTo(soft.loss as number, 6);
+    expect(report.per_class.map((c: { label: string; support: number }) => [c.label, c.support])).toEqual([['ham', 4], ['spam', 4]]);
+    expect(report.baselines['zero-shot'].accuracy).toBe(lines[0].accuracy);
+    expect(report.baselines['zero-shot'].loss).toBeCloseTo(lines[0].loss as number, 6);
+
+    // --all scores every row (training split included); the zip reads the same as the folder.
+    const all = JSON.parse((await cli('eval', '--adapter', path.join(dir, 'spam-prompt-train.zip'), '--data', csv, '--all', '--json')).out);
+    expect(all).toMatchObject({ scope: 'all', examples: 40 });
+    expect(all.per_class.reduce((a: number, c: { support: number }) => a + c.support, 0)).toBe(40);
+  });
+
+  it('train --resume continues the run: 3 steps + 3 more is the 6-step run', async () => {
+    const half = path.join(dir, 'half');
+    const first = await cli('train', '--data', csv, ...small, '--steps', '3', '--out', half);
+    expect(first.code).toBe(0);
+    const rest = await cli('train', '--data', csv, '--steps', '6', '--resume', half, '--out', path.join(dir, 'resumed'));
+    expect(rest.err).not.toMatch(/^error:/m);
+    expect(rest.code).toBe(0);
+    const restLines = rest.out.trim().split('\n').map((l) => JSON.parse(l));
+    // No baselines again; the soft evaluation at step 6 is the uninterrupted run's.
+    expect(restLines.map((l) => l.variant)).toEqual(['soft', 'discrete']);
+    const soft = lines.find((l) => l.variant === 'soft')!;
+    expect(restLines[0].step).toBe(6);
+    expect(restLines[0].accuracy).toBe(soft.accuracy);
+    expect(restLines[0].loss).toBeCloseTo(soft.loss as number, 5);
+  });
+
+  it('export: folder → zip is byte for byte the engine\'s exportAdapter, and zip → folder gives back the files', async () => {
+    const zip = path.join(dir, 'out', 'spam.zip');
+    const toZip = await cli('export', '--adapter', adapter, '--out', zip);
+    expect(toZip.err).not.toMatch(/^error:/m);
+    expect(toZip.code).toBe(0);
+    const zipBytes = new Uint8Array(readFileSync(zip));
+
+    const engine = await freshEngine();
+    await engine.importAdapter({ fileName: 'spam-prompt', files: folderFiles(adapter) });
+    const inProcess = await engine.exportAdapter();
+    expect(Buffer.from(zipBytes).equals(Buffer.from(inProcess.bytes))).toBe(true);
+    // train --zip wrote the same archive.
+    expect(Buffer.from(readFileSync(path.join(dir, 'spam-prompt-train.zip'))).equals(Buffer.from(zipBytes))).toBe(true);
+
+    const back = path.join(dir, 'back');
+    const toFolder = await cli('export', '--adapter', zip, '--out', back);
+    expect(toFolder.code).toBe(0);
+    const original = folderFiles(adapter);
+    const again = folderFiles(back);
+    expect([...again.keys()]).toEqual([...original.keys()]);
+    for (const [name, bytes] of original) expect([name, Buffer.from(again.get(name)!).equals(Buffer.from(bytes))]).toEqual([name, true]);
+  });
+
+  it('import checks the adapter against the model and prints its AdapterInfo', async () => {
+    const r = await cli('import', '--adapter', adapter, '--json');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.out);
+    expect(info).toMatchObject({
+      fileName: 'spam-prompt', peftType: 'PROMPT_TUNING', method: 'prompt', numVirtualTokens: 4, labels: ['ham', 'spam'],
+      fromStudio: true, fingerprintMatches: true, hasCheckpoint: true,
+    });
+    expect(info.metrics.step).toBe(6);
+    expect(info.runId).toBeUndefined();
+  });
+
+  it('predict writes the CSV engine.batchPredict writes for the same adapters and rows', async () => {
+    const prefix = path.join(dir, 'prefix');
+    const rows = [
+      ['message', 'prompt'],
+      ['WINNER!! You have won a free prize, call now', 'spam-prompt'],
+      ['see you at lunch tomorrow', 'prefix'],
+      ['URGENT claim your reward', 'prefix'],
+      ['=cmd|calc', 'spam-prompt'],
+      ['ok thanks', 'missing'],
+    ];
+    const input = path.join(dir, 'rows.csv');
+    writeFileSync(input, Papa.unparse(rows));
+    const out = path.join(dir, 'predictions.csv');
+    const r = await cli('predict', '--adapters', `${adapter},${prefix}`, '--data', input, '--prompt-column', 'prompt', '--out', out);
+    expect(r.err).not.toMatch(/^error:/m);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('1 of 5 rows could not be predicted');
+
+    const engine = await freshEngine();
+    for (const [name, folder] of [['spam-prompt', adapter], ['prefix', prefix]]) {
+      await engine.importAdapter({ fileName: name, files: folderFiles(folder) });
+      await engine.addToLibrary(name);
+    }
+    const expected = await engine.batchPredict({ fileName: 'rows.csv', bytes: new Uint8Array(readFileSync(input)), textColumn: 'message', promptColumn: 'prompt' });
+    expect(readFileSync(out, 'utf8')).toBe(expected.csv);
+    const parsed = Papa.parse<string[]>(expected.csv.trim()).data;
+    expect(parsed[0]).toEqual(['line', 'text', 'prompt', 'task', 'predicted', 'p(ham)', 'p(spam)', 'error']);
+    expect(parsed[5].at(-1)).toBe('No prompt named "missing" in the library.');
+
+    // One adapter, no prompt column: every row uses it; the CSV goes to stdout.
+    const solo = await cli('predict', '--adapters', adapter, '--data', input, '--text-column', 'message');
+    expect(solo.code).toBe(0);
+    const soloRows = Papa.parse<string[]>(solo.out.trim()).data;
+    expect(soloRows.slice(1).map((row) => [row[2], row.at(-1)])).toEqual(rows.slice(1).map(() => ['spam-prompt', '']));
+    // Same prompt, same text: the same probabilities as in the mixed batch.
+    expect(soloRows[1].slice(5, 7)).toEqual(parsed[1].slice(5, 7));
+  });
+
+  it('bad input exits non-zero with one plain line on stderr', async () => {
+    const cases: [string[], string][] = [
+      [['train', '--out', path.join(dir, 'x')], 'error: train needs --data FILE.csv. Run with --help for usage.'],
+      [['train', '--data', path.join(dir, 'nope.csv'), '--out', path.join(dir, 'x')], `error: The data file ${path.join(dir, 'nope.csv')} does not exist.`],
+      [['train', '--data', csv, '--label-column', 'category', '--out', path.join(dir, 'x'), ...small],
+        'error: The label column "category" does not exist in this file. Choose one of its columns. The file\'s columns are: text, label.'],
+      [['eval', '--adapter', path.join(dir, 'no-such-adapter'), '--data', csv],
+        `error: The adapter ${path.join(dir, 'no-such-adapter')} does not exist. Pass the folder holding adapter_config.json and adapter_model.safetensors (as train --out writes it), or the adapter zip.`],
+      [['eval', '--adapter', dir, '--data', csv], `error: The folder ${dir} has no adapter_config.json, so it is not an adapter.`],
+      [['train', '--data', csv, '--out', path.join(dir, 'x'), '--steps', 'many'], 'error: --steps must be a positive integer, got "many".'],
+      [['train', '--data', csv, '--out', path.join(dir, 'x'), '--method', 'lora'], 'error: --method must be prompt, ptuning-mlp, ptuning-lstm, prefix, multitask, got "lora".'],
+      [['train', '--data', csv, '--out', path.join(dir, 'x'), '--batch-size', '64'], 'error: The batch size (64) is larger than the training split (32 examples). Use a batch size of at most 32.'],
+      [['predict', '--adapters', `${adapter},${adapter}`, '--data', csv], 'error: Two adapters are named "spam-prompt"'],
+      [['train', '--data', csv, '--out', path.join(dir, 'x'), '--backend', 'webgpu'], 'error: --backend must be cpu or wasm in Node, got "webgpu".'],
+      [['frobnicate'], 'error: unknown command "frobnicate".'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await cli(...argv);
+      expect([argv.join(' '), r.code]).toEqual([argv.join(' '), 1]);
+      const errors = r.err.split('\n').filter((l) => l.startsWith('error:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0].startsWith(message)).toBe(true);
+      expect(r.err).not.toMatch(/^\s+at /m);
+      expect(r.out).toBe('');
+    }
+    expect(existsSync(path.join(dir, 'x'))).toBe(false);
+  });
+
+  it('runs as a process: `tsx src/cli/main.ts eval` prints the JSON and exits 0; a bad flag exits 1', async () => {
+    const run = promisify(execFile);
+    const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
+    const { stdout } = await run(tsx, ['src/cli/main.ts', 'eval', '--adapter', adapter, '--data', csv, '--json'], { cwd: repoRoot });
+    const soft = lines.find((l) => l.variant === 'soft')!;
+    expect(JSON.parse(stdout).accuracy).toBe(soft.accuracy);
+    const failed = await run(tsx, ['src/cli/main.ts', 'eval', '--adapter', adapter], { cwd: repoRoot }).then(() => null, (e) => e);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe('error: eval needs --data FILE.csv, the labeled data to score the adapter on. Run with --help for usage.\n');
+  });
+});
