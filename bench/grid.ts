@@ -48,3 +48,24 @@ export const QUICK_GRID: GridOptions = {
 export function generationOnly(grid: GridOptions): GridOptions {
   return { ...grid, batches: [], synthetic: false };
 }
+
+/**
+ * Attention scores are B·T² per head and layer, and the backward pass keeps them: past a few
+ * million the wasm heap (4 GiB, 32-bit) runs out and aborts the process, and plain-JS cpu or a
+ * software WebGPU adapter would take hours. Shapes over the backend's budget are skipped and
+ * reported as such; a real GPU gets no cap.
+ */
+export function attentionElements(shape: { batch: number; sequence: number; virtualTokens: number }): number {
+  const t = shape.sequence + shape.virtualTokens + 1;
+  return shape.batch * t * t;
+}
+
+export function shapeBudget(backend: string, softwareAdapter: boolean): number {
+  if (backend === 'wasm') return 3e6;
+  if (backend === 'cpu' || (backend === 'webgpu' && softwareAdapter)) return 1.5e5;
+  return Infinity;
+}
+
+export function gridShapes(grid: GridOptions): { batch: number; sequence: number; virtualTokens: number }[] {
+  return grid.batches.flatMap((batch) => grid.sequences.flatMap((sequence) => grid.virtualTokens.map((virtualTokens) => ({ batch, sequence, virtualTokens }))));
+}

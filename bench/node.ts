@@ -13,7 +13,7 @@ import { fitExponents } from './fit';
 import { measureGeneration } from './generation';
 import { measureTrainingStep, matmulFlopsPerSecond, type StepMeasurement } from './step';
 import { SYNTHETIC_MODELS, syntheticPackage } from './synthetic';
-import type { BackendReport, GridOptions } from './grid';
+import { attentionElements, gridShapes, shapeBudget, type BackendReport, type GridOptions } from './grid';
 
 export type { BackendReport, GridOptions } from './grid';
 export { FULL_GRID, QUICK_GRID, generationOnly } from './grid';
@@ -47,18 +47,20 @@ export async function runNodeBench(backend: BackendName, grid: GridOptions, log:
   };
   log(`${backend}: float32 matmul ${(report.matmulFlopsPerSecond / 1e9).toFixed(1)} GFLOP/s`);
   const session = await ModelSession.open(folderSource(path.join(root, 'public', 'models', 'stories260K')), choice);
-  for (const batch of grid.batches) {
-    for (const sequence of grid.sequences) {
-      for (const virtualTokens of grid.virtualTokens) {
-        const m = await measureTrainingStep(session.model, session.tokenizer, { batch, sequence, virtualTokens, targets: 1 }, grid.steps);
-        report.grid.push(m);
-        log(`${backend} B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms/step, ${(m.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
-      }
+  const budget = shapeBudget(backend, false);
+  for (const { batch, sequence, virtualTokens } of gridShapes(grid)) {
+    if (attentionElements({ batch, sequence, virtualTokens }) > budget) {
+      log(`${backend} B=${batch} S=${sequence} P=${virtualTokens}: skipped (over this backend's memory/time budget)`);
+      continue;
     }
+    const m = await measureTrainingStep(session.model, session.tokenizer, { batch, sequence, virtualTokens, targets: 1 }, grid.steps);
+    report.grid.push(m);
+    log(`${backend} B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms/step, ${(m.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
   }
   report.exponents = exponentsOf(report.grid);
   report.generation = await measureGeneration(session.model, session.tokenizer, grid.generation, (s) => log(`${backend} ${s}`));
-  if (grid.synthetic) {
+  // The synthetic models (d=512 and GPT-2 small) take tens of minutes a step on plain-JS cpu.
+  if (grid.synthetic && budget >= shapeBudget('wasm', false)) {
     for (const shape of SYNTHETIC_MODELS) {
       const pkg = syntheticPackage(shape);
       try {

@@ -10,6 +10,7 @@ import { selectBackend } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { buildModel } from '../../src/model/build';
 import { urlSource } from '../../src/model/sources';
+import { attentionElements, gridShapes, shapeBudget } from '../grid';
 import { measureGeneration } from '../generation';
 import { measureTrainingStep, matmulFlopsPerSecond } from '../step';
 import { SYNTHETIC_MODELS, syntheticPackage } from '../synthetic';
@@ -50,13 +51,19 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
     }
     const matmul = await matmulFlopsPerSecond();
     const measurements = [];
-    for (const batch of grid.batches) for (const sequence of grid.sequences) for (const virtualTokens of grid.virtualTokens) {
+    const budget = shapeBudget(tf.getBackend(), backend.adapter?.isFallbackAdapter ?? false);
+    for (const { batch, sequence, virtualTokens } of gridShapes(grid)) {
+      if (attentionElements({ batch, sequence, virtualTokens }) > budget) {
+        post({ kind: 'log', text: `B=${batch} S=${sequence} P=${virtualTokens}: skipped (over this backend's memory/time budget)` });
+        continue;
+      }
       const m = await measureTrainingStep(session.model, session.tokenizer, { batch, sequence, virtualTokens, targets: 1 }, grid.steps);
       measurements.push(m);
       post({ kind: 'log', text: `B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms` });
     }
     const synthetic = [];
-    if (grid.synthetic) {
+    // The synthetic models (d=512 and GPT-2 small) take tens of minutes a step on plain-JS cpu or a software adapter.
+    if (grid.synthetic && budget >= shapeBudget('wasm', false)) {
       for (const shape of SYNTHETIC_MODELS) {
         const pkg = syntheticPackage(shape);
         try {
