@@ -9,6 +9,7 @@
 import { create } from 'zustand';
 import type { ColumnMapping } from '../data';
 import type { DatasetSummary, TableSummary } from '../worker/protocol';
+import { WorkerRequestError } from '../worker/client';
 import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
 import { useSettingsStore } from './settingsStore';
@@ -36,6 +37,11 @@ interface DataState {
   datasetError: UiError | null;
 
   loadFile(file: File): Promise<void>;
+  /**
+   * A stored run's data again (resuming it after a reload): its CSV's bytes, with its
+   * mapping and split. Resolves when the dataset is built; throws its error otherwise.
+   */
+  restore(source: { fileName: string; bytes: ArrayBuffer; mapping: ColumnMapping; split: SplitSettings }): Promise<void>;
   receiveProgress(fraction: number): void;
   setMapping(change: Partial<ColumnMapping>): void;
   setSplit(change: Partial<SplitSettings>): void;
@@ -46,6 +52,13 @@ export const DEFAULT_SPLIT: SplitSettings = { validationFraction: 0.2, seed: 42 
 
 // Replies to superseded requests (an older file, an older mapping) are dropped.
 let tableRequest = 0;
+/** A copy of the loaded table's bytes: a run stores them, so it can be resumed after a reload. */
+let source: { fileName: string; bytes: ArrayBuffer } | null = null;
+
+/** The bytes of the table the worker holds now (null before one loads). */
+export function tableSource(): { fileName: string; bytes: ArrayBuffer } | null {
+  return source;
+}
 let buildRequest = 0;
 let buildTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -79,9 +92,11 @@ export const useDataStore = create<DataState>((set, get) => {
         const bytes = await file.arrayBuffer();
         if (request !== tableRequest) return;
         set({ status: 'parsing' });
-        // Transferred, not copied: the page gives the bytes up to the worker.
+        const copy = bytes.slice(0);
+        // Transferred, not copied: the page gives the bytes up to the worker (and keeps its copy for the run history).
         const table = await engine().request('loadTable', { fileName: file.name, bytes }, undefined, [bytes]);
         if (request !== tableRequest) return;
+        source = { fileName: file.name, bytes: copy };
         set({ status: 'ready', table, progress: 1, mapping: table.guess, dataset: null, datasetError: null });
         await get().build();
       } catch (e) {
@@ -90,6 +105,29 @@ export const useDataStore = create<DataState>((set, get) => {
         const previous = get().table;
         set({ status: previous ? 'ready' : 'error', error: toUiError(e), fileName: previous?.fileName ?? file.name });
       }
+    },
+
+    async restore({ fileName, bytes, mapping, split }) {
+      const request = ++tableRequest;
+      if (buildTimer) clearTimeout(buildTimer);
+      buildTimer = null;
+      set({ status: 'parsing', fileName, fileBytes: bytes.byteLength, progress: 0, error: null });
+      const copy = bytes.slice(0);
+      try {
+        const table = await engine().request('loadTable', { fileName, bytes }, undefined, [bytes]);
+        if (request !== tableRequest) throw new Error('Another file was chosen meanwhile.');
+        source = { fileName, bytes: copy };
+        set({ status: 'ready', table, progress: 1, mapping, split, dataset: null, datasetError: null });
+      } catch (e) {
+        if (request === tableRequest) {
+          const previous = get().table;
+          set({ status: previous ? 'ready' : 'error', error: toUiError(e), fileName: previous?.fileName ?? fileName });
+        }
+        throw e;
+      }
+      await get().build();
+      const { dataset, datasetError } = get();
+      if (!dataset) throw new WorkerRequestError(datasetError ?? { code: 'data', message: 'The stored data could not be mapped again.' });
     },
 
     receiveProgress(fraction) {

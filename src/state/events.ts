@@ -8,6 +8,7 @@ import { useDataStore } from './dataStore';
 import { engine } from './engine';
 import { frameBatcher } from './frame';
 import { useModelStore } from './modelStore';
+import { runRecorder } from './runRecorder';
 import { useTrainingStore } from './trainingStore';
 
 export function connectEngineEvents(): () => void {
@@ -36,6 +37,8 @@ export function connectEngineEvents(): () => void {
         break;
       default:
         useTrainingStore.getState().receive(e);
+        // The current run's events also go to the browser's run history (written in batches).
+        runRecorder.receive(e, useTrainingStore.getState().runId);
     }
   });
 }

@@ -27,6 +27,8 @@ interface SettingsState {
   /** A new dataset: take its labels' default verbalizer unless the labels are the same. */
   adoptLabels(verbalizer: Record<string, string>, tasks: number): void;
   setWorkerError(error: UiError | null): void;
+  /** A stored run's settings and verbalizer (a resumed run keeps its own). */
+  adopt(config: TrainConfig, verbalizer: Record<string, string>): void;
 }
 
 const sameKeys = (a: Record<string, string>, b: Record<string, string>) => {
@@ -61,5 +63,9 @@ export const useSettingsStore = create<SettingsState>((set, get) => ({
 
   setWorkerError(error) {
     set({ workerError: error });
+  },
+
+  adopt(config, verbalizer) {
+    set({ config: { ...DEFAULT_TRAIN_CONFIG, ...config }, verbalizer: { ...verbalizer }, workerError: null });
   },
 }));

@@ -6,8 +6,10 @@
  */
 import { create } from 'zustand';
 import type { RunSummary, StepEvent } from '../tuning/trainer';
+import type { StoredEvent, StoredRun } from '../storage/runStore';
+import type { TrainConfig } from '../tuning/config';
 import type { EvaluationSummary, RunInfo, WorkerEvent } from '../worker/protocol';
-import { useDataStore } from './dataStore';
+import { tableSource, useDataStore } from './dataStore';
 import { engine } from './engine';
 import { fromSerialized, toUiError, type UiError } from './errors';
 import { frameBatcher } from './frame';
@@ -15,6 +17,7 @@ import { useExportStore } from './exportStore';
 import { useInspectStore } from './inspectStore';
 import { useModelStore } from './modelStore';
 import { useProjectionStore } from './projectionStore';
+import { fromStoredEvent, runRecorder } from './runRecorder';
 import { useSettingsStore } from './settingsStore';
 import { trainingSeries } from './trainingSeries';
 
@@ -51,8 +54,20 @@ interface TrainingState {
   /** A control request on its way (the button says so until the worker confirms). */
   pending: Control | null;
   timing: StepTiming | null;
+  /** The step of the run's newest resumable checkpoint (what a resume after an error starts from). */
+  checkpointStep: number | null;
+  /** The run was resumed from a stored checkpoint at this step (this page session). */
+  resumedFrom: number | null;
 
   start(): Promise<void>;
+  /**
+   * Continues a stored run from its checkpoint. With `history` (after a reload) the chart and
+   * metrics are first rebuilt from the stored events; without it (after an error in this
+   * session) they are kept as they are. Resolves true when the run is going again.
+   */
+  resumeRun(args: { run: StoredRun; checkpoint: { step: number; bytes: ArrayBuffer }; history?: StoredEvent[]; lastSeq: number }): Promise<boolean>;
+  /** After a failed step: continue the same run from its newest checkpoint. */
+  resumeFromCheckpoint(): Promise<void>;
   control(action: Control): Promise<void>;
   receive(e: WorkerEvent): void;
   addNotice(message: string): void;
@@ -99,6 +114,8 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     notices: [],
     pending: null,
     timing: null,
+    checkpointStep: null,
+    resumedFrom: null,
 
     async start() {
       const settings = useSettingsStore.getState();
@@ -112,12 +129,30 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
       set({
         status: 'starting', runId: null, info: null, phase: 'preparing', lastStep: null, zeroShot: null, textBaseline: null,
         textPrompt: null, evaluation: null, bestAccuracy: null, discrete: null, summary: null, error: null, notices: [], pending: null,
+        checkpointStep: null, resumedFrom: null,
       });
       settings.setWorkerError(null);
       try {
         const info = await engine().request('startTraining', { config: settings.config, verbalizer: settings.verbalizer });
         // Events of this run may have arrived first; they are accepted while starting (see receive).
         set((s) => ({ info, runId: info.runId, status: s.status === 'starting' ? 'running' : s.status }));
+        // The run goes into the browser's run history as it happens.
+        const data = useDataStore.getState();
+        const table = tableSource();
+        const fileName = data.table?.fileName ?? table?.fileName ?? 'data';
+        runRecorder.begin({
+          info,
+          name: `${fileName.replace(/\.[^.]+$/, '')}, ${info.config.method}, ${info.config.numVirtualTokens} tokens`,
+          modelName: useModelStore.getState().facts?.name ?? 'unknown model',
+          data: {
+            fileName, trainCount: info.trainCount, validationCount: info.validationCount,
+            ...(data.mapping ? {
+              mapping: { ...data.mapping },
+              split: { validationFraction: data.split.validationFraction, seed: data.split.seed, splitColumn: data.mapping.splitColumn },
+            } : {}),
+          },
+          table: table && table.fileName === fileName ? table : null,
+        });
       } catch (e) {
         const error = toUiError(e);
         if (error.code === 'settings') settings.setWorkerError(error);
@@ -138,6 +173,56 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
       }
     },
 
+    async resumeRun({ run, checkpoint, history, lastSeq }) {
+      userPaused = false;
+      if (history) {
+        latestStep = null;
+        trainingSeries.reset();
+        useProjectionStore.getState().reset();
+        useInspectStore.getState().reset();
+        useExportStore.getState().reset();
+        set({
+          status: 'starting', runId: run.id, info: null, phase: 'preparing', lastStep: null, zeroShot: null, textBaseline: null,
+          textPrompt: null, evaluation: null, bestAccuracy: null, discrete: null, summary: null, error: null, notices: [], pending: null,
+          checkpointStep: checkpoint.step, resumedFrom: checkpoint.step,
+        });
+        // The stored history, as if its events came again: the chart continues from its points.
+        for (const stored of history) {
+          const e = fromStoredEvent(run.id, stored);
+          if (e) apply(e, true);
+        }
+        set({ lastStep: latestStep });
+      } else {
+        set({ status: 'starting', runId: run.id, phase: 'preparing', error: null, summary: null, pending: null, resumedFrom: checkpoint.step });
+      }
+      useSettingsStore.getState().adopt(run.config as unknown as TrainConfig, run.verbalizer);
+      runRecorder.attach(run, lastSeq, checkpoint);
+      try {
+        const info = await engine().request('startTraining', {
+          config: { steps: Number(run.config.steps) || undefined }, verbalizer: run.verbalizer, resumeFrom: checkpoint.bytes, runId: run.id,
+        });
+        set((s) => ({ info, status: s.status === 'starting' ? 'running' : s.status }));
+        return true;
+      } catch (e) {
+        const error = toUiError(e);
+        runRecorder.failed(run.id, error.message);
+        set({ status: 'failed', phase: null, error });
+        return false;
+      }
+    },
+
+    async resumeFromCheckpoint() {
+      const { runId, status } = get();
+      if (!runId || status !== 'failed') return;
+      const run = runRecorder.currentRun(runId);
+      const checkpoint = runRecorder.latestCheckpoint(runId);
+      if (!run || !checkpoint) {
+        set({ error: { code: 'checkpoint', message: 'This run has no checkpoint to resume from.', hint: 'Press Train again to start over.' } });
+        return;
+      }
+      await get().resumeRun({ run, checkpoint, lastSeq: 0 });
+    },
+
     receive(e) {
       if (!('runId' in e) || e.runId === null) {
         if (e.event === 'deviceLost') get().addNotice(`The GPU device was lost (${e.reason}); the engine restarted on ${e.backend.backend}.`);
@@ -150,55 +235,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         if (s.status !== 'starting') return;
         set({ runId: e.runId });
       }
-      switch (e.event) {
-        case 'trainingPhase': {
-          if (e.phase === 'training' && userPaused) break;
-          const status: RunStatus | null = e.phase === 'paused' ? 'paused'
-            : e.phase === 'done' ? 'ended'
-              : get().status === 'starting' || get().status === 'paused' ? 'running' : null;
-          set(status ? { phase: e.phase, status } : { phase: e.phase });
-          break;
-        }
-        case 'step':
-          trainingSeries.addStep(e.step.step, e.step.loss);
-          latestStep = e.step;
-          measure(e.step);
-          flushStep();
-          break;
-        case 'baseline':
-          if (e.variant === 'zero-shot') {
-            trainingSeries.setZeroShotAccuracy(e.evaluation.report.accuracy);
-            set({ zeroShot: e.evaluation });
-          } else if (e.variant === 'text') {
-            set({ textBaseline: e.evaluation, textPrompt: e.prompt ?? null });
-          }
-          break;
-        case 'evaluation':
-          if (e.variant === 'soft') {
-            trainingSeries.addEvaluation(e.evaluation.step, e.evaluation.loss, e.evaluation.report.accuracy);
-            const best = get().bestAccuracy;
-            set({ evaluation: e.evaluation, bestAccuracy: best === null ? e.evaluation.report.accuracy : Math.max(best, e.evaluation.report.accuracy) });
-          } else if (e.variant === 'discrete') {
-            set({ discrete: e.evaluation });
-          }
-          break;
-        case 'projection':
-          useProjectionStore.getState().receive(e.projection);
-          break;
-        case 'trainingEnded':
-          set({ summary: e.summary, status: 'ended', lastStep: latestStep });
-          break;
-        case 'trainingError':
-          set({ error: fromSerialized(e.error), status: 'failed', lastStep: latestStep });
-          break;
-        case 'deviceLost':
-          get().addNotice(`The GPU device was lost (${e.reason}). Training continues on ${e.backend.backend}`
-            + (e.resumedFromStep !== null ? ` from step ${e.resumedFromStep}, the last checkpoint.` : '.'));
-          break;
-        case 'checkpoint':
-          // Checkpoints are kept by the worker (and the run store); the page does not hold them.
-          break;
-      }
+      apply(e, false);
     },
 
     addNotice(message) {
@@ -209,6 +246,61 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
       set({ discrete: evaluation });
     },
   };
+
+  /** One event of the current run; `replay`: from the stored history (no timing, no frame batching). */
+  function apply(e: WorkerEvent, replay: boolean): void {
+    switch (e.event) {
+      case 'trainingPhase': {
+        if (e.phase === 'training' && userPaused) break;
+        const status: RunStatus | null = e.phase === 'paused' ? 'paused'
+          : e.phase === 'done' ? 'ended'
+            : get().status === 'starting' || get().status === 'paused' ? 'running' : null;
+        set(status ? { phase: e.phase, status } : { phase: e.phase });
+        break;
+      }
+      case 'step':
+        trainingSeries.addStep(e.step.step, e.step.loss);
+        latestStep = e.step;
+        if (replay) break;
+        measure(e.step);
+        flushStep();
+        break;
+      case 'baseline':
+        if (e.variant === 'zero-shot') {
+          trainingSeries.setZeroShotAccuracy(e.evaluation.report.accuracy);
+          set({ zeroShot: e.evaluation });
+        } else if (e.variant === 'text') {
+          set({ textBaseline: e.evaluation, textPrompt: e.prompt ?? null });
+        }
+        break;
+      case 'evaluation':
+        if (e.variant === 'soft') {
+          trainingSeries.addEvaluation(e.evaluation.step, e.evaluation.loss, e.evaluation.report.accuracy);
+          const best = get().bestAccuracy;
+          set({ evaluation: e.evaluation, bestAccuracy: best === null ? e.evaluation.report.accuracy : Math.max(best, e.evaluation.report.accuracy) });
+        } else if (e.variant === 'discrete') {
+          set({ discrete: e.evaluation });
+        }
+        break;
+      case 'projection':
+        useProjectionStore.getState().receive(e.projection);
+        break;
+      case 'trainingEnded':
+        set({ summary: e.summary, status: 'ended', lastStep: latestStep });
+        break;
+      case 'trainingError':
+        set({ error: fromSerialized(e.error), status: 'failed', phase: null, lastStep: latestStep });
+        break;
+      case 'deviceLost':
+        get().addNotice(`The GPU device was lost (${e.reason}). Training continues on ${e.backend.backend}`
+          + (e.resumedFromStep !== null ? ` from step ${e.resumedFromStep}, the last checkpoint.` : '.'));
+        break;
+      case 'checkpoint':
+        // The bytes go to the run recorder (IndexedDB, and memory for a resume); the state keeps the step.
+        set({ checkpointStep: e.step });
+        break;
+    }
+  }
 });
 
 /** A run exists whose prompt can be evaluated, projected, predicted with and exported. */

@@ -1,5 +1,7 @@
 import { DataPanel } from './data/DataPanel';
 import { ExportPanel } from './export/ExportPanel';
+import { ResumeOffer } from './history/ResumeOffer';
+import { RunHistoryPanel } from './history/RunHistoryPanel';
 import { InspectPanel } from './inspect/InspectPanel';
 import { MethodPanel } from './method/MethodPanel';
 import { ModelPanel } from './model/ModelPanel';
@@ -21,6 +23,7 @@ export function App() {
         </div>
         <StepNav />
       </header>
+      <ResumeOffer />
       <main className="layout">
         <div className="column setup">
           <ModelPanel />
@@ -32,6 +35,7 @@ export function App() {
           <ProjectionPanel />
           <InspectPanel />
           <ExportPanel />
+          <RunHistoryPanel />
         </div>
       </main>
     </div>

@@ -73,3 +73,112 @@ describe('RunStore (IndexedDB)', () => {
     expect((await store.getRun('a'))?.name).toBe('run a');
   });
 });
+
+describe('RunStore: resumable runs', () => {
+  const table = (key: string, bytes: number[]) => ({ key, fileName: 'sms.csv', savedAt: 1, bytes: new Uint8Array(bytes).buffer });
+  const withData = (r: StoredRun, key: string): StoredRun => ({
+    ...r,
+    data: {
+      ...r.data, tableKey: key,
+      mapping: { textColumns: ['text'], labelColumn: 'label', taskColumn: null, splitColumn: null },
+      split: { validationFraction: 0.2, seed: 42, splitColumn: null },
+    },
+  });
+
+  it('keeps a run with its CSV bytes, mapping and split; one copy of a CSV serves every run trained on it', async () => {
+    const store = await open();
+    await store.startRun(withData(run('a', 1), 'k1'), table('k1', [1, 2, 3]));
+    await store.startRun(withData(run('b', 2), 'k1'), table('k1', [9, 9, 9]));
+    const a = await store.getRun('a');
+    expect(a?.data.mapping?.labelColumn).toBe('label');
+    expect(a?.data.split).toEqual({ validationFraction: 0.2, seed: 42, splitColumn: null });
+    // The first copy stays (same key, same bytes in real use).
+    expect(Array.from(new Uint8Array((await store.table('k1'))!.bytes))).toEqual([1, 2, 3]);
+    await store.deleteRun('a');
+    expect(await store.table('k1')).toBeDefined();
+    await store.deleteRun('b');
+    expect(await store.table('k1')).toBeUndefined();
+  });
+
+  it('records a batch of events and the run\'s summary in one go; a checkpoint marks its step on the run', async () => {
+    const store = await open();
+    await store.startRun(run('a', 1));
+    const next = await store.record('a', [
+      { runId: 'a', seq: 1, kind: 'step', step: 1, data: { step: 1, loss: 2 } },
+      { runId: 'a', seq: 2, kind: 'step', step: 2, data: { step: 2, loss: 1 } },
+    ], (r) => ({ ...r, summary: { ...r.summary, step: 2, lastLoss: 1 } }));
+    expect(next?.summary.step).toBe(2);
+    expect((await store.getRun('a'))?.summary.lastLoss).toBe(1);
+    expect(await store.events('a')).toHaveLength(2);
+    await store.saveCheckpoint({ runId: 'a', step: 2, savedAt: 3, bytes: new ArrayBuffer(1) });
+    expect((await store.getRun('a'))?.checkpointStep).toBe(2);
+    // Events for a run that is gone are still kept in order; the change is skipped.
+    expect(await store.record('zzz', [], (r) => r)).toBeNull();
+  });
+
+  it('drops the events after a checkpoint\'s step (a resumed run repeats them), keeping the baselines', async () => {
+    const store = await open();
+    await store.startRun(run('a', 1));
+    await store.appendEvents([
+      { runId: 'a', seq: 1, kind: 'baseline', step: 0, data: {} },
+      ...[1, 2, 3, 4, 5, 6].map((s) => ({ runId: 'a', seq: s + 1, kind: 'step' as const, step: s, data: { step: s } })),
+      { runId: 'a', seq: 8, kind: 'evaluation', step: 4, data: {} },
+      { runId: 'a', seq: 9, kind: 'projection', step: 6, data: {} },
+    ]);
+    expect(await store.truncateEvents('a', 4)).toBe(3);
+    expect((await store.events('a')).map((e) => `${e.kind}:${e.step}`))
+      .toEqual(['baseline:0', 'step:1', 'step:2', 'step:3', 'step:4', 'evaluation:4']);
+  });
+
+  it('a refused batch changes nothing: neither the events nor the run record', async () => {
+    const store = await open();
+    await store.startRun(run('a', 1));
+    await store.record('a', [{ runId: 'a', seq: 1, kind: 'step', step: 1, data: {} }], (r) => ({ ...r, summary: { ...r.summary, step: 1 } }));
+    const realPut = IDBObjectStore.prototype.put;
+    let calls = 0;
+    // The first write of the batch goes through, the second is refused: the first must not stay.
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (++calls > 1) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return realPut.apply(this, args);
+    };
+    try {
+      const failure = await store.record('a', [
+        { runId: 'a', seq: 2, kind: 'step', step: 2, data: {} },
+        { runId: 'a', seq: 3, kind: 'step', step: 3, data: {} },
+      ], (r) => ({ ...r, summary: { ...r.summary, step: 3 } })).catch((e) => e);
+      expect(describeError(failure)).toMatch(/^The browser's storage for this site is full/);
+    } finally {
+      IDBObjectStore.prototype.put = realPut;
+    }
+    expect((await store.events('a')).map((e) => e.seq)).toEqual([1]);
+    expect((await store.getRun('a'))?.summary.step).toBe(1);
+  });
+
+  it('opens a version-1 database and keeps its runs', async () => {
+    const name = `test-db-v1-${++dbCounter}`;
+    const { openDB } = await import('idb');
+    const v1 = await openDB(name, 1, {
+      upgrade(db) {
+        const runs = db.createObjectStore('runs', { keyPath: 'id' });
+        runs.createIndex('createdAt', 'createdAt');
+        const events = db.createObjectStore('events', { keyPath: ['runId', 'seq'] });
+        events.createIndex('runId', 'runId');
+        db.createObjectStore('checkpoints', { keyPath: 'runId' });
+      },
+    });
+    await v1.put('runs', run('old', 1));
+    v1.close();
+    const store = await RunStore.open(name);
+    expect((await store.listRuns()).map((r) => r.id)).toEqual(['old']);
+    await store.startRun(run('new', 2), table('k', [1]));
+    expect(await store.table('k')).toBeDefined();
+  });
+
+  it('keys a CSV by its bytes', async () => {
+    const { tableKey } = await import('../../src/storage/runStore');
+    const a = await tableKey(new TextEncoder().encode('text,label\nhi,ham\n'));
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(await tableKey(new TextEncoder().encode('text,label\nhi,ham\n'))).toBe(a);
+    expect(await tableKey(new TextEncoder().encode('text,label\nhi,spam\n'))).not.toBe(a);
+  });
+});

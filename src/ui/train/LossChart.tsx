@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { trainingSeries } from '../../state/trainingSeries';
+import { trainingSeries as liveSeries, type TrainingSeries } from '../../state/trainingSeries';
 
 const HEIGHT = 280;
 const STEP_INCREMENTS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1000, 10_000, 100_000].map((p) => m * p)).sort((a, b) => a - b);
@@ -50,7 +50,12 @@ function chartOptions(width: number): uPlot.Options {
  * from trainingSeries (at most once per animation frame) and only resized or recoloured
  * by React. Its figures are mirrored into data-* attributes for tests to read.
  */
-export function LossChart() {
+export function LossChart({ series: trainingSeries = liveSeries, testId = 'loss-chart', label }: {
+  /** The curves to draw: the live run's by default, or a stored run's (read-only). */
+  series?: TrainingSeries;
+  testId?: string;
+  label?: string;
+} = {}) {
   const holder = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -95,12 +100,12 @@ export function LossChart() {
       scheme.removeEventListener('change', create);
       plot?.destroy();
     };
-  }, []);
+  }, [trainingSeries]);
 
   return (
     <figure className="loss-chart">
-      <div ref={holder} className="chart-holder" data-testid="loss-chart" role="img"
-        aria-label="Training loss, smoothed loss and validation loss by step; validation accuracy and the zero-shot accuracy on the right axis." />
+      <div ref={holder} className="chart-holder" data-testid={testId} role="img"
+        aria-label={label ?? 'Training loss, smoothed loss and validation loss by step; validation accuracy and the zero-shot accuracy on the right axis.'} />
     </figure>
   );
 }
