@@ -260,7 +260,9 @@ export function buildDataset(table: ParsedTable, mapping: ColumnMapping, options
   if (labelNames.length < 2) {
     throw new StudioError(
       'data',
-      `All ${examples.length.toLocaleString('en-US')} usable rows have the same label ("${labelNames[0]}"), so there is nothing to tell apart.`,
+      examples.length === 1
+        ? `The file has only one usable row (label "${labelNames[0]}"), so there is nothing to tell apart.`
+        : `All ${examples.length.toLocaleString('en-US')} usable rows have the same label ("${labelNames[0]}"), so there is nothing to tell apart.`,
       `A classifier needs at least two labels: add examples of another class, or check that "${columns.labelName}" is really the label column.`,
     );
   }

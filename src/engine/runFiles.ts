@@ -93,13 +93,18 @@ export function decodeRunCheckpoint(bytes: Uint8Array, fingerprint: ModelFingerp
   };
 }
 
-/** A resumed run must see the examples it was trained on, in the same split. */
-export function checkSameSplit(decoded: DecodedRun, task: PreparedTask): void {
-  if (decoded.labels.length && decoded.labels.join('\u0000') !== task.labels.join('\u0000')) {
+/** A resumed run must see the labels it was trained on (checked before its verbalizer meets the data). */
+export function checkSameLabels(decoded: DecodedRun, labels: readonly string[]): void {
+  if (decoded.labels.length && decoded.labels.join('\u0000') !== labels.join('\u0000')) {
     throw new StudioError('checkpoint',
-      `The checkpoint was trained on the labels ${decoded.labels.join(', ')}, but the loaded data has ${task.labels.join(', ')}.`,
+      `The checkpoint was trained on the labels ${decoded.labels.join(', ')}, but the loaded data has ${labels.join(', ')}.`,
       'Load the CSV the run was trained on, with the same column mapping.');
   }
+}
+
+/** A resumed run must see the examples it was trained on, in the same split. */
+export function checkSameSplit(decoded: DecodedRun, task: PreparedTask): void {
+  checkSameLabels(decoded, task.labels);
   if (!sameIds(decoded.split.train, task.trainIds) || !sameIds(decoded.split.validation, task.validationIds)) {
     throw new StudioError('checkpoint',
       `The checkpoint was trained on a different split of the data (${decoded.split.train.length} training / ${decoded.split.validation.length} validation examples; now ${task.trainIds.length} / ${task.validationIds.length}).`,

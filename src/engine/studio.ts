@@ -23,7 +23,7 @@ import {
   onWebGPUDeviceLost, restartAfterDeviceLoss, selectBackend, type BackendChoice, type BackendOptions, type BackendPreference,
 } from './backend';
 import {
-  adapterFiles, adapterZip, checkSameSplit, decodeRunCheckpoint, encodeRunCheckpoint, type AdapterExportInput, type EvaluationRecord,
+  adapterFiles, adapterZip, checkSameLabels, checkSameSplit, decodeRunCheckpoint, encodeRunCheckpoint, type AdapterExportInput, type EvaluationRecord,
 } from './runFiles';
 import { predictMixed, type LibraryPrompt, type MixedRow } from './library';
 import { ModelSession, type ModelFacts } from './session';
@@ -194,6 +194,7 @@ export class StudioEngine {
     const data = { trainExamples: trainCount, tasks: this.dataset.tasks.length };
     // A resumed run goes on with the settings it was trained with (only more steps may be asked for).
     const resumed = args.resumeFrom ? decodeRunCheckpoint(new Uint8Array(args.resumeFrom), session.fingerprint) : null;
+    if (resumed) checkSameLabels(resumed, this.dataset.labels.map((l) => l.name));
     const config = resumed
       ? validateTrainConfig({ ...resumed.config, steps: Math.max(resumed.config.steps, args.config.steps ?? 0) }, data)
       : validateTrainConfig(args.config, data);

@@ -152,6 +152,13 @@ function metaJson<T>(meta: Record<string, string>, key: string): T {
  */
 export function readCheckpoint(bytes: Uint8Array | ArrayBuffer, expectedFingerprint?: ModelFingerprint): Checkpoint {
   const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (data.byteLength >= 4 && data[0] === 0x50 && data[1] === 0x4b && data[2] === 3 && data[3] === 4) {
+    checkpointError('This file is a zip archive, not a Prompt Tuning Studio checkpoint.',
+      'If it is the studio\'s adapter download, unzip it and resume from the checkpoint.safetensors inside.');
+  }
+  if (data.byteLength > 8 && data[8] !== 0x7b) {
+    checkpointError('This file is not a Prompt Tuning Studio checkpoint.', 'Load a checkpoint the studio saved.');
+  }
   let file: SafetensorsFile;
   try {
     file = parseSafetensors(data, 'The checkpoint');

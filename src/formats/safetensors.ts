@@ -53,6 +53,10 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+function startsWithText(file: Uint8Array, text: string): boolean {
+  return file.byteLength >= text.length && [...text].every((c, i) => file[i] === c.charCodeAt(0));
+}
+
 /** Reads the header only: what `parseSafetensors` would read, without touching the data. */
 export function parseSafetensorsHeader(
   file: Uint8Array,
@@ -62,6 +66,12 @@ export function parseSafetensorsHeader(
     fail(`${label} is truncated: it has ${file.byteLength} bytes, fewer than the 8-byte header length.`,
       'Download or copy the file again.');
   }
+  if (startsWithText(file, 'version https://git-lfs')) {
+    fail(`${label} is a Git LFS pointer (a small text file that stands for the real one), not the file itself.`,
+      'Fetch the real file: run "git lfs pull" in the cloned repository, or download the file from the model\'s page.');
+  }
+  // The spec: the header MUST begin with "{". Anything else (an image, a zip, a web page) is another kind of file.
+  if (file.byteLength > 8 && file[8] !== 0x7b) fail(`${label} is not a safetensors file: it does not start with a safetensors header.`);
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const lengthBig = view.getBigUint64(0, true);
   if (lengthBig > BigInt(file.byteLength - 8)) {

@@ -183,7 +183,9 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
     async has(file) {
       const p = await probe(file);
       if (p.state === 'error') throw p.error;
-      // A web page where a file should be is how single-page-app servers answer for a missing file.
+      // A web page where config.json should be: the address is a page (about the model, a login), not the folder.
+      if (p.state === 'page' && file === 'config.json') throw webPage(joinUrl(baseUrl, file), file);
+      // A web page where another file should be is how single-page-app servers answer for a missing file.
       return p.state === 'present';
     },
     async read(file, onProgress) {

@@ -1,39 +1,48 @@
 /**
  * The bad-input corpus: every way a user can hand the studio something wrong, with the
- * exact words they read in return. Each case runs against the engine in Node
- * (bad-inputs.test.ts); the cases marked `ui` also run through the page in Chromium
- * (e2e/bad-inputs.spec.ts).
+ * exact words they read in return — the message, and on its own line the hint (what to do).
+ * This file is the one list: CSV files, model folders and URLs, adapters, checkpoints and
+ * training settings.
+ *
+ * Every case runs against the engine in Node (bad-inputs.test.ts). The cases marked `ui`
+ * also run through the page in Chromium (e2e/bad-inputs.spec.ts), which asserts the same
+ * words on screen. Adapter import and resuming from a checkpoint file have no control on
+ * the page yet, so those cases are Node only.
+ *
+ * Cases build their bytes when asked (`bytes()`, `files()`), so importing the corpus is cheap.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { strToU8, zipSync } from 'fflate';
+import type { StudioErrorCode } from '../../src/errors';
+import { readCheckpoint, writeCheckpoint } from '../../src/formats/checkpoint';
+import type { ModelFingerprint } from '../../src/formats/fingerprint';
+import { writeSafetensors, type TensorToWrite } from '../../src/formats/safetensors';
+
 export type Area = 'csv' | 'model' | 'adapter' | 'checkpoint' | 'settings';
 
-export interface CsvCase {
-  id: string;
-  area: 'csv';
-  describe: string;
-  fileName: string;
-  bytes: () => Uint8Array;
-  /** The error the user reads (whole text), or null when the file loads. */
-  error: string | null;
-  /** Exactly the warnings shown for the file and its dataset, when it loads. */
-  warnings?: string[];
-  /** Every rejected row's line and reason, when it loads. */
-  rejected?: { line: number; reason: string }[];
-  /** What must be true of the loaded data. */
-  check?: { rows?: number; columns?: string[]; labels?: [string, number][]; encoding?: string };
-  ui?: boolean;
+/** What the user reads: `code` is the StudioError's (the page's error note carries it as data-code). */
+export interface Expected {
+  code: StudioErrorCode;
+  message: string;
+  hint?: string;
 }
 
+/** The split the page uses by default (src/state/dataStore.ts DEFAULT_SPLIT); Node uses it too, so counts agree. */
+export const PAGE_SPLIT = { validationFraction: 0.2, seed: 42 } as const;
+
 const utf8 = (s: string) => new TextEncoder().encode(s);
-const rows = (n: number, label = (i: number) => (i % 2 ? 'spam' : 'ham')) =>
+const rows = (n: number, label: (i: number) => string = (i) => (i % 2 ? 'spam' : 'ham')) =>
   Array.from({ length: n }, (_, i) => `message number ${i},${label(i)}`).join('\n');
 
-function utf16le(s: string): Uint8Array {
+function utf16(s: string, bigEndian = false): Uint8Array {
   const out = new Uint8Array(2 + s.length * 2);
-  out[0] = 0xff;
-  out[1] = 0xfe;
+  out[0] = bigEndian ? 0xfe : 0xff;
+  out[1] = bigEndian ? 0xff : 0xfe;
   for (let i = 0; i < s.length; i++) {
-    out[2 + 2 * i] = s.charCodeAt(i) & 0xff;
-    out[3 + 2 * i] = s.charCodeAt(i) >> 8;
+    const [lo, hi] = [s.charCodeAt(i) & 0xff, s.charCodeAt(i) >> 8];
+    out[2 + 2 * i] = bigEndian ? hi : lo;
+    out[3 + 2 * i] = bigEndian ? lo : hi;
   }
   return out;
 }
@@ -42,27 +51,59 @@ function latin1(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
+const PNG = () => new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 1, 2, 3]);
+
+// ---- CSV files ----------------------------------------------------------------------------
+
+export interface CsvCase {
+  id: string;
+  area: 'csv';
+  describe: string;
+  fileName: string;
+  bytes: () => Uint8Array;
+  /** The error the user reads, or null when the file loads. */
+  error: Expected | null;
+  /** Exactly the warnings shown for the file and its dataset, when it loads. */
+  warnings?: string[];
+  /** Every rejected row's line and reason, when it loads. */
+  rejected?: { line: number; reason: string }[];
+  /** What must be true of the loaded data. */
+  check?: { rows?: number; columns?: string[]; labels?: [string, number][]; encoding?: string; previewRows?: number };
+  /** Cells the preview shows exactly as written (never interpreted as markup or formulas). */
+  shows?: string[];
+  ui?: boolean;
+}
+
 const SINGLE_B = 'Label "b" has only one example, which stays in training, so the model cannot be validated on it. Add more examples of it.';
+const SAME_LABEL_HINT = 'A classifier needs at least two labels: add examples of another class, or check that "label" is really the label column.';
+const SAVE_AS_CSV = 'Save or export your data as a CSV file (UTF-8) and upload that.';
 
 export const CSV_CASES: CsvCase[] = [
   {
     id: 'csv-empty', area: 'csv', describe: 'an empty file', fileName: 'empty.csv', bytes: () => new Uint8Array(0), ui: true,
-    error: 'The file is empty. Choose a CSV file with a header row (for example "text,label") and at least two labeled rows.',
+    error: { code: 'csv', message: 'The file is empty.', hint: 'Choose a CSV file with a header row (for example "text,label") and at least two labeled rows.' },
+  },
+  {
+    id: 'csv-blank-lines', area: 'csv', describe: 'only blank lines and spaces', fileName: 'blank.csv', bytes: () => utf8('\n\n   \r\n\t\n'),
+    error: { code: 'csv', message: 'The file is empty.', hint: 'Choose a CSV file with a header row (for example "text,label") and at least two labeled rows.' },
   },
   {
     id: 'csv-header-only', area: 'csv', describe: 'a header and no rows', fileName: 'header.csv', bytes: () => utf8('text,label\n'),
-    error: 'The file has a header row (text, label) but no data rows. Add at least two labeled rows under the header, or, if that first line is data, say that the file has no header.',
+    error: {
+      code: 'csv', message: 'The file has a header row (text, label) but no data rows.',
+      hint: 'Add at least two labeled rows under the header, or, if that first line is data, say that the file has no header.',
+    },
   },
   {
     id: 'csv-one-row', area: 'csv', describe: 'a single data row', fileName: 'one.csv', bytes: () => utf8('text,label\nhello there,a\n'), ui: true,
-    error: 'All 1 usable rows have the same label ("a"), so there is nothing to tell apart. A classifier needs at least two labels: add examples of another class, or check that "label" is really the label column.',
+    error: { code: 'data', message: 'The file has only one usable row (label "a"), so there is nothing to tell apart.', hint: SAME_LABEL_HINT },
   },
   {
     id: 'csv-one-class', area: 'csv', describe: 'every row has the same label', fileName: 'oneclass.csv', bytes: () => utf8('text,label\nhello,a\nworld,a\nagain,a\n'),
-    error: 'All 3 usable rows have the same label ("a"), so there is nothing to tell apart. A classifier needs at least two labels: add examples of another class, or check that "label" is really the label column.',
+    error: { code: 'data', message: 'All 3 usable rows have the same label ("a"), so there is nothing to tell apart.', hint: SAME_LABEL_HINT },
   },
   {
-    id: 'csv-single-example-label', area: 'csv', describe: 'a label with a single example', fileName: 'single.csv',
+    id: 'csv-single-example-label', area: 'csv', describe: 'a label with a single example', fileName: 'single.csv', ui: true,
     bytes: () => utf8('text,label\nhello,a\nworld,a\nfoo,b\nbar,a\nbaz,c\nqux,c\n'), error: null,
     warnings: [SINGLE_B], check: { labels: [['a', 3], ['b', 1], ['c', 2]] },
   },
@@ -72,7 +113,17 @@ export const CSV_CASES: CsvCase[] = [
     rejected: [{ line: 3, reason: 'The label is missing (column "label" is empty).' }], check: { labels: [['a', 2], ['b', 2]] },
   },
   {
-    id: 'csv-unterminated-quote', area: 'csv', describe: 'a quote that is never closed', fileName: 'quote.csv',
+    id: 'csv-no-usable-rows', area: 'csv', describe: 'no row has a label', fileName: 'nolabels.csv',
+    bytes: () => utf8('text,label\nhello,\nworld,\nfoo,\n'),
+    error: {
+      code: 'data',
+      message: 'None of the rows could be used (3 rows were rejected). line 2: The label is missing (column "label" is empty). '
+        + 'line 3: The label is missing (column "label" is empty). line 4: The label is missing (column "label" is empty).',
+      hint: 'Check the delimiter, quotes and column choice; the list of rejected rows says what is wrong with each.',
+    },
+  },
+  {
+    id: 'csv-unterminated-quote', area: 'csv', describe: 'a quote that is never closed', fileName: 'quote.csv', ui: true,
     bytes: () => utf8('text,label\nhello,a\n"broken,b\nfoo,b\nbar,a\nbaz,b\n'), error: null, warnings: [],
     rejected: [{ line: 3, reason: 'The row on line 3 opens a quoted field (") that is never closed. The line was skipped and reading went on with the next line; close the quote, or double any quote inside a quoted text ("").' }],
   },
@@ -94,45 +145,62 @@ export const CSV_CASES: CsvCase[] = [
     bytes: () => utf8(('text,label\n' + rows(6)).replaceAll('\n', '\r')), error: null, warnings: [], check: { rows: 6 },
   },
   {
-    id: 'csv-utf16', area: 'csv', describe: 'a UTF-16 file (Excel "Unicode text")', fileName: 'utf16.csv',
-    bytes: () => utf16le('text,label\ncafé au lait,a\nnaïve,b\nfoo,a\nbar,b\n'), error: null, warnings: [],
-    check: { rows: 4, encoding: 'utf-16le' },
+    id: 'csv-mixed-line-ends', area: 'csv', describe: 'two files pasted together: CRLF, LF and CR line ends', fileName: 'pasted.csv',
+    bytes: () => utf8('text,label\r\nhello,a\r\nworld,b\nfoo,a\rbar,b\n'), error: null, check: { rows: 4 },
+    warnings: ['The file mixes line-end styles (Windows CRLF, Unix LF, old Mac CR); all of them were read as line ends.'],
+  },
+  {
+    id: 'csv-utf16', area: 'csv', describe: 'a UTF-16 file (Excel "Unicode text")', fileName: 'utf16.csv', ui: true,
+    bytes: () => utf16('text,label\ncafé au lait,a\nnaïve,b\nfoo,a\nbar,b\n'), error: null, warnings: [],
+    check: { rows: 4, encoding: 'utf-16le' }, shows: ['café au lait', 'naïve'],
+  },
+  {
+    id: 'csv-utf16be', area: 'csv', describe: 'a big-endian UTF-16 file', fileName: 'utf16be.csv',
+    bytes: () => utf16('text,label\ncafé au lait,a\nnaïve,b\nfoo,a\nbar,b\n', true), error: null, warnings: [],
+    check: { rows: 4, encoding: 'utf-16be' }, shows: ['café au lait'],
   },
   {
     id: 'csv-latin1', area: 'csv', describe: 'a Latin-1 file', fileName: 'latin1.csv',
     bytes: () => latin1('text,label\ncaf\u00e9,a\nna\u00efve,b\nfoo,a\nbar,b\n'), error: null,
-    check: { rows: 4, encoding: 'windows-1252' },
+    check: { rows: 4, encoding: 'windows-1252' }, shows: ['café', 'naïve'],
   },
   {
-    id: 'csv-binary', area: 'csv', describe: 'a PNG renamed to .csv', fileName: 'picture.csv', ui: true,
-    bytes: () => new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 1, 2, 3]),
-    error: 'This file looks binary (it is a PNG image), not a CSV. A CSV file is plain text. Save or export your data as a CSV file (UTF-8) and upload that.',
+    id: 'csv-binary', area: 'csv', describe: 'a PNG renamed to .csv', fileName: 'picture.csv', ui: true, bytes: PNG,
+    error: { code: 'csv', message: 'This file looks binary (it is a PNG image), not a CSV. A CSV file is plain text.', hint: SAVE_AS_CSV },
   },
   {
-    id: 'csv-duplicate-columns', area: 'csv', describe: 'two columns with the same name', fileName: 'dup.csv',
+    id: 'csv-xlsx', area: 'csv', describe: 'an Excel workbook renamed to .csv', fileName: 'workbook.csv',
+    bytes: () => zipSync({ '[Content_Types].xml': strToU8('<Types/>'), 'xl/workbook.xml': strToU8('<workbook/>') }),
+    error: {
+      code: 'csv', message: 'This file looks binary (it is a ZIP archive; Excel .xlsx workbooks are ZIP archives), not a CSV. A CSV file is plain text.',
+      hint: 'In Excel use File > Save As > "CSV UTF-8 (Comma delimited)" and upload the .csv file; if it is a .zip, unpack it first.',
+    },
+  },
+  {
+    id: 'csv-duplicate-columns', area: 'csv', describe: 'two columns with the same name', fileName: 'dup.csv', ui: true,
     bytes: () => utf8('text,text,label\nhello,x,a\nworld,y,b\nfoo,z,b\nbar,w,a\n'), error: null,
     warnings: ['Some column names appear more than once, so later copies were renamed: "text" → "text_2".'],
     check: { columns: ['text', 'text_2', 'label'] },
   },
   {
     id: 'csv-formula-cells', area: 'csv', describe: 'spreadsheet formulas in text cells', fileName: 'formula.csv', ui: true,
-    bytes: () => utf8('text,label\n"=HYPERLINK(""http://example.com"",""win"")",spam\n+44 call now,spam\nsee you,ham\nok,ham\n'), error: null, warnings: [],
-    check: { rows: 4 },
+    bytes: () => utf8('text,label\n"=HYPERLINK(""http://example.com"",""win"")",spam\n+44 call now,spam\nsee you,ham\n@SUM(A1:A2),ham\n'),
+    error: null, warnings: [], check: { rows: 4 }, shows: ['=HYPERLINK("http://example.com","win")', '+44 call now', '@SUM(A1:A2)'],
   },
   {
     id: 'csv-html-script', area: 'csv', describe: 'HTML and script in text cells', fileName: 'html.csv', ui: true,
-    bytes: () => utf8('text,label\n<script>window.__pwned=1</script>,spam\n<img src=x onerror="window.__pwned=2">,spam\nsee you,ham\nok,ham\n'), error: null, warnings: [],
-    check: { rows: 4 },
+    bytes: () => utf8('text,label\n<script>window.__pwned=1</script>,spam\n<img src=x onerror="window.__pwned=2">,spam\nsee you,ham\nok,ham\n'),
+    error: null, warnings: [], check: { rows: 4 }, shows: ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=2">'],
   },
   {
-    id: 'csv-rtl-emoji', area: 'csv', describe: 'right-to-left and emoji text', fileName: 'rtl.csv',
+    id: 'csv-rtl-emoji', area: 'csv', describe: 'right-to-left and emoji text', fileName: 'rtl.csv', ui: true,
     bytes: () => utf8('text,label\nשלום עולם 👋,greeting\nمرحبا بالعالم 🌍,greeting\n👨‍👩‍👧 family 🇺🇳,other\nok 😀,other\n'), error: null, warnings: [],
-    check: { rows: 4, labels: [['greeting', 2], ['other', 2]] },
+    check: { rows: 4, labels: [['greeting', 2], ['other', 2]] }, shows: ['שלום עולם 👋', 'مرحبا بالعالم 🌍', '👨‍👩‍👧 family 🇺🇳'],
   },
   {
-    id: 'csv-50mb', area: 'csv', describe: 'a 50 MB file with 100,000 rows', fileName: 'big.csv',
+    id: 'csv-50mb', area: 'csv', describe: 'a 50 MB file with 100,000 rows', fileName: 'big.csv', ui: true,
     bytes: () => utf8('text,label\n' + Array.from({ length: 100_000 }, (_, i) => `"${`row ${i}, `.repeat(50).slice(0, 496)}",${['ham', 'spam', 'other'][i % 3]}`).join('\n')),
-    error: null, warnings: [], check: { rows: 100_000, labels: [['ham', 33334], ['other', 33333], ['spam', 33333]] },
+    error: null, warnings: [], check: { rows: 100_000, previewRows: 20, labels: [['ham', 33334], ['other', 33333], ['spam', 33333]] },
   },
   {
     id: 'csv-huge-cell', area: 'csv', describe: 'a 2,000,000-character cell', fileName: 'huge.csv',
@@ -141,24 +209,672 @@ export const CSV_CASES: CsvCase[] = [
   },
 ];
 
+// ---- model folders and URLs ---------------------------------------------------------------
+
+const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures', 'checkpoints');
+export type Fixture = 'llama' | 'llama3-untied' | 'qwen2' | 'gpt2';
+
+/** One of the tiny reference checkpoints (tests/fixtures/checkpoints), as the files of a folder. */
+export function fixtureFiles(name: Fixture): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  for (const f of readdirSync(path.join(FIXTURES, name)).sort()) {
+    if (f !== 'reference.json') files.set(f, new Uint8Array(readFileSync(path.join(FIXTURES, name, f))));
+  }
+  return files;
+}
+
+export function fixtureDir(name: Fixture): string {
+  return path.join(FIXTURES, name);
+}
+
+function withFile(name: Fixture, file: string, bytes: Uint8Array | null): Map<string, Uint8Array> {
+  const files = fixtureFiles(name);
+  if (bytes) files.set(file, bytes);
+  else files.delete(file);
+  return files;
+}
+
+function withConfig(name: Fixture, change: Record<string, unknown>): Map<string, Uint8Array> {
+  const files = fixtureFiles(name);
+  const config = JSON.parse(new TextDecoder().decode(files.get('config.json')!));
+  files.set('config.json', utf8(JSON.stringify({ ...config, ...change })));
+  return files;
+}
+
+/** A safetensors file from a raw header and zero data bytes, exactly as given. */
+function rawSafetensors(header: object | string, dataBytes: number, headerLength?: number): Uint8Array {
+  const json = utf8(typeof header === 'string' ? header : JSON.stringify(header));
+  const out = new Uint8Array(8 + json.byteLength + dataBytes);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength ?? json.byteLength), true);
+  out.set(json, 8);
+  return out;
+}
+
+type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+
+/** A fixture's model.safetensors with its header changed by `edit` and the data bytes kept. */
+function editedHeader(name: Fixture, edit: (header: Header) => void): Map<string, Uint8Array> {
+  const files = fixtureFiles(name);
+  const bytes = files.get('model.safetensors')!;
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Header;
+  edit(header);
+  const json = utf8(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.byteLength + bytes.byteLength - 8 - n);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.byteLength), true);
+  out.set(json, 8);
+  out.set(bytes.subarray(8 + n), 8 + json.byteLength);
+  files.set('model.safetensors', out);
+  return files;
+}
+
+const LFS_POINTER = (size: number) => utf8(`version https://git-lfs.github.com/spec/v1\noid sha256:${'4d7a'.repeat(16)}\nsize ${size}\n`);
+
+/** One HTTP answer of the test server (the test's local node server implements these). */
+export interface Reply {
+  status: number;
+  statusText?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+  /** Send the headers and this many bytes of the body, then nothing more. */
+  stallAfter?: number;
+}
+
+/** How the server answers one request; null: serve the folder's file (or 404). */
+export type Serve = (request: { method: string; file: string; attempt: number }) => Reply | null;
+
+const WEB_PAGE = '<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in to continue</body></html>';
+
+export interface ModelCase {
+  id: string;
+  area: 'model';
+  describe: string;
+  /** The folder the user picks (the page's "Local folder"), file name → bytes. */
+  files?: () => Map<string, Uint8Array>;
+  /** Or a folder URL: `path` on a local server that serves `folder` and answers as `serve` says. */
+  url?: { path: string; folder?: Fixture; serve: Serve; options?: { stallTimeoutMs?: number; retries?: number; retryDelayMs?: number } };
+  /** Requests the server must have seen, e.g. a retry: "GET model.safetensors" → 2. */
+  attempts?: Record<string, number>;
+  /** Open on a WebGPU adapter with these limits (a fake adapter: the check runs before any upload). */
+  gpu?: { maxStorageBufferBindingSize: number; maxBufferSize: number };
+  /** `{base}` in the message stands for the test server's origin, e.g. http://127.0.0.1:40123. */
+  error: Expected;
+  ui?: boolean;
+}
+
+const AGAIN = 'Download or copy the file again.';
+const MISMATCH = 'The weights and config.json come from different models.';
+const TOO_LARGE = 'Choose a smaller model, or the wasm backend, which has no such limit.';
+const FOLDER = 'A model folder needs config.json, tokenizer.json and model.safetensors (Hugging Face layout).';
+
+export const MODEL_CASES: ModelCase[] = [
+  {
+    id: 'model-no-config', area: 'model', describe: 'a folder without config.json', files: () => withFile('llama', 'config.json', null),
+    error: { code: 'model', message: 'No config.json in the chosen files.', hint: FOLDER },
+  },
+  {
+    id: 'model-config-not-json', area: 'model', describe: 'config.json that is not JSON',
+    files: () => withFile('llama', 'config.json', utf8('{"model_type": "llama", "hidden_size": 32,')),
+    error: { code: 'model', message: 'config.json from the chosen files is not valid JSON.', hint: 'Check that the file is complete and is the right one.' },
+  },
+  {
+    id: 'model-no-tokenizer', area: 'model', describe: 'a folder without tokenizer.json', files: () => withFile('llama', 'tokenizer.json', null), ui: true,
+    error: { code: 'tokenizer', message: 'No tokenizer.json in the chosen files.', hint: 'The studio needs the fast-tokenizer file tokenizer.json beside config.json.' },
+  },
+  {
+    id: 'model-tokenizer-not-json', area: 'model', describe: 'tokenizer.json cut short',
+    files: () => withFile('llama', 'tokenizer.json', fixtureFiles('llama').get('tokenizer.json')!.subarray(0, 500)),
+    error: { code: 'model', message: 'tokenizer.json from the chosen files is not valid JSON.', hint: 'Check that the file is complete and is the right one.' },
+  },
+  {
+    id: 'model-tokenizer-no-model', area: 'model', describe: 'tokenizer.json without a model section',
+    files: () => withFile('llama', 'tokenizer.json', utf8('{"version": "1.0", "added_tokens": []}')),
+    error: { code: 'tokenizer', message: 'tokenizer.json from the chosen files has no "model" section; it is not a Hugging Face tokenizer file.' },
+  },
+  {
+    id: 'model-tokenizer-other-model', area: 'model', describe: 'a tokenizer with more tokens than the model has rows',
+    files: () => withFile('llama', 'tokenizer.json', fixtureFiles('gpt2').get('tokenizer.json')!),
+    error: { code: 'tokenizer', message: 'The tokenizer has 72 tokens but the model only 64.', hint: 'tokenizer.json and the weights come from different models.' },
+  },
+  {
+    id: 'model-pytorch-only', area: 'model', describe: 'PyTorch weights (pytorch_model.bin) and no safetensors', ui: true,
+    files: () => {
+      const files = withFile('llama', 'model.safetensors', null);
+      files.set('pytorch_model.bin', new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8]));
+      return files;
+    },
+    error: {
+      code: 'model', message: 'No model.safetensors (or model.safetensors.index.json) in the chosen files.',
+      hint: 'The studio reads safetensors weights; convert .bin/.pt checkpoints with transformers\' save_pretrained(safe_serialization=True).',
+    },
+  },
+  {
+    id: 'model-missing-shard', area: 'model', describe: 'a shard listed in the index that is not there',
+    files: () => withFile('llama3-untied', 'model-00002-of-00002.safetensors', null),
+    error: { code: 'model', message: 'model-00002-of-00002.safetensors is not among the chosen files.' },
+  },
+  {
+    id: 'model-safetensors-tiny', area: 'model', describe: 'model.safetensors shorter than its 8-byte length field',
+    files: () => withFile('llama', 'model.safetensors', new Uint8Array(5)),
+    error: { code: 'safetensors', message: 'model.safetensors is truncated: it has 5 bytes, fewer than the 8-byte header length.', hint: AGAIN },
+  },
+  {
+    id: 'model-header-beyond-file', area: 'model', describe: 'a header length beyond the end of the file (cut off inside the header)', ui: true,
+    files: () => withFile('llama', 'model.safetensors', fixtureFiles('llama').get('model.safetensors')!.subarray(0, 200)),
+    error: { code: 'safetensors', message: 'model.safetensors is truncated or corrupt: its header claims 2008 bytes but only 192 follow.', hint: AGAIN },
+  },
+  {
+    id: 'model-header-over-limit', area: 'model', describe: 'a header length over the 100 MB limit',
+    files: () => withFile('llama', 'model.safetensors', rawSafetensors({}, 100_000_100, 100_000_001)),
+    error: { code: 'safetensors', message: 'model.safetensors has a 100000001-byte header, over the 100 MB limit.' },
+  },
+  {
+    id: 'model-header-not-json', area: 'model', describe: 'a header that is not JSON',
+    files: () => withFile('llama', 'model.safetensors', rawSafetensors('{"model.embed_tokens.weight": {"dtype": "F32", "shape": [64, 32], "data_offsets": [0, 8192]}, oops', 8192)),
+    error: { code: 'safetensors', message: 'model.safetensors has a header that is not valid JSON; it is not a safetensors file or it is corrupt.' },
+  },
+  {
+    id: 'model-not-safetensors', area: 'model', describe: 'an image saved as model.safetensors', files: () => withFile('llama', 'model.safetensors', PNG()),
+    error: { code: 'safetensors', message: 'model.safetensors is not a safetensors file: it does not start with a safetensors header.' },
+  },
+  {
+    id: 'model-lfs-pointer', area: 'model', describe: 'a Git LFS pointer instead of the weights (a clone without git-lfs)', ui: true,
+    files: () => withFile('llama', 'model.safetensors', LFS_POINTER(60000)),
+    error: {
+      code: 'safetensors', message: 'model.safetensors is a Git LFS pointer (a small text file that stands for the real one), not the file itself.',
+      hint: 'Fetch the real file: run "git lfs pull" in the cloned repository, or download the file from the model\'s page.',
+    },
+  },
+  {
+    id: 'model-truncated-data', area: 'model', describe: 'model.safetensors cut off inside its tensor data',
+    files: () => {
+      const full = fixtureFiles('llama').get('model.safetensors')!;
+      return withFile('llama', 'model.safetensors', full.subarray(0, full.byteLength - 1000));
+    },
+    error: {
+      code: 'safetensors',
+      message: 'model.safetensors: tensor "model.layers.1.self_attn.v_proj.weight" has data_offsets [55808, 57856] outside the 56984 data bytes; the file is truncated or corrupt.',
+      hint: AGAIN,
+    },
+  },
+  {
+    id: 'model-offsets-out-of-range', area: 'model', describe: 'data_offsets past the end of the data',
+    files: () => editedHeader('llama', (h) => (h['model.norm.weight'].data_offsets = [1_000_000, 1_000_128])),
+    error: {
+      code: 'safetensors',
+      message: 'model.safetensors: tensor "model.norm.weight" has data_offsets [1000000, 1000128] outside the 57984 data bytes; the file is truncated or corrupt.',
+      hint: AGAIN,
+    },
+  },
+  {
+    id: 'model-offsets-overlap', area: 'model', describe: 'two tensors whose data overlap',
+    files: () => editedHeader('llama', (h) => (h['model.layers.1.self_attn.q_proj.weight'].data_offsets = [...h['model.layers.0.self_attn.q_proj.weight'].data_offsets])),
+    error: {
+      code: 'safetensors',
+      message: 'model.safetensors: tensors "model.layers.0.self_attn.q_proj.weight" and "model.layers.1.self_attn.q_proj.weight" overlap in the file; it is corrupt.',
+    },
+  },
+  {
+    id: 'model-bytes-unlike-shape', area: 'model', describe: 'a tensor whose bytes do not match its shape',
+    files: () => withFile('llama', 'model.safetensors',
+      rawSafetensors({ 'model.embed_tokens.weight': { dtype: 'F32', shape: [64, 32], data_offsets: [0, 8000] } }, 8000)),
+    error: { code: 'safetensors', message: 'model.safetensors: tensor "model.embed_tokens.weight" holds 8000 bytes but its shape [64, 32] of F32 needs 8192.' },
+  },
+  {
+    id: 'model-dtype-fp8', area: 'model', describe: 'weights in a dtype the studio does not read (FP8)',
+    files: () => editedHeader('llama', (h) => {
+      const t = h['model.layers.0.mlp.down_proj.weight'];
+      t.dtype = 'F8_E4M3';
+      t.data_offsets = [t.data_offsets[0], t.data_offsets[0] + 32 * 32];
+    }),
+    error: {
+      code: 'safetensors', message: 'model.safetensors: tensor "model.layers.0.mlp.down_proj.weight" has dtype "F8_E4M3", which the studio does not read.',
+      hint: 'Supported dtypes: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL.',
+    },
+  },
+  {
+    id: 'model-missing-tensor', area: 'model', describe: 'weights without a tensor the architecture needs',
+    files: () => editedHeader('llama', (h) => delete h['model.layers.1.mlp.down_proj.weight']),
+    error: {
+      code: 'model', message: 'The checkpoint has no tensor "model.layers.1.mlp.down_proj.weight", which this architecture needs.',
+      hint: 'The weights are incomplete or belong to another architecture.',
+    },
+  },
+  {
+    id: 'model-shape-vs-config', area: 'model', describe: 'weights shaped unlike config.json (Llama MLP width)', files: () => withConfig('llama', { intermediate_size: 40 }),
+    error: { code: 'model', message: 'The checkpoint\'s "model.layers.0.mlp.gate_proj.weight" has shape [32, 32], but config.json implies [40, 32].', hint: MISMATCH },
+  },
+  {
+    id: 'model-shape-vs-config-gpt2', area: 'model', describe: 'weights shaped unlike config.json (GPT-2 Conv1D, stored [in, out])',
+    files: () => withConfig('gpt2', { n_inner: 64 }),
+    error: { code: 'model', message: 'The checkpoint\'s "transformer.h.0.mlp.c_fc.weight" has shape [32, 32], but config.json implies [32, 64].', hint: MISMATCH },
+  },
+  {
+    id: 'model-vocab-vs-config', area: 'model', describe: 'a vocabulary larger in config.json than in the weights', files: () => withConfig('qwen2', { vocab_size: 100 }),
+    error: { code: 'model', message: 'The checkpoint\'s "model.embed_tokens.weight" has shape [64, 32], but config.json implies [100, 32].', hint: MISMATCH },
+  },
+  {
+    id: 'model-architecture', area: 'model', describe: 'an architecture the studio does not run', ui: true,
+    files: () => withConfig('llama', { model_type: 'mistral', architectures: ['MistralForCausalLM'] }),
+    error: { code: 'model', message: 'This model\'s architecture ("mistral") is not supported.', hint: 'The studio runs these model_type values: llama, qwen2, gpt2.' },
+  },
+  {
+    id: 'model-binding-limit', area: 'model', describe: 'a tensor larger than the WebGPU adapter\'s binding limit',
+    files: () => fixtureFiles('llama'), gpu: { maxStorageBufferBindingSize: 1024, maxBufferSize: 1 << 20 },
+    error: {
+      code: 'model',
+      message: 'The model is too large for this GPU: its tensor "model.embed_tokens.weight" ([64, 32], float32) needs 8.0 KiB, '
+        + 'over the adapter\'s 1.0 KiB limit for one buffer (maxStorageBufferBindingSize); the whole model needs 22.4 KiB.',
+      hint: TOO_LARGE,
+    },
+  },
+  {
+    id: 'model-buffer-limit', area: 'model', describe: 'a tensor larger than the adapter\'s maxBufferSize',
+    files: () => fixtureFiles('gpt2'), gpu: { maxStorageBufferBindingSize: 1 << 20, maxBufferSize: 1024 },
+    error: {
+      code: 'model',
+      message: 'The model is too large for this GPU: its tensor "transformer.wte.weight" ([72, 32], float32) needs 9.0 KiB, '
+        + 'over the adapter\'s 1.0 KiB limit for one buffer (maxBufferSize); the whole model needs 26.4 KiB.',
+      hint: TOO_LARGE,
+    },
+  },
+  {
+    id: 'model-url-404', area: 'model', describe: 'a URL where nothing is (every file 404)',
+    url: { path: '/models/missing/', serve: () => ({ status: 404, statusText: 'Not Found' }) },
+    error: { code: 'model', message: 'No config.json in {base}/models/missing/.', hint: FOLDER },
+  },
+  {
+    id: 'model-url-404-weights', area: 'model', describe: 'a URL whose weights answer 404 (listed but gone)',
+    url: {
+      path: '/models/tiny/', folder: 'llama',
+      serve: ({ method, file }) => (method === 'GET' && file === 'model.safetensors' ? { status: 404, statusText: 'Not Found' } : null),
+    },
+    error: {
+      code: 'network', message: '{base}/models/tiny/model.safetensors answered HTTP 404 Not Found.',
+      hint: 'The file model.safetensors is not at that address.',
+    },
+  },
+  {
+    id: 'model-url-html', area: 'model', ui: true,
+    describe: 'a URL that answers every file with a web page (a login page, a single-page app such as the studio\'s own server)',
+    url: { path: '/no-such-model/', serve: () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: WEB_PAGE }) },
+    error: {
+      code: 'network', message: '{base}/no-such-model/config.json returned a web page instead of the file config.json.',
+      hint: 'Check the address: it should point at the folder that holds config.json.',
+    },
+  },
+  {
+    id: 'model-url-html-weights', area: 'model', describe: 'weights that arrive as a web page (claimed to be binary)',
+    url: {
+      path: '/models/tiny/', folder: 'llama',
+      serve: ({ method, file }) => (method === 'GET' && file === 'model.safetensors'
+        ? { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: WEB_PAGE } : null),
+    },
+    error: {
+      code: 'network', message: '{base}/models/tiny/model.safetensors returned a web page instead of the file model.safetensors.',
+      hint: 'Check the address: it should point at the folder that holds config.json.',
+    },
+  },
+  {
+    id: 'model-url-stall', area: 'model', describe: 'a download that stalls, retried, then given up with a message',
+    url: {
+      path: '/models/tiny/', folder: 'llama', options: { stallTimeoutMs: 200, retries: 1, retryDelayMs: 10 },
+      serve: ({ method, file }) => (method === 'GET' && file === 'model.safetensors'
+        ? { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': '60000' }, body: new Uint8Array(60000), stallAfter: 100 } : null),
+    },
+    attempts: { 'GET model.safetensors': 2 },
+    error: {
+      code: 'network',
+      message: 'Could not download {base}/models/tiny/model.safetensors after 2 attempts: the download of model.safetensors stalled: no data for 0.2 s.',
+      hint: 'Check the connection and the address, then try again.',
+    },
+  },
+  {
+    id: 'model-url-503', area: 'model', describe: 'a server that stays busy (503), retried, then given up',
+    url: {
+      path: '/models/tiny/', folder: 'llama', options: { stallTimeoutMs: 2000, retries: 2, retryDelayMs: 10 },
+      serve: ({ method, file }) => (method === 'GET' && file === 'tokenizer.json' ? { status: 503, statusText: 'Service Unavailable' } : null),
+    },
+    attempts: { 'GET tokenizer.json': 3 },
+    error: {
+      code: 'network', message: 'Could not download {base}/models/tiny/tokenizer.json after 3 attempts: HTTP 503 Service Unavailable.',
+      hint: 'Check the connection and the address, then try again.',
+    },
+  },
+];
+
+// ---- adapters and checkpoints ---------------------------------------------------------------
+
+/**
+ * What the adapter and checkpoint cases start from: a short prompt-tuning run on the default
+ * model (stories260K) over SETTINGS_CSV, split as PAGE_SPLIT, made by the test harness.
+ */
+export interface Trained {
+  /** The studio's adapter download (zip) and the same files unzipped, by name. */
+  zip: Uint8Array;
+  files: Map<string, Uint8Array>;
+  /** The run's resumable checkpoint. */
+  checkpoint: Uint8Array;
+  /** The loaded model's fingerprint, and another model's (OTHER_MODEL). */
+  fingerprint: ModelFingerprint;
+  otherFingerprint: ModelFingerprint;
+}
+
+/** The settings of that run. */
+export const TRAINED_RUN = { numVirtualTokens: 3, batchSize: 4, maxLength: 24, steps: 2, evalEvery: 2, checkpointEvery: 2, projectEvery: 100, seed: 1 };
+
+/** Another model for checkpoints to come from: the tiny Llama of tests/fixtures, named as a hub model would be. */
+export const OTHER_MODEL = () => withConfig('llama', { _name_or_path: 'test-org/tiny-llama' });
+
+export interface AdapterCase {
+  id: string;
+  area: 'adapter';
+  describe: string;
+  /** What the user loads: a zip, or a folder's files (paths inside the folder). */
+  input: (t: Trained) => { fileName: string; zip?: Uint8Array; files?: Map<string, Uint8Array> };
+  /** Loaded before any CSV (no labels to fall back on). */
+  noData?: boolean;
+  error: Expected;
+  ui?: boolean;
+}
+
+const json = (x: unknown) => utf8(JSON.stringify(x, null, 2));
+const decodeJson = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as Record<string, unknown>;
+
+/** A plain PEFT adapter folder (as Python's save_pretrained writes it) from the run's config, changed. */
+function peftFolder(t: Trained, config: Record<string, unknown>, tensors: Record<string, TensorToWrite>, folder = 'my-adapter'): Map<string, Uint8Array> {
+  const base = decodeJson(t.files.get('adapter_config.json')!);
+  return new Map([
+    [`${folder}/adapter_config.json`, json({ ...base, ...config })],
+    [`${folder}/adapter_model.safetensors`, writeSafetensors(tensors, { format: 'pt' })],
+  ]);
+}
+
+const f32 = (shape: number[]): TensorToWrite => ({ dtype: 'F32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.01) });
+
+function zipFiles(files: Map<string, Uint8Array>): Uint8Array {
+  return zipSync(Object.fromEntries([...files].map(([n, b]) => [n, [b, { level: 0 }]])));
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+const RETRAIN = 'Load the model the adapter was trained for.';
+const DAMAGED_ZIP: Expected = {
+  code: 'adapter', message: 'The adapter file is not a readable zip archive: it is damaged or incomplete.',
+  hint: 'Download the adapter again, or unzip it yourself and load the folder.',
+};
+
+export const ADAPTER_CASES: AdapterCase[] = [
+  {
+    id: 'adapter-token-dim', area: 'adapter', describe: 'a prompt for a wider model (token_dim 128)',
+    input: (t) => ({ fileName: 'wide', files: peftFolder(t, { token_dim: 128 }, { prompt_embeddings: f32([3, 128]) }) }),
+    error: { code: 'adapter', message: 'The adapter\'s token_dim is 128, but this model\'s embeddings have 64 dimensions (hidden_size).', hint: RETRAIN },
+  },
+  {
+    id: 'adapter-lora', area: 'adapter', describe: 'a LoRA adapter', input: (t) => ({
+      fileName: 'lora', files: peftFolder(t, { peft_type: 'LORA', r: 8, lora_alpha: 16, target_modules: ['q_proj', 'v_proj'], num_virtual_tokens: null, token_dim: null }, {
+        'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight': f32([8, 64]),
+        'base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight': f32([64, 8]),
+      }),
+    }),
+    error: {
+      code: 'adapter', message: 'This is a LORA adapter; the studio loads prompt-learning adapters only: PROMPT_TUNING, P_TUNING, PREFIX_TUNING, MULTITASK_PROMPT_TUNING.',
+      hint: 'Adapters that change the model\'s weights (LoRA and the like) run in Python with PEFT.',
+    },
+  },
+  {
+    id: 'adapter-task-type', area: 'adapter', describe: 'a prompt for sequence classification (task_type SEQ_CLS)',
+    input: (t) => ({ fileName: 'seqcls', files: peftFolder(t, { task_type: 'SEQ_CLS' }, { prompt_embeddings: f32([3, 64]) }) }),
+    error: {
+      code: 'adapter', message: 'The adapter\'s task_type is "SEQ_CLS", but the studio runs causal language models only (task_type "CAUSAL_LM").',
+      hint: 'Train the adapter with task_type="CAUSAL_LM".',
+    },
+  },
+  {
+    id: 'adapter-prefix-layers', area: 'adapter', describe: 'a prefix for a model with another number of layers',
+    input: (t) => ({
+      fileName: 'prefix', files: peftFolder(t, { peft_type: 'PREFIX_TUNING', token_dim: 32, num_layers: 2, num_attention_heads: 4, prefix_projection: false },
+        { prompt_embeddings: f32([3, 2 * 2 * 32]) }),
+    }),
+    error: { code: 'adapter', message: 'The adapter was made for a model with 2 layers (num_layers), but this model has 5.', hint: RETRAIN },
+  },
+  {
+    id: 'adapter-shape-vs-config', area: 'adapter', describe: 'weights that disagree with adapter_config.json',
+    input: (t) => ({ fileName: 'mixed', files: peftFolder(t, { num_virtual_tokens: 5 }, { prompt_embeddings: f32([3, 64]) }) }),
+    error: {
+      code: 'adapter', message: 'The adapter\'s "prompt_embeddings" has shape [3, 64], but its adapter_config.json implies [5, 64].',
+      hint: 'The adapter\'s files do not belong together.',
+    },
+  },
+  {
+    id: 'adapter-int-tensor', area: 'adapter', describe: 'integer prompt weights',
+    input: (t) => ({ fileName: 'ints', files: peftFolder(t, {}, { prompt_embeddings: { dtype: 'I32', shape: [3, 64], data: new Int32Array(192) } }) }),
+    error: { code: 'adapter', message: 'adapter_model.safetensors: tensor "prompt_embeddings" is I32; adapter tensors must be floating point (F32, F16 or BF16).' },
+  },
+  {
+    id: 'adapter-truncated-zip', area: 'adapter', describe: 'a zip cut off half-way (an interrupted download)',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: t.zip.subarray(0, Math.floor(t.zip.byteLength / 2)) }),
+    error: DAMAGED_ZIP,
+  },
+  {
+    id: 'adapter-corrupt-zip', area: 'adapter', describe: 'a zip with a flipped byte in the weights (caught by the CRC)',
+    input: (t) => {
+      const zip = t.zip.slice();
+      const weights = t.files.get('adapter_model.safetensors')!;
+      const at = indexOf(zip, weights.subarray(0, 64));
+      if (at < 0) throw new Error('the weights are not stored uncompressed in the zip');
+      zip[at + weights.byteLength - 3] ^= 0x40;
+      return { fileName: 'data-prompt-step2.zip', zip };
+    },
+    error: DAMAGED_ZIP,
+  },
+  {
+    id: 'adapter-not-zip', area: 'adapter', describe: 'a file that is not a zip at all (an image renamed .zip)',
+    input: () => ({ fileName: 'adapter.zip', zip: PNG() }),
+    error: {
+      code: 'adapter', message: 'The adapter file is not a zip archive.',
+      hint: 'Load the zip the studio exported, or the folder holding adapter_config.json and adapter_model.safetensors.',
+    },
+  },
+  {
+    id: 'adapter-no-config', area: 'adapter', describe: 'a zip without adapter_config.json',
+    input: (t) => ({ fileName: 'weights.zip', zip: zipFiles(new Map([['adapter_model.safetensors', t.files.get('adapter_model.safetensors')!]])) }),
+    error: {
+      code: 'adapter', message: 'The adapter has no adapter_config.json.',
+      hint: 'A PEFT adapter folder holds adapter_config.json and adapter_model.safetensors, as save_pretrained writes them.',
+    },
+  },
+  {
+    id: 'adapter-pickle', area: 'adapter', describe: 'an adapter saved as a PyTorch pickle (adapter_model.bin)',
+    input: (t) => ({
+      fileName: 'old-adapter', files: new Map([
+        ['old-adapter/adapter_config.json', t.files.get('adapter_config.json')!],
+        ['old-adapter/adapter_model.bin', new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc])],
+      ]),
+    }),
+    error: {
+      code: 'adapter', message: 'The adapter\'s weights are in adapter_model.bin (a PyTorch pickle), which the studio does not read.',
+      hint: 'Save it again with save_pretrained(..., safe_serialization=True) to get adapter_model.safetensors.',
+    },
+  },
+  {
+    id: 'adapter-lfs-pointer', area: 'adapter', describe: 'a Git LFS pointer instead of the adapter weights',
+    input: (t) => ({
+      fileName: 'cloned', files: new Map([
+        ['cloned/adapter_config.json', t.files.get('adapter_config.json')!],
+        ['cloned/adapter_model.safetensors', LFS_POINTER(880)],
+      ]),
+    }),
+    error: {
+      code: 'adapter', message: 'adapter_model.safetensors is a Git LFS pointer (a small text file that stands for the real one), not the file itself.',
+      hint: 'Fetch the real file: run "git lfs pull" in the cloned repository, or download the file from the model\'s page.',
+    },
+  },
+  {
+    id: 'adapter-two-adapters', area: 'adapter', describe: 'a folder holding two adapters side by side',
+    input: (t) => ({ fileName: 'adapters', files: new Map([...peftFolder(t, {}, { prompt_embeddings: f32([3, 64]) }, 'a'), ...peftFolder(t, {}, { prompt_embeddings: f32([3, 64]) }, 'b')]) }),
+    error: { code: 'adapter', message: 'There are several adapters here (a/, b/).', hint: 'Load one adapter folder at a time.' },
+  },
+  {
+    id: 'adapter-studio-json-broken', area: 'adapter', describe: 'a damaged studio.json',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: zipFiles(new Map([...t.files, ['studio.json', utf8('{"format": "prompt-tuning-studio/adapter", "labels": [')]])) }),
+    error: { code: 'adapter', message: 'studio.json is not valid JSON.', hint: 'The file is damaged; the adapter itself may still load without it.' },
+  },
+  {
+    id: 'adapter-no-labels', area: 'adapter', describe: 'a plain PEFT adapter loaded before any data (no labels to predict)', noData: true,
+    input: (t) => ({ fileName: 'my-adapter', files: peftFolder(t, {}, { prompt_embeddings: f32([3, 64]) }) }),
+    error: {
+      code: 'adapter', message: 'my-adapter has no studio.json, so the studio does not know which labels it predicts.',
+      hint: 'Load the CSV it was trained for first (Data step); its labels and your verbalizer are used.',
+    },
+  },
+];
+
+export interface CheckpointCase {
+  id: string;
+  area: 'checkpoint';
+  describe: string;
+  /** The file handed to "resume from". */
+  bytes: (t: Trained) => Uint8Array;
+  /** The data loaded when resuming, when not SETTINGS_CSV split as PAGE_SPLIT. */
+  data?: { csv?: string; validationFraction?: number };
+  error: Expected;
+  ui?: boolean;
+}
+
+export const CHECKPOINT_CASES: CheckpointCase[] = [
+  {
+    id: 'checkpoint-other-model', area: 'checkpoint', describe: 'a checkpoint of another model (fingerprint mismatch)',
+    bytes: (t) => writeCheckpoint({ ...readCheckpoint(t.checkpoint), fingerprint: t.otherFingerprint }),
+    error: {
+      code: 'checkpoint',
+      message: 'This checkpoint was trained on the model test-org/tiny-llama (llama, 2 layers, d=32, F32+I8 weights) [9fac9d89a221], '
+        + 'but the loaded model is karpathy/tinyllamas/stories260K (llama, 5 layers, d=64, F32+I8 weights) [79dad9b47288].',
+      hint: 'Load the model the run was trained on, or start a new run.',
+    },
+  },
+  {
+    id: 'checkpoint-other-split', area: 'checkpoint', describe: 'a checkpoint for a different split of the data',
+    bytes: (t) => t.checkpoint, data: { validationFraction: 0.5 },
+    error: {
+      code: 'checkpoint', message: 'The checkpoint was trained on a different split of the data (16 training / 4 validation examples; now 10 / 10).',
+      hint: 'Load the same CSV with the same column mapping, validation fraction and split seed.',
+    },
+  },
+  {
+    id: 'checkpoint-other-labels', area: 'checkpoint', describe: 'a checkpoint for other data (other labels)',
+    bytes: (t) => t.checkpoint, data: { csv: 'text,label\n' + rows(20, (i) => (i % 2 ? 'positive' : 'negative')) },
+    error: {
+      code: 'checkpoint', message: 'The checkpoint was trained on the labels ham, spam, but the loaded data has negative, positive.',
+      hint: 'Load the CSV the run was trained on, with the same column mapping.',
+    },
+  },
+  {
+    id: 'checkpoint-adapter-weights', area: 'checkpoint', describe: 'adapter_model.safetensors handed over as a checkpoint',
+    bytes: (t) => t.files.get('adapter_model.safetensors')!,
+    error: { code: 'checkpoint', message: 'This file is not a Prompt Tuning Studio checkpoint.', hint: 'Load a checkpoint the studio saved.' },
+  },
+  {
+    id: 'checkpoint-adapter-zip', area: 'checkpoint', describe: 'the adapter download (zip) handed over as a checkpoint',
+    bytes: (t) => t.zip,
+    error: {
+      code: 'checkpoint', message: 'This file is a zip archive, not a Prompt Tuning Studio checkpoint.',
+      hint: 'If it is the studio\'s adapter download, unzip it and resume from the checkpoint.safetensors inside.',
+    },
+  },
+  {
+    id: 'checkpoint-csv', area: 'checkpoint', describe: 'a CSV file handed over as a checkpoint',
+    bytes: () => utf8('text,label\n' + rows(20)),
+    error: { code: 'checkpoint', message: 'This file is not a Prompt Tuning Studio checkpoint.', hint: 'Load a checkpoint the studio saved.' },
+  },
+  {
+    id: 'checkpoint-truncated', area: 'checkpoint', describe: 'a checkpoint cut off (an interrupted download)',
+    bytes: (t) => t.checkpoint.subarray(0, t.checkpoint.byteLength - 100),
+    error: {
+      code: 'checkpoint',
+      message: 'The checkpoint: tensor "variable/embedding.weight" has data_offsets [1536, 2304] outside the 2284 data bytes; the file is truncated or corrupt.',
+      hint: 'Download or copy the file again.',
+    },
+  },
+];
+
+// ---- training settings ----------------------------------------------------------------------
+
+/** The data the settings cases (and the trained run) use: 20 rows, ham and spam; 16 train under PAGE_SPLIT. */
+export const SETTINGS_CSV = 'text,label\n' + rows(20);
+
 export interface SettingsCase {
   id: string;
   area: 'settings';
   describe: string;
   config: Record<string, unknown>;
-  error: string;
+  /** Label → verbalizer text, when not the default one. */
+  verbalizer?: Record<string, string>;
+  error: Expected;
   ui?: boolean;
 }
 
+const LR_HINT = 'The paper used 0.3 with Adafactor; 0.1 suits AdamW.';
+const TOO_SHORT = 'Raise the max length or shorten the template.';
+
 export const SETTINGS_CASES: SettingsCase[] = [
-  { id: 'settings-zero-steps', area: 'settings', describe: 'zero steps', config: { steps: 0 }, error: 'Steps must be between 1 and 1000000, got 0.', ui: true },
-  { id: 'settings-negative-steps', area: 'settings', describe: 'negative steps', config: { steps: -5 }, error: 'Steps must be between 1 and 1000000, got -5.' },
-  { id: 'settings-batch-too-large', area: 'settings', describe: 'a batch larger than the data', config: { batchSize: 500 }, error: 'The batch size (500) is larger than the training split (16 examples). Use a batch size of at most 16.' },
-  { id: 'settings-lr-nan', area: 'settings', describe: 'a learning rate that is not a number', config: { learningRate: Number.NaN }, error: 'The learning rate must be a positive number, got NaN. The paper used 0.3 with Adafactor; 0.1 suits AdamW.' },
-  { id: 'settings-virtual-tokens-zero', area: 'settings', describe: 'zero virtual tokens', config: { numVirtualTokens: 0 }, error: 'Virtual tokens must be between 1 and 1000, got 0.' },
-  { id: 'settings-virtual-tokens-huge', area: 'settings', describe: '10,000 virtual tokens', config: { numVirtualTokens: 10000 }, error: 'Virtual tokens must be between 1 and 1000, got 10000.' },
-  { id: 'settings-max-length-below-template', area: 'settings', describe: 'a max length below the template', config: { maxLength: 4, template: 'Message: {text}\nIs it spam? Answer:' }, error: "The max length (4 tokens) is below the template's own length (24 tokens) plus one token of text. Raise the max length or shorten the template." },
-  { id: 'settings-template-without-text', area: 'settings', describe: 'a template without {text}', config: { template: 'Label:' }, error: "The template must contain {text}, where each example's text goes." },
-  { id: 'settings-text-init-without-text', area: 'settings', describe: 'text init without text', config: { init: 'text', initText: '  ' }, error: 'Text initialization needs an init text. Type a phrase that describes the task.' },
-  { id: 'settings-positions', area: 'settings', describe: 'prompt + length beyond the model', config: { numVirtualTokens: 500, maxLength: 100 }, error: "Virtual tokens (500) + max length (100) + the longest label (3 tokens) exceed the model's 512 positions. Lower the max length or the number of virtual tokens." },
+  { id: 'settings-zero-steps', area: 'settings', describe: 'zero steps', config: { steps: 0 }, error: { code: 'settings', message: 'Steps must be between 1 and 1000000, got 0.' } },
+  { id: 'settings-negative-steps', area: 'settings', describe: 'negative steps', config: { steps: -5 }, error: { code: 'settings', message: 'Steps must be between 1 and 1000000, got -5.' } },
+  { id: 'settings-fractional-steps', area: 'settings', describe: 'a fractional number of steps', config: { steps: 2.5 }, error: { code: 'settings', message: 'Steps must be a whole number, got 2.5.' } },
+  {
+    id: 'settings-batch-too-large', area: 'settings', describe: 'a batch larger than the data', config: { batchSize: 500 }, ui: true,
+    error: { code: 'settings', message: 'The batch size (500) is larger than the training split (16 examples).', hint: 'Use a batch size of at most 16.' },
+  },
+  {
+    id: 'settings-lr-nan', area: 'settings', describe: 'a learning rate that is not a number', config: { learningRate: Number.NaN },
+    error: { code: 'settings', message: 'The learning rate must be a positive number, got NaN.', hint: LR_HINT },
+  },
+  {
+    id: 'settings-lr-negative', area: 'settings', describe: 'a negative learning rate', config: { learningRate: -0.1 },
+    error: { code: 'settings', message: 'The learning rate must be a positive number, got -0.1.', hint: LR_HINT },
+  },
+  { id: 'settings-virtual-tokens-zero', area: 'settings', describe: 'zero virtual tokens', config: { numVirtualTokens: 0 }, error: { code: 'settings', message: 'Virtual tokens must be between 1 and 1000, got 0.' } },
+  { id: 'settings-virtual-tokens-huge', area: 'settings', describe: '10,000 virtual tokens', config: { numVirtualTokens: 10000 }, error: { code: 'settings', message: 'Virtual tokens must be between 1 and 1000, got 10000.' } },
+  {
+    id: 'settings-max-length-below-template', area: 'settings', describe: 'a max length below the template', ui: true,
+    config: { maxLength: 4, template: 'Message: {text}\nIs it spam? Answer:' },
+    error: { code: 'settings', message: 'The max length (4 tokens) is below the template\'s own length (24 tokens) plus one token of text.', hint: TOO_SHORT },
+  },
+  {
+    id: 'settings-template-without-text', area: 'settings', describe: 'a template without {text}', config: { template: 'Label:' }, ui: true,
+    error: { code: 'settings', message: 'The template must contain {text}, where each example\'s text goes.' },
+  },
+  {
+    id: 'settings-text-init-without-text', area: 'settings', describe: 'text init without text', config: { init: 'text', initText: '  ' },
+    error: { code: 'settings', message: 'Text initialization needs an init text.', hint: 'Type a phrase that describes the task.' },
+  },
+  {
+    id: 'settings-positions', area: 'settings', describe: 'prompt + length beyond the model', config: { numVirtualTokens: 500, maxLength: 100 },
+    error: {
+      code: 'settings', message: 'Virtual tokens (500) + max length (100) + the longest label (3 tokens) exceed the model\'s 512 positions.',
+      hint: 'Lower the max length or the number of virtual tokens.',
+    },
+  },
+  {
+    id: 'settings-verbalizer-empty', area: 'settings', describe: 'a label with an empty verbalizer', config: {}, verbalizer: { ham: ' ', spam: ' spam' },
+    error: { code: 'settings', message: 'The label "ham" has no verbalizer text.', hint: 'Give every label the words the model should produce for it.' },
+  },
+  {
+    id: 'settings-verbalizer-same', area: 'settings', describe: 'two labels with the same verbalizer', config: {}, verbalizer: { ham: ' yes', spam: ' yes' }, ui: true,
+    error: { code: 'settings', message: 'The labels "ham" and "spam" have the same verbalizer tokens, so the model cannot tell them apart.', hint: 'Give them different verbalizer texts.' },
+  },
+  {
+    id: 'settings-multitask-no-task', area: 'settings', describe: 'multitask prompt tuning without a task column', config: { method: 'multitask' },
+    error: { code: 'settings', message: 'Multitask prompt tuning needs a task column.', hint: 'Map a column as the task, or choose another method.' },
+  },
 ];
+
+export type Case = CsvCase | ModelCase | AdapterCase | CheckpointCase | SettingsCase;
+
+export const CASES: Case[] = [...CSV_CASES, ...MODEL_CASES, ...ADAPTER_CASES, ...CHECKPOINT_CASES, ...SETTINGS_CASES];
