@@ -69,3 +69,19 @@ export function shapeBudget(backend: string, softwareAdapter: boolean): number {
 export function gridShapes(grid: GridOptions): { batch: number; sequence: number; virtualTokens: number }[] {
   return grid.batches.flatMap((batch) => grid.sequences.flatMap((sequence) => grid.virtualTokens.map((virtualTokens) => ({ batch, sequence, virtualTokens }))));
 }
+
+/**
+ * Bytes a synthetic model's training step needs on a backend that widens int8 weights to
+ * float32 (wasm, cpu): the weights plus the logits and their gradients. The wasm heap aborts
+ * the whole process when it runs out, so larger models are skipped there, not attempted.
+ */
+export function syntheticStepBytes(parameters: number, vocabSize: number, batch: number, tokens: number): number {
+  return 4 * parameters + 3 * 4 * batch * tokens * vocabSize;
+}
+
+/** Plain-JS cpu and a software adapter would take tens of minutes a step: no synthetic models there. */
+export function syntheticBudget(backend: string, softwareAdapter: boolean): number {
+  if (backend === 'wasm') return 640 * 2 ** 20;
+  if (backend === 'cpu' || (backend === 'webgpu' && softwareAdapter)) return 0;
+  return Infinity;
+}
