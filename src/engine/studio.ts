@@ -498,6 +498,10 @@ export class StudioEngine {
       const trainedOn = studio?.modelFingerprint ?? null;
       const fingerprintMatches = trainedOn ? trainedOn.sha256 === session.fingerprint.sha256 : null;
       const runId = `adapter-${Date.now().toString(36)}-${++this.runCounter}`;
+      const run: RunInfo = {
+        runId, config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
+        truncated: task.truncated, startStep: 0, verbalizer: task.verbalizer,
+      };
       const info: AdapterInfo = {
         runId,
         fileName: args.fileName,
@@ -515,6 +519,7 @@ export class StudioEngine {
         hasCheckpoint: bundle.checkpoint !== null,
         metrics: studio && studio.metrics && typeof studio.metrics === 'object' ? studio.metrics as Record<string, number | string> : null,
         evaluable: task.validation.length > 0,
+        run,
       };
       if (fingerprintMatches === false) {
         this.emit({ event: 'log', level: 'warn', message: `${args.fileName} was trained on ${trainedOn!.label}, not on the loaded model (${session.fingerprint.label}); its predictions may be off.` });
@@ -522,10 +527,7 @@ export class StudioEngine {
       this.disposeRun();
       const trainer = Trainer.fromMethod(session.model, session.tokenizer, task, config, method);
       this.run = {
-        info: {
-          runId, config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
-          truncated: task.truncated, startStep: 0, verbalizer: task.verbalizer,
-        },
+        info: run,
         trainer, task, control: new RunControl(), finished: Promise.resolve(null),
         lastEvaluation: null, lastSnapshot: null, history: [], adapter: info,
       };

@@ -8,6 +8,7 @@ import { useDataStore } from './dataStore';
 import { engine } from './engine';
 import { frameBatcher } from './frame';
 import { useModelStore } from './modelStore';
+import { usePromptsStore } from './promptsStore';
 import { runRecorder } from './runRecorder';
 import { useTrainingStore } from './trainingStore';
 
@@ -28,6 +29,9 @@ export function connectEngineEvents(): () => void {
       case 'tableProgress':
         tableProgress = e.fraction;
         flushTable();
+        break;
+      case 'batchProgress':
+        usePromptsStore.getState().receiveBatchProgress(e.done, e.total);
         break;
       case 'token':
         // The model slice's generate() listens for its own request's tokens.

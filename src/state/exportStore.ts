@@ -7,7 +7,7 @@ import { saveFile } from './download';
 import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
 
-export type DownloadKind = 'adapter' | 'predictions';
+export type DownloadKind = 'adapter' | 'predictions' | 'checkpoint';
 
 interface DownloadState {
   busy: boolean;
@@ -19,6 +19,7 @@ interface DownloadState {
 interface ExportState {
   adapter: DownloadState;
   predictions: DownloadState;
+  checkpoint: DownloadState;
   download(kind: DownloadKind): Promise<void>;
   reset(): void;
 }
@@ -28,9 +29,10 @@ const idle: DownloadState = { busy: false, error: null, saved: null };
 export const useExportStore = create<ExportState>((set) => ({
   adapter: idle,
   predictions: idle,
+  checkpoint: idle,
 
   reset() {
-    set({ adapter: idle, predictions: idle });
+    set({ adapter: idle, predictions: idle, checkpoint: idle });
   },
 
   async download(kind) {
@@ -40,6 +42,10 @@ export const useExportStore = create<ExportState>((set) => ({
         const { fileName, bytes } = await engine().request('exportAdapter', {});
         saveFile(fileName, bytes, 'application/zip');
         set({ adapter: { busy: false, error: null, saved: fileName } });
+      } else if (kind === 'checkpoint') {
+        const { fileName, bytes } = await engine().request('exportCheckpoint', {});
+        saveFile(fileName, bytes, 'application/octet-stream');
+        set({ checkpoint: { busy: false, error: null, saved: fileName } });
       } else {
         const { fileName, csv } = await engine().request('exportPredictions', {});
         saveFile(fileName, csv, 'text/csv;charset=utf-8');

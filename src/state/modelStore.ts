@@ -8,6 +8,7 @@ import type { ModelFacts } from '../engine/session';
 import type { ModelSourceSpec } from '../worker/protocol';
 import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
+import { usePromptsStore } from './promptsStore';
 
 export type ModelStatus = 'idle' | 'starting' | 'loading' | 'ready' | 'error';
 
@@ -84,6 +85,8 @@ export const useModelStore = create<ModelState>((set, get) => ({
     try {
       const facts = await engine().request('loadModel', { source });
       set({ status: 'ready', facts, progress: null, loading: null, error: null });
+      // Prompts belong to a model: the worker dropped its library and imported adapter.
+      if (previous) usePromptsStore.getState().modelChanged();
     } catch (e) {
       // The worker keeps the previous model when a load fails; keep showing it.
       const error = toUiError(e);

@@ -72,6 +72,8 @@ interface TrainingState {
   receive(e: WorkerEvent): void;
   addNotice(message: string): void;
   setDiscrete(evaluation: EvaluationSummary): void;
+  /** An imported prompt becomes the current one: no training, but predictions, projections and export work on it. */
+  adoptPrompt(info: RunInfo): void;
 }
 
 export const useTrainingStore = create<TrainingState>((set, get) => {
@@ -158,6 +160,20 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         if (error.code === 'settings') settings.setWorkerError(error);
         set({ status: 'idle', phase: null, error });
       }
+    },
+
+    adoptPrompt(info) {
+      latestStep = null;
+      userPaused = false;
+      trainingSeries.reset();
+      useProjectionStore.getState().reset();
+      useInspectStore.getState().reset();
+      useExportStore.getState().reset();
+      set({
+        status: 'ended', runId: info.runId, info, phase: 'done', lastStep: null, zeroShot: null, textBaseline: null,
+        textPrompt: null, evaluation: null, bestAccuracy: null, discrete: null, summary: null, error: null, notices: [], pending: null,
+        checkpointStep: null, resumedFrom: null,
+      });
     },
 
     async control(action) {

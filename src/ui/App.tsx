@@ -6,6 +6,7 @@ import { InspectPanel } from './inspect/InspectPanel';
 import { MethodPanel } from './method/MethodPanel';
 import { ModelPanel } from './model/ModelPanel';
 import { ProjectionPanel } from './projection/ProjectionPanel';
+import { PromptsPanel } from './prompts/PromptsPanel';
 import { StepNav } from './StepNav';
 import { TrainPanel } from './train/TrainPanel';
 
@@ -35,6 +36,7 @@ export function App() {
           <ProjectionPanel />
           <InspectPanel />
           <ExportPanel />
+          <PromptsPanel />
           <RunHistoryPanel />
         </div>
       </main>

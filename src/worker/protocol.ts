@@ -126,6 +126,8 @@ export interface AdapterInfo {
   metrics: Record<string, number | string> | null;
   /** The loaded data has its labels, so Evaluate works. */
   evaluable: boolean;
+  /** The imported prompt as the current run (what the page shows for a trained run). */
+  run: RunInfo;
 }
 
 /** A prompt kept in the library. */

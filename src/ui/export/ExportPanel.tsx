@@ -1,13 +1,17 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useExportStore } from '../../state/exportStore';
+import { usePromptsStore } from '../../state/promptsStore';
 import { hasRun, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import { Panel } from '../Panel';
 
 export function ExportPanel() {
-  const { adapter, predictions, download } = useExportStore(useShallow((s) => ({
-    adapter: s.adapter, predictions: s.predictions, download: s.download,
+  const { adapter, predictions, checkpoint, download } = useExportStore(useShallow((s) => ({
+    adapter: s.adapter, predictions: s.predictions, checkpoint: s.checkpoint, download: s.download,
   })));
+  const adapterRunId = usePromptsStore((s) => s.adapter?.runId ?? null);
+  const runId = useTrainingStore((s) => s.runId);
+  const imported = adapterRunId !== null && adapterRunId === runId;
   const ready = useTrainingStore(hasRun);
   const evaluated = useTrainingStore((s) => s.evaluation !== null);
   return (
@@ -33,6 +37,15 @@ export function ExportPanel() {
           <p className="help">Each validation example of the last evaluation with its label, the prediction and every label's probability.</p>
           {predictions.saved && <p className="muted small" aria-live="polite">Saved {predictions.saved}.</p>}
           <ErrorNote error={predictions.error} testId="predictions-error" />
+        </div>
+        <div>
+          <button type="button" className="secondary" disabled={!ready || imported || checkpoint.busy} onClick={() => void download('checkpoint')}
+            data-testid="download-checkpoint">
+            {checkpoint.busy ? 'Preparing…' : 'Download checkpoint'}
+          </button>
+          <p className="help">The resumable training state: encoders, optimizer, step, random state, data split and settings (also inside the zip).</p>
+          {checkpoint.saved && <p className="muted small" aria-live="polite">Saved {checkpoint.saved}.</p>}
+          <ErrorNote error={checkpoint.error} testId="checkpoint-error" />
         </div>
       </div>
       {!ready && <p className="muted">Downloads are available once a run has started (predictions after its first evaluation).</p>}

@@ -1,0 +1,71 @@
+import { useShallow } from 'zustand/react/shallow';
+import { usePromptsStore } from '../../state/promptsStore';
+import { hasRun, isActive, useTrainingStore } from '../../state/trainingStore';
+import { ErrorNote } from '../ErrorNote';
+import { AdapterImport } from './AdapterImport';
+import { BatchPrediction } from './BatchPrediction';
+
+/**
+ * Prompts beyond the current run: adapters loaded from files, the library of prompts kept
+ * for the loaded model, and batch prediction where each row names its prompt. Not a step
+ * of the path, so not a numbered panel.
+ */
+export function PromptsPanel() {
+  const { library, libraryName, libraryBusy, libraryError, setLibraryName, addToLibrary, removeFromLibrary } = usePromptsStore(useShallow((s) => ({
+    library: s.library, libraryName: s.libraryName, libraryBusy: s.libraryBusy, libraryError: s.libraryError,
+    setLibraryName: s.setLibraryName, addToLibrary: s.addToLibrary, removeFromLibrary: s.removeFromLibrary,
+  })));
+  const ready = useTrainingStore((s) => hasRun(s) && !isActive(s));
+  return (
+    <section id="prompts" className="panel prompts-panel" aria-labelledby="prompts-heading" tabIndex={-1} data-testid="prompts-panel">
+      <header className="panel-header">
+        <h2 id="prompts-heading">Prompts</h2>
+        <p className="muted small">For the loaded model; kept until another model loads.</p>
+      </header>
+
+      <AdapterImport />
+
+      <h3>Library</h3>
+      <form className="library-add" onSubmit={(e) => { e.preventDefault(); void addToLibrary(); }}>
+        <label htmlFor="library-name">Name</label>
+        <input id="library-name" type="text" value={libraryName} onChange={(e) => setLibraryName(e.target.value)}
+          placeholder="e.g. spam-detector" data-testid="library-name" />
+        <button type="submit" className="secondary" disabled={!ready || libraryBusy} data-testid="library-add">
+          {libraryBusy ? 'Adding…' : 'Add the current prompt'}
+        </button>
+      </form>
+      {!ready && <p className="muted small">Train a prompt (or load an adapter) to add it here.</p>}
+      <ErrorNote error={libraryError} testId="library-error" />
+      {library.length > 0 && (
+        <div className="table-scroll" role="region" aria-label="Prompt library" tabIndex={0}>
+          <table className="library-table" data-testid="library-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th><th scope="col">Method</th><th scope="col" className="num">Tokens</th>
+                <th scope="col">Labels</th><th scope="col" className="num">Accuracy</th><th scope="col">From</th>
+                <th scope="col"><span className="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {library.map((p) => (
+                <tr key={p.id} data-testid="library-row" data-name={p.name}>
+                  <td>{p.name}</td>
+                  <td>{p.method}</td>
+                  <td className="num">{p.numVirtualTokens}</td>
+                  <td>{p.labels.join(', ')}</td>
+                  <td className="num">{p.accuracy === null ? '–' : `${(p.accuracy * 100).toFixed(1)}%`}</td>
+                  <td>{p.source}</td>
+                  <td>
+                    <button type="button" className="link" onClick={() => void removeFromLibrary(p.id)} aria-label={`Remove ${p.name}`}>Remove</button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <BatchPrediction />
+    </section>
+  );
+}
