@@ -99,6 +99,19 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     };
   };
 
+  /** A new current run: nothing of the previous one applies any more. `run` sets what the new one starts with. */
+  const beginFresh = (run: Pick<TrainingState, 'status' | 'runId' | 'info' | 'phase' | 'checkpointStep' | 'resumedFrom'>) => {
+    latestStep = null;
+    trainingSeries.reset();
+    useProjectionStore.getState().reset();
+    useInspectStore.getState().reset();
+    useExportStore.getState().reset();
+    set({
+      ...run, lastStep: null, zeroShot: null, textBaseline: null, textPrompt: null, evaluation: null, bestAccuracy: null,
+      discrete: null, summary: null, error: null, notices: [], pending: null,
+    });
+  };
+
   return {
     status: 'idle',
     runId: null,
@@ -122,17 +135,8 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     async start() {
       const settings = useSettingsStore.getState();
       if (!useDataStore.getState().dataset) return;
-      latestStep = null;
       userPaused = false;
-      trainingSeries.reset();
-      useProjectionStore.getState().reset();
-      useInspectStore.getState().reset();
-      useExportStore.getState().reset();
-      set({
-        status: 'starting', runId: null, info: null, phase: 'preparing', lastStep: null, zeroShot: null, textBaseline: null,
-        textPrompt: null, evaluation: null, bestAccuracy: null, discrete: null, summary: null, error: null, notices: [], pending: null,
-        checkpointStep: null, resumedFrom: null,
-      });
+      beginFresh({ status: 'starting', runId: null, info: null, phase: 'preparing', checkpointStep: null, resumedFrom: null });
       settings.setWorkerError(null);
       try {
         const info = await engine().request('startTraining', { config: settings.config, verbalizer: settings.verbalizer });
@@ -163,17 +167,8 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     },
 
     adoptPrompt(info) {
-      latestStep = null;
       userPaused = false;
-      trainingSeries.reset();
-      useProjectionStore.getState().reset();
-      useInspectStore.getState().reset();
-      useExportStore.getState().reset();
-      set({
-        status: 'ended', runId: info.runId, info, phase: 'done', lastStep: null, zeroShot: null, textBaseline: null,
-        textPrompt: null, evaluation: null, bestAccuracy: null, discrete: null, summary: null, error: null, notices: [], pending: null,
-        checkpointStep: null, resumedFrom: null,
-      });
+      beginFresh({ status: 'ended', runId: info.runId, info, phase: 'done', checkpointStep: null, resumedFrom: null });
     },
 
     async control(action) {
@@ -192,16 +187,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     async resumeRun({ run, checkpoint, history, lastSeq }) {
       userPaused = false;
       if (history) {
-        latestStep = null;
-        trainingSeries.reset();
-        useProjectionStore.getState().reset();
-        useInspectStore.getState().reset();
-        useExportStore.getState().reset();
-        set({
-          status: 'starting', runId: run.id, info: null, phase: 'preparing', lastStep: null, zeroShot: null, textBaseline: null,
-          textPrompt: null, evaluation: null, bestAccuracy: null, discrete: null, summary: null, error: null, notices: [], pending: null,
-          checkpointStep: checkpoint.step, resumedFrom: checkpoint.step,
-        });
+        beginFresh({ status: 'starting', runId: run.id, info: null, phase: 'preparing', checkpointStep: checkpoint.step, resumedFrom: checkpoint.step });
         // The stored history, as if its events came again: the chart continues from its points.
         for (const stored of history) {
           const e = fromStoredEvent(run.id, stored);
