@@ -321,8 +321,10 @@ describe('reading an adapter', () => {
         'The adapter\'s weights are in adapter_model.bin (a PyTorch pickle), which the studio does not read.'],
       [new Map([['adapter_config.json', new TextEncoder().encode('{"peft_type": ')]]), 'adapter_config.json is not valid JSON.'],
       [new Map([['adapter_config.json', new TextEncoder().encode('{}')]]), 'adapter_config.json has no "peft_type".'],
-      [new Map([['adapter_config.json', cfg], ['adapter_model.safetensors', new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 0])]]),
+      [new Map([['adapter_config.json', cfg], ['adapter_model.safetensors', new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 0x7b])]]),
         'adapter_model.safetensors has an empty header.'],
+      [new Map([['adapter_config.json', cfg], ['adapter_model.safetensors', new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0])]]),
+        'adapter_model.safetensors is not a safetensors file: it does not start with a safetensors header.'],
       [new Map([['adapter_config.json', cfg], ['adapter_model.safetensors', writeSafetensors({ prompt_embeddings: { dtype: 'I32', shape: [2], data: new Int32Array(2) } })]]),
         'adapter_model.safetensors: tensor "prompt_embeddings" is I32; adapter tensors must be floating point (F32, F16 or BF16).'],
     ];
