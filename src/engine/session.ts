@@ -89,7 +89,7 @@ export class ModelSession {
 
   get name(): string {
     const raw = this.pkg.config.raw;
-    return String(raw._name_or_path ?? this.pkg.hubId ?? this.pkg.source);
+    return String(raw._name_or_path ?? this.pkg.hubId ?? this.pkg.name ?? this.pkg.source);
   }
 
   facts(): ModelFacts {

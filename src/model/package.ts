@@ -19,6 +19,8 @@ export interface ModelSource {
   readonly description: string;
   /** The hub repo id when the model came from the Hugging Face hub. */
   readonly hubId?: string;
+  /** What to call the model when its config.json has no _name_or_path (a dropped folder's name). */
+  readonly name?: string;
   has(file: string): Promise<boolean>;
   read(file: string, onProgress?: ProgressCallback): Promise<Uint8Array>;
 }
@@ -26,6 +28,8 @@ export interface ModelSource {
 export interface ModelPackage {
   source: string;
   hubId?: string;
+  /** The source's name for the model (see ModelSource.name). */
+  name?: string;
   config: ModelConfig;
   tokenizerJson: object;
   tokenizerConfig: object | undefined;
@@ -80,7 +84,7 @@ export async function loadModelPackage(source: ModelSource, onProgress?: Progres
   const files: { name: string; bytes: Uint8Array }[] = [];
   for (const name of shardNames) files.push({ name, bytes: await source.read(name, onProgress) });
   const weights = WeightStore.fromFiles(files, config.quantization);
-  return { source: source.description, hubId: source.hubId, config, tokenizerJson: tokenizerJson as object, tokenizerConfig, weights };
+  return { source: source.description, hubId: source.hubId, ...(source.name ? { name: source.name } : {}), config, tokenizerJson: tokenizerJson as object, tokenizerConfig, weights };
 }
 
 /** Whether a tensor is a weight matrix the studio stores in int8 (norms and biases stay float). */

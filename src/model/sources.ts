@@ -326,8 +326,12 @@ export function fileListSource(files: { name: string; file: Blob }[], descriptio
     depth.set(base, parts.length);
     byName.set(base, f.file);
   }
+  // Files dropped or picked as a folder share its name as their first path part.
+  const folders = new Set(files.map((f) => (f.name.includes('/') ? f.name.split('/')[0] : '')));
+  const folder = folders.size === 1 ? [...folders][0] : '';
   return {
     description,
+    ...(folder ? { name: folder } : {}),
     async has(file) {
       return byName.has(file);
     },

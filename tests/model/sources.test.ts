@@ -10,7 +10,7 @@ import { selectBackend, type BackendChoice } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { describeError } from '../../src/errors';
 import { loadModelPackage } from '../../src/model/package';
-import { hubSource, memoryFileCache, urlSource } from '../../src/model/sources';
+import { fileListSource, hubSource, memoryFileCache, urlSource } from '../../src/model/sources';
 import { tf } from '../helpers';
 import { checkpointFiles, maxAbsDiff, reference } from './checkpoints';
 
@@ -252,5 +252,17 @@ describe('file list source', () => {
     dropped.unshift({ name: 'qwen2/original/config.json', file: new Blob(['{"model_type": "nonsense"}']) });
     const pkg = await loadModelPackage(fileListSource(dropped));
     expect(pkg.config.modelType).toBe('qwen2');
+  });
+});
+
+describe('files from a dropped or picked folder', () => {
+  it('name the model after the folder when config.json has no _name_or_path', async () => {
+    const files = [...checkpointFiles('llama')].map(([name, bytes]) => ({ name: `my-llama/${name}`, file: new Blob([bytes]) }));
+    const pkg = await loadModelPackage(fileListSource(files));
+    expect(pkg.config.raw._name_or_path).toBeUndefined();
+    expect(pkg.name).toBe('my-llama');
+    const loose = await loadModelPackage(fileListSource([...checkpointFiles('llama')].map(([name, bytes]) => ({ name, file: new Blob([bytes]) }))));
+    expect(loose.name).toBeUndefined();
+    expect(loose.source).toBe('the chosen files');
   });
 });
