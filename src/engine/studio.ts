@@ -351,13 +351,17 @@ export class StudioEngine {
    * 'all', for the CLI) on every example of the loaded data, training split included.
    */
   async evaluate(variant: PromptVariant, scope: 'validation' | 'all' = 'validation'): Promise<EvaluationSummary> {
-    const { trainer, task } = this.requireRun();
+    const run = this.requireRun();
+    const { trainer, task } = run;
     if (task.validation.length === 0) {
       throw new StudioError('data', 'There is no validation data with this prompt\'s labels to evaluate on.',
         `Load a CSV whose labels are ${task.labels.join(', ')} (Data step), then load the adapter again.`);
     }
     const examples = scope === 'all' ? [...task.train, ...task.validation] : trainer.evaluationSet();
-    return summarize(await trainer.evaluate(await this.promptFor(variant, trainer), examples));
+    const evaluation = await trainer.evaluate(await this.promptFor(variant, trainer), examples);
+    // Asked for between runs (an imported prompt): these are the predictions the CSV download holds.
+    if (variant === 'soft' && scope === 'validation' && this.finishedFlag) run.lastEvaluation = evaluation;
+    return summarize(evaluation);
   }
 
   async project(task = 0): Promise<ProjectionSummary> {

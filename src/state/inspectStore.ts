@@ -19,10 +19,15 @@ interface InspectState {
 
   evaluating: PromptVariant | null;
   evaluateError: UiError | null;
+  /** The current prompt evaluated on demand (an imported adapter has no run that evaluates it). */
+  promptEvaluating: boolean;
+  promptEvaluateError: UiError | null;
 
   setPlaygroundText(text: string): void;
   predict(): Promise<void>;
   evaluateDiscrete(): Promise<void>;
+  /** The soft prompt (and the zero-shot baseline, once) on the validation split. */
+  evaluatePrompt(): Promise<void>;
   /** A new run: results of the previous one no longer apply (the typed text stays). */
   reset(): void;
 }
@@ -35,6 +40,8 @@ export const useInspectStore = create<InspectState>((set, get) => ({
   predictError: null,
   evaluating: null,
   evaluateError: null,
+  promptEvaluating: false,
+  promptEvaluateError: null,
 
   setPlaygroundText(text) {
     set({ playgroundText: text });
@@ -54,7 +61,25 @@ export const useInspectStore = create<InspectState>((set, get) => ({
   },
 
   reset() {
-    set({ prediction: null, predictionLabels: [], predictError: null, evaluateError: null });
+    set({ prediction: null, predictionLabels: [], predictError: null, evaluateError: null, promptEvaluateError: null });
+  },
+
+  async evaluatePrompt() {
+    set({ promptEvaluating: true, promptEvaluateError: null });
+    try {
+      const training = useTrainingStore.getState();
+      const runId = training.runId;
+      const soft = await engine().request('evaluate', { variant: 'soft' });
+      const zeroShot = training.zeroShot ? null : await engine().request('evaluate', { variant: 'zero-shot' });
+      // The prompt may have changed meanwhile (another import, a new run): then these no longer apply.
+      if (useTrainingStore.getState().runId === runId) {
+        useTrainingStore.getState().setEvaluation('soft', soft);
+        if (zeroShot) useTrainingStore.getState().setEvaluation('zero-shot', zeroShot);
+      }
+      set({ promptEvaluating: false });
+    } catch (e) {
+      set({ promptEvaluateError: toUiError(e), promptEvaluating: false });
+    }
   },
 
   async evaluateDiscrete() {

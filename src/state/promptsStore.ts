@@ -7,6 +7,7 @@ import Papa from 'papaparse';
 import { create } from 'zustand';
 import { decodeBytes } from '../data';
 import type { AdapterInfo, LibraryEntry } from '../worker/protocol';
+import { useDataStore } from './dataStore';
 import { saveFile } from './download';
 import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
@@ -66,6 +67,22 @@ interface PromptsState {
 
 const guessColumn = (columns: string[], pattern: RegExp) => columns.find((c) => pattern.test(c)) ?? '';
 
+/**
+ * The name "Add to library" uses when none is typed: the adapter's file name for an imported
+ * prompt, else `<csv name>-<method>`; with -2, -3… when the library already has it.
+ */
+export function suggestLibraryName(args: { adapterFileName: string | null; csvFileName: string | null; method: string | null; taken: string[] }): string {
+  const base = args.adapterFileName
+    ? args.adapterFileName.replace(/\.zip$/i, '')
+    : [args.csvFileName?.replace(/\.[^.]+$/, ''), args.method].filter(Boolean).join('-');
+  if (!base) return '';
+  const taken = new Set(args.taken);
+  if (!taken.has(base)) return base;
+  let n = 2;
+  while (taken.has(`${base}-${n}`)) n++;
+  return `${base}-${n}`;
+}
+
 export const usePromptsStore = create<PromptsState>((set, get) => ({
   adapter: null,
   importing: false,
@@ -93,12 +110,17 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
         ? await engine().request('importAdapter', { fileName: input.zip.name, zip: await input.zip.arrayBuffer(), fallback })
         : await engine().request('importAdapter', { fileName: input.folderName, files: input.files, fallback });
       useTrainingStore.getState().adoptPrompt(adapter.run);
-      set({ adapter, importing: false, libraryName: adapter.fileName.replace(/\.zip$/i, '') });
+      set({ adapter, importing: false });
+    } catch (e) {
+      set({ importing: false, importError: toUiError(e) });
+      return;
+    }
+    try {
       // Its nearest tokens, as a trained prompt shows them.
       const projection = await engine().request('project', {});
       useProjectionStore.getState().receive(projection);
     } catch (e) {
-      set({ importing: false, importError: toUiError(e) });
+      set({ importError: toUiError(e) });
     }
   },
 
@@ -107,8 +129,7 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
   },
 
   async addToLibrary() {
-    const info = useTrainingStore.getState().info;
-    const name = get().libraryName.trim() || (info ? `${info.config.method}-${info.labels.length}-labels` : '');
+    const name = get().libraryName.trim() || currentSuggestion();
     set({ libraryBusy: true, libraryError: null });
     try {
       const entry = await engine().request('addToLibrary', { name });
@@ -184,6 +205,20 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
   },
 
   modelChanged() {
-    set({ adapter: null, library: [], batchPrompt: '', batchResult: null, importError: null, libraryError: null });
+    set({ adapter: null, library: [], batchPrompt: '', batchResult: null, batchProgress: null, importError: null, libraryError: null });
+    useTrainingStore.getState().dropRun();
   },
 }));
+
+/** The current prompt's default library name (see suggestLibraryName). */
+export function currentSuggestion(): string {
+  const { adapter, library } = usePromptsStore.getState();
+  const { runId, info } = useTrainingStore.getState();
+  const imported = adapter !== null && adapter.runId === runId;
+  return suggestLibraryName({
+    adapterFileName: imported ? adapter.fileName : null,
+    csvFileName: useDataStore.getState().fileName,
+    method: info?.config.method ?? null,
+    taken: library.map((p) => p.name),
+  });
+}

@@ -72,6 +72,10 @@ interface TrainingState {
   receive(e: WorkerEvent): void;
   addNotice(message: string): void;
   setDiscrete(evaluation: EvaluationSummary): void;
+  /** An evaluation asked for outside a run's own schedule (e.g. of an imported prompt). */
+  setEvaluation(variant: 'soft' | 'zero-shot', evaluation: EvaluationSummary): void;
+  /** Another model was loaded: the worker dropped the current prompt with the old model. */
+  dropRun(): void;
   /** An imported prompt becomes the current one: no training, but predictions, projections and export work on it. */
   adoptPrompt(info: RunInfo): void;
 }
@@ -246,6 +250,21 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
 
     setDiscrete(evaluation) {
       set({ discrete: evaluation });
+    },
+
+    setEvaluation(variant, evaluation) {
+      if (variant === 'zero-shot') {
+        set({ zeroShot: evaluation });
+        return;
+      }
+      const best = get().bestAccuracy;
+      set({ evaluation, bestAccuracy: best === null ? evaluation.report.accuracy : Math.max(best, evaluation.report.accuracy) });
+    },
+
+    dropRun() {
+      if (isActive(get())) return;
+      userPaused = false;
+      beginFresh({ status: 'idle', runId: null, info: null, phase: null, checkpointStep: null, resumedFrom: null });
     },
   };
 

@@ -153,6 +153,10 @@ describe.skipIf(!hasSharedModel)('checkpoints, export and import through the eng
     expect(info).toMatchObject({ fromStudio: false, fingerprintMatches: null, labels: ['ham', 'spam'], evaluable: true });
     const evaluation = await run.engine.evaluate('soft');
     expect(evaluation.examples).toBe(8);
+    // Evaluated on demand, an imported prompt's validation predictions download as for a trained one.
+    const predictions = run.engine.exportPredictions();
+    expect(predictions.fileName).toBe('sms-predictions-step0.csv');
+    expect(Papa.parse<string[]>(predictions.csv.trim()).data).toHaveLength(1 + 8);
 
     const config = JSON.parse(strFromU8(files.get('adapter_config.json')!));
     config.token_dim = 128;

@@ -257,11 +257,11 @@ describe('file list source', () => {
 
 describe('files from a dropped or picked folder', () => {
   it('name the model after the folder when config.json has no _name_or_path', async () => {
-    const files = [...checkpointFiles('llama')].map(([name, bytes]) => ({ name: `my-llama/${name}`, file: new Blob([bytes]) }));
+    const files = [...checkpointFiles('llama')].map(([name, bytes]) => ({ name: `my-llama/${name}`, file: new Blob([new Uint8Array(bytes)]) }));
     const pkg = await loadModelPackage(fileListSource(files));
     expect(pkg.config.raw._name_or_path).toBeUndefined();
     expect(pkg.name).toBe('my-llama');
-    const loose = await loadModelPackage(fileListSource([...checkpointFiles('llama')].map(([name, bytes]) => ({ name, file: new Blob([bytes]) }))));
+    const loose = await loadModelPackage(fileListSource([...checkpointFiles('llama')].map(([name, bytes]) => ({ name, file: new Blob([new Uint8Array(bytes)]) }))));
     expect(loose.name).toBeUndefined();
     expect(loose.source).toBe('the chosen files');
   });

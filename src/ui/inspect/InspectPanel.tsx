@@ -2,6 +2,7 @@ import { useTrainingStore } from '../../state/trainingStore';
 import { Panel } from '../Panel';
 import { ClassMetricsTable } from './ClassMetricsTable';
 import { ConfusionMatrix } from './ConfusionMatrix';
+import { EvaluatePrompt } from './EvaluatePrompt';
 import { PredictPlayground } from './PredictPlayground';
 import { PromptComparison } from './PromptComparison';
 
@@ -13,6 +14,7 @@ export function InspectPanel() {
   return (
     <Panel step="inspect">
       <PromptComparison />
+      <EvaluatePrompt />
       {evaluation
         ? (
           <div className="inspect-tables">

@@ -37,7 +37,7 @@ export function PredictPlayground() {
               const soft = prediction.probabilities.soft?.[i];
               const zero = prediction.probabilities['zero-shot']?.[i];
               return (
-                <tr key={label}>
+                <tr key={label} data-label={label} data-soft={soft ?? ''} data-zero-shot={zero ?? ''}>
                   <th scope="row">{label}</th>
                   <td><span className="mini-bar soft" style={{ width: `${(soft ?? 0) * 6}rem` }} aria-hidden="true" />{formatPercent(soft)}</td>
                   <td><span className="mini-bar zero" style={{ width: `${(zero ?? 0) * 6}rem` }} aria-hidden="true" />{formatPercent(zero)}</td>

@@ -1,6 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { usePromptsStore } from '../../state/promptsStore';
 import { isActive, useTrainingStore } from '../../state/trainingStore';
+import { DropZone } from '../DropZone';
 import { ErrorNote } from '../ErrorNote';
 import { ProgressBar } from '../ProgressBar';
 
@@ -21,11 +22,10 @@ export function BatchPrediction() {
         A CSV with a text column and, per row, the name of the library prompt to use (or one prompt for every row).
         Rows of different prompts share batches through the one frozen model.
       </p>
-      <label className="file-label">
-        <span>CSV file</span>
-        <input type="file" accept=".csv,.tsv,.txt,text/csv" data-testid="batch-input"
-          onChange={(e) => { const f = e.target.files?.[0]; if (f) void s.choose(f); e.target.value = ''; }} />
-      </label>
+      <DropZone label="Choose a CSV…" accept=".csv,.tsv,.txt,text/csv" disabled={s.running}
+        onFiles={(files) => void s.choose(files[0])} testId="batch-input">
+        or drop it here
+      </DropZone>
       {s.file && (
         <div className="batch-columns">
           <p className="muted small">{s.file.fileName}: columns {columns.join(', ')}</p>
@@ -52,7 +52,7 @@ export function BatchPrediction() {
           )}
           <label>
             Task column (multitask prompts)
-            <select value={s.taskColumn} onChange={(e) => s.setColumns({ taskColumn: e.target.value })}>
+            <select value={s.taskColumn} onChange={(e) => s.setColumns({ taskColumn: e.target.value })} data-testid="batch-task-column">
               <option value="">None</option>
               {columns.map((c) => <option key={c} value={c}>{c}</option>)}
             </select>

@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
-import { usePromptsStore } from '../../state/promptsStore';
+import { useDataStore } from '../../state/dataStore';
+import { suggestLibraryName, usePromptsStore } from '../../state/promptsStore';
 import { hasRun, isActive, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import { AdapterImport } from './AdapterImport';
@@ -16,6 +17,13 @@ export function PromptsPanel() {
     setLibraryName: s.setLibraryName, addToLibrary: s.addToLibrary, removeFromLibrary: s.removeFromLibrary,
   })));
   const ready = useTrainingStore((s) => hasRun(s) && !isActive(s));
+  const { runId, method } = useTrainingStore(useShallow((s) => ({ runId: s.runId, method: s.info?.config.method ?? null })));
+  const adapter = usePromptsStore((s) => s.adapter);
+  const csvFileName = useDataStore((s) => s.fileName);
+  const suggestion = suggestLibraryName({
+    adapterFileName: adapter && adapter.runId === runId ? adapter.fileName : null,
+    csvFileName, method, taken: library.map((p) => p.name),
+  });
   return (
     <section id="prompts" className="panel prompts-panel" aria-labelledby="prompts-heading" tabIndex={-1} data-testid="prompts-panel">
       <header className="panel-header">
@@ -29,12 +37,16 @@ export function PromptsPanel() {
       <form className="library-add" onSubmit={(e) => { e.preventDefault(); void addToLibrary(); }}>
         <label htmlFor="library-name">Name</label>
         <input id="library-name" type="text" value={libraryName} onChange={(e) => setLibraryName(e.target.value)}
-          placeholder="e.g. spam-detector" data-testid="library-name" />
+          placeholder={ready && suggestion ? suggestion : 'e.g. spam-detector'} aria-describedby="library-name-help" data-testid="library-name" />
         <button type="submit" className="secondary" disabled={!ready || libraryBusy} data-testid="library-add">
           {libraryBusy ? 'Adding…' : 'Add the current prompt'}
         </button>
       </form>
-      {!ready && <p className="muted small">Train a prompt (or load an adapter) to add it here.</p>}
+      <p id="library-name-help" className="muted small">
+        {ready
+          ? `Left empty, the name is ${suggestion || 'required'}. Each row of a batch CSV names its prompt by this name.`
+          : 'Train a prompt (or load an adapter) to add it here.'}
+      </p>
       <ErrorNote error={libraryError} testId="library-error" />
       {library.length > 0 && (
         <div className="table-scroll" role="region" aria-label="Prompt library" tabIndex={0}>
@@ -56,7 +68,7 @@ export function PromptsPanel() {
                   <td className="num">{p.accuracy === null ? '–' : `${(p.accuracy * 100).toFixed(1)}%`}</td>
                   <td>{p.source}</td>
                   <td>
-                    <button type="button" className="link" onClick={() => void removeFromLibrary(p.id)} aria-label={`Remove ${p.name}`}>Remove</button>
+                    <button type="button" className="link" onClick={() => void removeFromLibrary(p.id)} aria-label={`Remove ${p.name}`} data-testid="library-remove">Remove</button>
                   </td>
                 </tr>
               ))}
