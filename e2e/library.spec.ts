@@ -182,6 +182,7 @@ test('library: two prompts, mixed-prompt batch CSV, adapter zip and PEFT folder 
   await expect(info.locator('[data-fact="metrics"]')).toContainText(`validation accuracy ${(accuracyA * 100).toFixed(1)}%`);
   await expect(info.locator('[data-fact="evaluable"]')).toContainText('validation split');
   await expect(page.getByTestId('adapter-import-error')).toHaveCount(0);
+  await expect(page.getByTestId('train-status')).toHaveText(/^No training: the current prompt is the adapter loaded from .+\.zip\.$/);
 
   // The playground: the very probabilities it gave before the reload.
   const after = await playground(page, TEXT);
