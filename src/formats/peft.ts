@@ -16,7 +16,7 @@
 import { StudioError } from '../errors';
 import type { ModelConfig } from '../model/config';
 import type { ExportTensor, PeftExport, PeftType } from '../tuning/methods/types';
-import { parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile } from './safetensors';
+import { compareCodePoints, parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile } from './safetensors';
 
 export const SUPPORTED_PEFT_TYPES: readonly PeftType[] = ['PROMPT_TUNING', 'P_TUNING', 'PREFIX_TUNING', 'MULTITASK_PROMPT_TUNING'];
 
@@ -170,16 +170,6 @@ export function buildAdapterConfig(exported: PeftExport, common: AdapterCommon):
       break;
   }
   return config;
-}
-
-function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = (x[i].codePointAt(0) as number) - (y[i].codePointAt(0) as number);
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
 }
 
 /** Python's json string encoding with ensure_ascii=True (its default). */

@@ -222,8 +222,11 @@ const RUST_DTYPE_RANK: Record<SafetensorsDtype, number> = {
   BOOL: 0, U8: 1, I8: 2, I16: 3, F16: 4, BF16: 5, I32: 6, F32: 7, F64: 8, I64: 9,
 };
 
-/** Rust compares String names as UTF-8 bytes, i.e. by code point (not by UTF-16 unit as `<` does). */
-function compareCodePoints(a: string, b: string): number {
+/**
+ * Rust compares String names as UTF-8 bytes, i.e. by code point (not by UTF-16 unit as `<`
+ * does); Python's sort_keys orders str keys the same way.
+ */
+export function compareCodePoints(a: string, b: string): number {
   const x = [...a];
   const y = [...b];
   for (let i = 0; i < Math.min(x.length, y.length); i++) {

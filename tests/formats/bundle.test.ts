@@ -1,21 +1,12 @@
 import { unzipSync, zipSync, strToU8 } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../src/errors';
 import { readAdapterBundle, writeAdapterZip, type AdapterBundleInput, type StudioInfo } from '../../src/formats/bundle';
 import { buildAdapterConfig, checkAdapterFits, serializeAdapterConfig, writeAdapterSafetensors } from '../../src/formats/peft';
-import type { PeftExport, SoftPromptMethod } from '../../src/tuning/methods/types';
-import { cpu, makeMethods, P, smallLlama } from './helpers';
+import { methodExportsFor, P, smallLlama } from './helpers';
 
 const model = smallLlama();
-let methods: Record<string, SoftPromptMethod>;
-const exports: Record<string, PeftExport> = {};
-
-beforeAll(async () => {
-  await cpu();
-  methods = makeMethods(model);
-  for (const [k, m] of Object.entries(methods)) exports[k] = await m.exportPeft();
-});
-afterAll(() => Object.values(methods).forEach((m) => m.dispose()));
+const exports = methodExportsFor(model);
 
 const studio: StudioInfo = {
   method: 'ptuning-lstm',

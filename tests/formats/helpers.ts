@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll } from 'vitest';
 import { parseModelConfig, type ModelConfig } from '../../src/model/config';
 import { MultitaskPromptTuning } from '../../src/tuning/methods/multitask';
 import { PrefixTuning } from '../../src/tuning/methods/prefix';
 import { PromptTuning } from '../../src/tuning/methods/prompt';
 import { PTuning } from '../../src/tuning/methods/ptuning';
-import type { SoftPromptMethod } from '../../src/tuning/methods/types';
+import type { PeftExport, SoftPromptMethod } from '../../src/tuning/methods/types';
 
 /** stories260K's shape: grouped-query attention (8 heads sharing 4 key/value heads). */
 export function smallLlama(overrides: Record<string, unknown> = {}): ModelConfig {
@@ -51,4 +52,20 @@ export function makeMethods(model: ModelConfig): Record<string, SoftPromptMethod
     'prefix-direct': new PrefixTuning(new Float32Array(0), { numVirtualTokens: P, prefixProjection: false, encoderHiddenSize: 12, seed: 8 }, model),
     multitask: new MultitaskPromptTuning(values(P * d, 9), { numVirtualTokens: P, numTasks: 3, numRanks: 2, seed: 10 }, d),
   };
+}
+
+/**
+ * Every method on `model` (cpu backend) and its PEFT export, made before the file's tests and
+ * disposed after them. The returned record fills in beforeAll.
+ */
+export function methodExportsFor(model: ModelConfig): Record<string, PeftExport> {
+  const exports: Record<string, PeftExport> = {};
+  let methods: Record<string, SoftPromptMethod> = {};
+  beforeAll(async () => {
+    await cpu();
+    methods = makeMethods(model);
+    for (const [k, m] of Object.entries(methods)) exports[k] = await m.exportPeft();
+  });
+  afterAll(() => Object.values(methods).forEach((m) => m.dispose()));
+  return exports;
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../src/errors';
 import {
   buildAdapterConfig, checkAdapterFits, pyFloatRepr, readPeftAdapter, serializeAdapterConfig, writeAdapterSafetensors,
@@ -7,19 +7,10 @@ import {
 } from '../../src/formats/peft';
 import { writeSafetensors } from '../../src/formats/safetensors';
 import { methodFromPeft } from '../../src/tuning/methods/fromPeft';
-import type { PeftExport, SoftPromptMethod } from '../../src/tuning/methods/types';
-import { cpu, makeMethods, P, smallLlama, values } from './helpers';
+import { methodExportsFor, P, smallLlama, values } from './helpers';
 
 const model = smallLlama();
-let methods: Record<string, SoftPromptMethod>;
-const exports: Record<string, PeftExport> = {};
-
-beforeAll(async () => {
-  await cpu();
-  methods = makeMethods(model);
-  for (const [k, m] of Object.entries(methods)) exports[k] = await m.exportPeft();
-});
-afterAll(() => Object.values(methods).forEach((m) => m.dispose()));
+const exports = methodExportsFor(model);
 
 const common = (init: AdapterCommon['init'] = { kind: 'labels' }): AdapterCommon => ({
   baseModel: 'stories260K', modelConfig: model, numVirtualTokens: P, init,

@@ -2,25 +2,20 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Comparison } from '../../state/runHistory';
+import { LOSS_ACCURACY_SCALES, themeColors, themedAxis } from '../chartTheme';
 
 const HEIGHT = 260;
 
-function colors() {
-  const css = getComputedStyle(document.documentElement);
-  const v = (name: string) => css.getPropertyValue(name).trim();
-  return { text: v('--muted'), grid: v('--grid'), a: v('--chart-smoothed'), b: v('--chart-validation'), accuracy: v('--chart-accuracy') };
-}
-
 function options(width: number, comparison: Comparison): uPlot.Options {
-  const c = colors();
+  const theme = themeColors();
+  // Run a in the smoothed-loss colour, run b in the validation colour.
+  const c = { ...theme, a: theme.smoothed, b: theme.validation };
   const [a, b] = comparison.runs;
-  const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => ({
-    stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 }, ...extra,
-  });
+  const axis = (extra: Partial<uPlot.Axis>) => themedAxis(c, extra);
   return {
     width,
     height: HEIGHT,
-    scales: { x: { time: false }, loss: { auto: true }, accuracy: { auto: false, range: [0, 1] } },
+    scales: LOSS_ACCURACY_SCALES,
     axes: [
       axis({ label: 'step' }),
       axis({ scale: 'loss', label: 'loss (smoothed)' }),

@@ -1,31 +1,20 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { LOSS_ACCURACY_SCALES, themeColors, themedAxis } from '../chartTheme';
 import { trainingSeries as liveSeries, type TrainingSeries } from '../../state/trainingSeries';
 
 const HEIGHT = 280;
 const STEP_INCREMENTS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1000, 10_000, 100_000].map((p) => m * p)).sort((a, b) => a - b);
 
-/** Colours come from the theme's CSS variables; the canvas needs them as values. */
-function themeColors() {
-  const css = getComputedStyle(document.documentElement);
-  const v = (name: string) => css.getPropertyValue(name).trim();
-  return {
-    text: v('--muted'), grid: v('--grid'), loss: v('--chart-loss'), smoothed: v('--chart-smoothed'),
-    validation: v('--chart-validation'), accuracy: v('--chart-accuracy'), baseline: v('--chart-baseline'),
-  };
-}
-
 function chartOptions(width: number): uPlot.Options {
   const c = themeColors();
-  const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => ({
-    stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 }, ...extra,
-  });
+  const axis = (extra: Partial<uPlot.Axis>) => themedAxis(c, extra);
   return {
     width,
     height: HEIGHT,
     // The page's own live region reports progress; the chart itself is a picture of it.
-    scales: { x: { time: false }, loss: { auto: true }, accuracy: { auto: false, range: [0, 1] } },
+    scales: LOSS_ACCURACY_SCALES,
     axes: [
       // Steps are whole numbers: ticks never fall between two.
       axis({ label: 'step', incrs: STEP_INCREMENTS }),
