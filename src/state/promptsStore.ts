@@ -210,13 +210,22 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
   },
 }));
 
+const currentOf = (adapter: AdapterInfo | null, runId: string | null) => (adapter !== null && adapter.runId === runId ? adapter : null);
+
+/** The imported adapter while it is the current prompt (no run started since), else null. */
+export function useCurrentAdapter(): AdapterInfo | null {
+  const adapter = usePromptsStore((s) => s.adapter);
+  const runId = useTrainingStore((s) => s.runId);
+  return currentOf(adapter, runId);
+}
+
 /** The current prompt's default library name (see suggestLibraryName). */
 export function currentSuggestion(): string {
-  const { adapter, library } = usePromptsStore.getState();
-  const { runId, info } = useTrainingStore.getState();
-  const imported = adapter !== null && adapter.runId === runId;
+  const { library } = usePromptsStore.getState();
+  const { info } = useTrainingStore.getState();
+  const current = currentOf(usePromptsStore.getState().adapter, useTrainingStore.getState().runId);
   return suggestLibraryName({
-    adapterFileName: imported ? adapter.fileName : null,
+    adapterFileName: current?.fileName ?? null,
     csvFileName: useDataStore.getState().fileName,
     method: info?.config.method ?? null,
     taken: library.map((p) => p.name),

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useExportStore } from '../../state/exportStore';
-import { usePromptsStore } from '../../state/promptsStore';
+import { useCurrentAdapter } from '../../state/promptsStore';
 import { hasRun, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import { Panel } from '../Panel';
@@ -9,9 +9,7 @@ export function ExportPanel() {
   const { adapter, predictions, checkpoint, download } = useExportStore(useShallow((s) => ({
     adapter: s.adapter, predictions: s.predictions, checkpoint: s.checkpoint, download: s.download,
   })));
-  const adapterRunId = usePromptsStore((s) => s.adapter?.runId ?? null);
-  const runId = useTrainingStore((s) => s.runId);
-  const imported = adapterRunId !== null && adapterRunId === runId;
+  const imported = useCurrentAdapter() !== null;
   const ready = useTrainingStore(hasRun);
   const evaluated = useTrainingStore((s) => s.evaluation !== null);
   return (

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useInspectStore } from '../../state/inspectStore';
-import { usePromptsStore } from '../../state/promptsStore';
+import { useCurrentAdapter } from '../../state/promptsStore';
 import { hasRun, isActive, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 
@@ -9,14 +9,13 @@ import { ErrorNote } from '../ErrorNote';
  * needs (no run evaluates it), and a fresh reading for a trained one.
  */
 export function EvaluatePrompt() {
-  const { ready, runId } = useTrainingStore(useShallow((s) => ({ ready: hasRun(s) && !isActive(s), runId: s.runId })));
-  const adapter = usePromptsStore((s) => s.adapter);
+  const ready = useTrainingStore((s) => hasRun(s) && !isActive(s));
+  const adapter = useCurrentAdapter();
   const { evaluating, error, evaluate } = useInspectStore(useShallow((s) => ({
     evaluating: s.promptEvaluating, error: s.promptEvaluateError, evaluate: s.evaluatePrompt,
   })));
   if (!ready) return null;
-  const imported = adapter !== null && adapter.runId === runId;
-  const blocked = imported && !adapter.evaluable;
+  const blocked = adapter !== null && !adapter.evaluable;
   return (
     <div className="evaluate-prompt">
       <button type="button" className="secondary" disabled={evaluating || blocked} onClick={() => void evaluate()} data-testid="evaluate-prompt">

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { usePromptsStore } from '../../state/promptsStore';
+import { useCurrentAdapter, usePromptsStore } from '../../state/promptsStore';
 import { isActive, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import { droppedFiles, pickedFiles } from '../model/droppedFiles';
@@ -29,7 +29,7 @@ export function AdapterImport() {
     adapter: s.adapter, importing: s.importing, importError: s.importError, importAdapter: s.importAdapter,
   })));
   const training = useTrainingStore(isActive);
-  const current = useTrainingStore((s) => s.runId !== null && s.runId === adapter?.runId);
+  const current = useCurrentAdapter() !== null;
   const zipInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useDataStore } from '../../state/dataStore';
-import { suggestLibraryName, usePromptsStore } from '../../state/promptsStore';
+import { suggestLibraryName, useCurrentAdapter, usePromptsStore } from '../../state/promptsStore';
 import { hasRun, isActive, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import { AdapterImport } from './AdapterImport';
@@ -17,11 +17,11 @@ export function PromptsPanel() {
     setLibraryName: s.setLibraryName, addToLibrary: s.addToLibrary, removeFromLibrary: s.removeFromLibrary,
   })));
   const ready = useTrainingStore((s) => hasRun(s) && !isActive(s));
-  const { runId, method } = useTrainingStore(useShallow((s) => ({ runId: s.runId, method: s.info?.config.method ?? null })));
-  const adapter = usePromptsStore((s) => s.adapter);
+  const method = useTrainingStore((s) => s.info?.config.method ?? null);
+  const adapter = useCurrentAdapter();
   const csvFileName = useDataStore((s) => s.fileName);
   const suggestion = suggestLibraryName({
-    adapterFileName: adapter && adapter.runId === runId ? adapter.fileName : null,
+    adapterFileName: adapter?.fileName ?? null,
     csvFileName, method, taken: library.map((p) => p.name),
   });
   return (

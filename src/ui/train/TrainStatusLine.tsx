@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { usePromptsStore } from '../../state/promptsStore';
+import { useCurrentAdapter } from '../../state/promptsStore';
 import { useTrainingStore, type RunPhase } from '../../state/trainingStore';
 
 const PHASE_TEXT: Record<RunPhase, string> = {
@@ -20,10 +20,9 @@ export function TrainStatusLine() {
   const { status, phase, summary, step } = useTrainingStore(useShallow((s) => ({
     status: s.status, phase: s.phase, summary: s.summary, step: s.status === 'paused' ? s.lastStep?.step ?? 0 : null,
   })));
-  const imported = usePromptsStore((s) => s.adapter);
-  const runId = useTrainingStore((s) => s.runId);
+  const imported = useCurrentAdapter();
   let text = '';
-  if (imported && imported.runId === runId) text = `No training: the current prompt is the adapter loaded from ${imported.fileName}.`;
+  if (imported) text = `No training: the current prompt is the adapter loaded from ${imported.fileName}.`;
   else if (status === 'idle') text = 'Not started. The defaults are a good first run.';
   else if (status === 'failed') text = 'The run stopped with an error.';
   else if (summary) text = summary.message;
