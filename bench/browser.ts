@@ -93,6 +93,7 @@ export async function runBrowserBench(
         } : undefined,
         longTasks: { count: longTasks.filter((d) => d > 50).length, maxMs: Math.max(0, ...longTasks) },
         generation: result.generation,
+        overlap: result.overlap ?? undefined,
       });
       const g = result.generation[0];
       log(`chromium ${backend}: ${firstStep ? `first step ${(total / 1000).toFixed(1)} s after opening; ${grid.length} shapes; ` : ''}`

@@ -1,6 +1,6 @@
 /** What the benchmark measures, shared by its Node and browser halves (no Node or DOM imports). */
 import type { GenerationMeasurement } from './generation';
-import type { StepMeasurement } from './step';
+import type { OverlapMeasurement, StepMeasurement } from './step';
 
 export interface BackendReport {
   environment: 'node' | 'chromium';
@@ -15,6 +15,8 @@ export interface BackendReport {
   longTasks?: { count: number; maxMs: number };
   /** Greedy generation with the KV cache on the int8 package (absent in results from before it was measured). */
   generation?: GenerationMeasurement[];
+  /** Overlapped against waiting steps (absent in results from before it was measured). */
+  overlap?: OverlapMeasurement;
 }
 
 export interface GridOptions {

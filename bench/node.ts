@@ -11,7 +11,7 @@ import { ModelSession } from '../src/engine/session';
 import { buildModel } from '../src/model/build';
 import { fitExponents } from './fit';
 import { measureGeneration } from './generation';
-import { measureTrainingStep, matmulFlopsPerSecond, type StepMeasurement } from './step';
+import { measureOverlap, measureTrainingStep, matmulFlopsPerSecond, type StepMeasurement } from './step';
 import { SYNTHETIC_MODELS, syntheticPackage } from './synthetic';
 import { attentionElements, gridShapes, shapeBudget, syntheticBudget, syntheticStepBytes, type BackendReport, type GridOptions } from './grid';
 
@@ -58,6 +58,10 @@ export async function runNodeBench(backend: BackendName, grid: GridOptions, log:
     log(`${backend} B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms/step, ${(m.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
   }
   report.exponents = exponentsOf(report.grid);
+  if (grid.batches.length) {
+    report.overlap = await measureOverlap(session.model, session.tokenizer, { batch: grid.batches[0], sequence: grid.sequences[0], virtualTokens: grid.virtualTokens[0], targets: 1 }, 2 * grid.steps);
+    log(`${backend} overlap: ${report.overlap.waitingMsPerStep.toFixed(1)} ms/step waiting, ${report.overlap.overlappedMsPerStep.toFixed(1)} overlapped`);
+  }
   report.generation = await measureGeneration(session.model, session.tokenizer, grid.generation, (s) => log(`${backend} ${s}`));
   if (grid.synthetic) {
     for (const shape of SYNTHETIC_MODELS) {

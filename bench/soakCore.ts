@@ -90,10 +90,13 @@ export async function runSoak(
   model: CausalLM, tokenizer: TextTokenizer, dataset: Dataset, datasetFile: string, options: SoakOptions,
   heapBytes: () => number | null, log: (s: string) => void,
 ): Promise<SoakResult> {
+  // A step and a boundary's copies in flight are transient, not growth: samples leave them out.
+  let inFlight = () => ({ tensors: 0, bytes: 0 });
   const sample = (step: number, msPerStep: number | null, loss: number | null): MemorySample => {
     const heap = heapBytes();
     const m = tf.memory();
-    return { step, numTensors: m.numTensors, numBytes: m.numBytes, heapBytes: heap, wasmMemoryBytes: wasmMemoryBytes(), msPerStep, loss };
+    const transient = inFlight();
+    return { step, numTensors: m.numTensors - transient.tensors, numBytes: m.numBytes - transient.bytes, heapBytes: heap, wasmMemoryBytes: wasmMemoryBytes(), msPerStep, loss };
   };
   const describe = (s: MemorySample) => `tensors ${s.numTensors}, tensor bytes ${s.numBytes}, heap ${s.heapBytes === null ? '–' : `${(s.heapBytes / 2 ** 20).toFixed(2)} MiB`}`
     + `${s.wasmMemoryBytes === null ? '' : `, wasm memory ${(s.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB`}`;
@@ -111,6 +114,7 @@ export async function runSoak(
     template: config.template, verbalizer: defaultVerbalizer(dataset.labels), maxLength: config.maxLength, truncateSide: config.truncateSide,
   }, model.config.maxPositions, config.numVirtualTokens);
   const trainer = await Trainer.create(model, tokenizer, task, config);
+  inFlight = () => trainer.inFlight;
   let tensorsRange: [number, number] = [Infinity, -Infinity];
   let finalAccuracy = NaN;
   let snapshots = 0;
@@ -120,7 +124,7 @@ export async function runSoak(
   try {
     await trainer.run(new RunControl(), {
       onStep: (e) => {
-        const live = tf.memory().numTensors;
+        const live = tf.memory().numTensors - trainer.inFlight.tensors;
         tensorsRange = [Math.min(tensorsRange[0], live), Math.max(tensorsRange[1], live)];
         sinceSample += e.stepMs;
         stepsSinceSample++;
@@ -138,6 +142,7 @@ export async function runSoak(
     });
   } finally {
     trainer.dispose();
+    inFlight = () => ({ tensors: 0, bytes: 0 });
   }
   const seconds = (performance.now() - started) / 1000;
   const after = sample(-1, null, null);

@@ -23,20 +23,35 @@ export interface StepMeasurement {
   flops: number;
   flopsPerSecond: number;
   peakBytes: number;
-  /** Live tensors after the first and after the last step: equal when nothing leaks. */
-  tensorsAfterFirstStep: number;
-  tensorsAfterLastStep: number;
+  /** Live tensors before the run and after it (nothing in flight then): equal when nothing leaks. */
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+/**
+ * The same training run — a projection every 2 steps, an evaluation every 4 — once with
+ * each step waiting for the one before and for its evaluation, once overlapped (the
+ * default): what the overlap buys on this backend.
+ */
+export interface OverlapMeasurement {
+  shape: StepShape;
+  steps: number;
+  evaluationExamples: number;
+  waitingMsPerStep: number;
+  overlappedMsPerStep: number;
+  /** waiting / overlapped: above 1 when overlap helps. */
+  speedup: number;
 }
 
 /** A task whose every row has exactly `sequence` tokens ([BOS] + text + one target token). */
-export function syntheticTask(vocabSize: number, sequence: number, rows: number, seed = 0): PreparedTask {
+export function syntheticTask(vocabSize: number, sequence: number, rows: number, seed = 0, validationRows = 4): PreparedTask {
   const rng = createRng(seed);
   const id = () => 3 + Math.floor(rng.next() * (vocabSize - 3));
   const example = (label: number): EncodedExample => ({
     inputIds: [1, ...Array.from({ length: sequence - 2 }, id)], label, targetIds: [label === 0 ? 10 : 11], task: 0,
   });
   const train = Array.from({ length: rows }, (_, i) => example(i % 2));
-  const validation = Array.from({ length: 4 }, (_, i) => example(i % 2));
+  const validation = Array.from({ length: validationRows }, (_, i) => example(i % 2));
   return {
     labels: ['a', 'b'], verbalizer: { a: ' a', b: ' b' }, labelIds: [[10], [11]], tasks: [], taskLabels: [[0, 1]],
     train, validation, trainIds: train.map((_, i) => i), validationIds: validation.map((_, i) => i),
@@ -52,19 +67,14 @@ export async function measureTrainingStep(model: CausalLM, tokenizer: TextTokeni
   });
   const trainer = await Trainer.create(model, tokenizer, task, config);
   const times: number[] = [];
-  let tensorsAfterFirstStep = 0;
-  let tensorsAfterLastStep = 0;
+  const tensorsBefore = tf.memory().numTensors;
+  let tensorsAfter = 0;
   let peakBytes = 0;
   try {
     const profile = await tf.profile(async () => {
-      await trainer.run(new RunControl(), {
-        onStep: (e) => {
-          times.push(e.stepMs);
-          if (e.step === 1) tensorsAfterFirstStep = tf.memory().numTensors;
-          tensorsAfterLastStep = tf.memory().numTensors;
-        },
-      });
+      await trainer.run(new RunControl(), { onStep: (e) => times.push(e.stepMs) });
     });
+    tensorsAfter = tf.memory().numTensors;
     peakBytes = profile.peakBytes;
   } finally {
     trainer.dispose();
@@ -75,8 +85,32 @@ export async function measureTrainingStep(model: CausalLM, tokenizer: TextTokeni
   const tokens = shape.batch * (shape.sequence + shape.virtualTokens);
   return {
     shape, firstStepMs: times[0], stepMs, tokensPerSecond: tokens / (stepMs / 1000), flops, flopsPerSecond: flops / (stepMs / 1000),
-    peakBytes, tensorsAfterFirstStep, tensorsAfterLastStep,
+    peakBytes, tensorsBefore, tensorsAfter,
   };
+}
+
+export async function measureOverlap(model: CausalLM, tokenizer: TextTokenizer, shape: StepShape, steps = 8): Promise<OverlapMeasurement> {
+  const evaluationExamples = 16;
+  const task = syntheticTask(model.config.vocabSize, shape.sequence, Math.max(shape.batch * 2, 8), 0, evaluationExamples);
+  const config = validateTrainConfig({
+    method: 'prompt', init: 'random', numVirtualTokens: shape.virtualTokens, batchSize: shape.batch, steps,
+    evalEvery: 4, projectEvery: 2, checkpointEvery: 1_000_000, maxLength: shape.sequence, warmupSteps: 0, evalBatchSize: 8,
+  });
+  const msPerStep = async (overlap: boolean) => {
+    const trainer = await Trainer.create(model, tokenizer, task, config);
+    trainer.overlap = overlap;
+    try {
+      const started = performance.now();
+      await trainer.run(new RunControl());
+      return (performance.now() - started) / steps;
+    } finally {
+      trainer.dispose();
+    }
+  };
+  await msPerStep(true); // compiles every shader both timed runs use
+  const waitingMsPerStep = await msPerStep(false);
+  const overlappedMsPerStep = await msPerStep(true);
+  return { shape, steps, evaluationExamples, waitingMsPerStep, overlappedMsPerStep, speedup: waitingMsPerStep / overlappedMsPerStep };
 }
 
 /** The backend's own float32 matmul speed: an n×n by n×n product, timed after a warm-up. */

@@ -12,7 +12,7 @@ import { buildModel } from '../../src/model/build';
 import { urlSource } from '../../src/model/sources';
 import { attentionElements, gridShapes, shapeBudget, syntheticBudget, syntheticStepBytes } from '../grid';
 import { measureGeneration } from '../generation';
-import { measureTrainingStep, matmulFlopsPerSecond } from '../step';
+import { measureOverlap, measureTrainingStep, matmulFlopsPerSecond } from '../step';
 import { SYNTHETIC_MODELS, syntheticPackage } from '../synthetic';
 import type { BenchMessage, BenchRequest } from './protocol';
 
@@ -61,6 +61,10 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
       measurements.push(m);
       post({ kind: 'log', text: `B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms` });
     }
+    const overlap = grid.batches.length
+      ? await measureOverlap(session.model, session.tokenizer, { batch: grid.batches[0], sequence: grid.sequences[0], virtualTokens: grid.virtualTokens[0], targets: 1 }, 2 * grid.steps)
+      : null;
+    if (overlap) post({ kind: 'log', text: `overlap: ${overlap.waitingMsPerStep.toFixed(1)} → ${overlap.overlappedMsPerStep.toFixed(1)} ms/step` });
     const synthetic = [];
     if (grid.synthetic) {
       for (const shape of SYNTHETIC_MODELS) {
@@ -92,7 +96,7 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
     session.dispose();
     post({
       kind: 'done', backend, matmulFlopsPerSecond: matmul, weightBytes,
-      milestones: { backendReady, modelLoaded, firstStepDone }, firstStep, grid: measurements, synthetic, generation,
+      milestones: { backendReady, modelLoaded, firstStepDone }, firstStep, grid: measurements, synthetic, generation, overlap,
     });
   } catch (err) {
     post({ kind: 'error', text: (err as Error).stack ?? String(err) });

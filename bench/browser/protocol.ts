@@ -2,7 +2,7 @@ import type { BackendChoice, BackendPreference } from '../../src/engine/backend'
 import type { GridOptions } from '../grid';
 import type { GenerationMeasurement } from '../generation';
 import type { SoakOptions, SoakResult } from '../soakCore';
-import type { StepMeasurement } from '../step';
+import type { OverlapMeasurement, StepMeasurement } from '../step';
 
 export interface BenchRequest {
   backend: BackendPreference;
@@ -32,6 +32,7 @@ export type BenchMessage =
     grid: StepMeasurement[];
     synthetic: { model: string; parameters: number; measurement: StepMeasurement | null; error?: string }[];
     generation: GenerationMeasurement[];
+    overlap: OverlapMeasurement | null;
   }
   | { kind: 'soak'; result: SoakResult }
   | { kind: 'error'; text: string };

@@ -218,3 +218,33 @@ export async function scoreLabels(
   });
   return { logLikelihood: values, goldNll, goldTokens };
 }
+
+/** A prompt's contributions computed once and held on the device: see freezePrompt. */
+export interface FrozenPrompt {
+  source: PromptSource;
+  dispose(): void;
+}
+
+/**
+ * The method's prompt as it is now, for each of `numTasks` tasks, held as device-side
+ * tensors (no round trip). Training can go on updating the variables while an evaluation
+ * scores this copy: each batch gathers its rows' task prompts from it.
+ */
+export function freezePrompt(method: SoftPromptMethod, numTasks: number): FrozenPrompt {
+  const tasks = Math.max(1, numTasks);
+  let frozen: PromptContribution = { length: 0 };
+  const held = (c: PromptContribution) => [...(c.inputEmbeds ? [c.inputEmbeds] : []), ...(c.pastKV ?? []).flatMap(({ k, v }) => [k, v])];
+  tf.tidy(() => {
+    frozen = method.contribution(tasks, tf.range(0, tasks, 1, 'int32') as tf.Tensor1D);
+    held(frozen).forEach((t) => tf.keep(t));
+  });
+  const rowsFor = (x: tf.Tensor, taskIds: tf.Tensor1D) => tf.gather(x, taskIds);
+  return {
+    source: (_batch, taskIds) => ({
+      length: frozen.length,
+      inputEmbeds: frozen.inputEmbeds && (rowsFor(frozen.inputEmbeds, taskIds) as tf.Tensor3D),
+      pastKV: frozen.pastKV?.map(({ k, v }) => ({ k: rowsFor(k, taskIds) as tf.Tensor4D, v: rowsFor(v, taskIds) as tf.Tensor4D })),
+    }),
+    dispose: () => tf.dispose(held(frozen)),
+  };
+}

@@ -45,7 +45,17 @@ export interface Optimizer {
    */
   apply(grads: tf.Tensor[], lr: number, accept: tf.Scalar): void;
   state(): Promise<OptimizerState>;
+  /** Device-side copies of the state as it is now, read later while training goes on. */
+  capture(): CapturedOptimizerState;
   restore(state: OptimizerState): void;
+  /** Takes back the step count of updates that were dispatched and then withdrawn. */
+  rewind(step: number): void;
+  dispose(): void;
+}
+
+/** An optimizer's state copied on the device: nothing has been read back yet. */
+export interface CapturedOptimizerState {
+  read(): Promise<OptimizerState>;
   dispose(): void;
 }
 
@@ -82,12 +92,29 @@ abstract class SlotOptimizer implements Optimizer {
   abstract apply(grads: tf.Tensor[], lr: number, accept: tf.Scalar): void;
 
   async state(): Promise<OptimizerState> {
-    const data = await Promise.all(this.slots.map((s) => s.data() as Promise<Float32Array>));
+    const captured = this.capture();
+    try {
+      return await captured.read();
+    } finally {
+      captured.dispose();
+    }
+  }
+
+  capture(): CapturedOptimizerState {
+    const { kind, t: step } = this;
+    const copies = this.slots.map((s) => s.clone());
+    const names = [...this.slotNames];
     return {
-      kind: this.kind,
-      step: this.t,
-      slots: this.slots.map((s, i) => ({ name: this.slotNames[i], shape: [...s.shape], data: data[i] })),
+      read: async () => {
+        const data = await Promise.all(copies.map((s) => s.data() as Promise<Float32Array>));
+        return { kind, step, slots: copies.map((s, i) => ({ name: names[i], shape: [...s.shape], data: data[i] })) };
+      },
+      dispose: () => tf.dispose(copies),
     };
+  }
+
+  rewind(step: number): void {
+    this.t = step;
   }
 
   restore(state: OptimizerState): void {
@@ -116,7 +143,7 @@ export class AdamW extends SlotOptimizer {
 
   apply(grads: tf.Tensor[], lr: number, accept: tf.Scalar): void {
     // A rejected step still counts (reading `accept` would stall the pipeline); a
-    // rejected step ends the run, so the count never biases a later update.
+    // rejected step ends the run, and the trainer rewinds the count of withdrawn steps.
     this.t++;
     const { beta1, beta2, epsilon, weightDecay } = this.cfg;
     const bias1 = 1 - beta1 ** this.t;

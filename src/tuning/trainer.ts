@@ -5,8 +5,15 @@
  * variables only (the model's weights are constants, never in the tape), average over
  * accumulated micro-batches, clip the global norm, update — unless the loss or gradient
  * is not finite, in which case the update is skipped on the device and the run stops
- * with the last good state intact. Every N steps: evaluate, project onto the vocabulary,
- * checkpoint. The loop awaits between steps so pause/stop requests get through.
+ * with the last good state intact. Every N steps: project onto the vocabulary, evaluate,
+ * checkpoint. The loop yields between steps so pause/stop requests get through.
+ *
+ * Nothing waits on the device inside the loop: step N+1 is dispatched before step N's
+ * loss is read (so the GPU never idles on a round trip), and the projection, evaluation
+ * and checkpoint of step N run in the background on device-side copies taken at step N
+ * while training goes on. The numbers are exactly those of a loop that waits for each
+ * (tests/tuning/overlap.test.ts). Early stopping is the one exception: it needs its
+ * evaluation before deciding whether there is a next step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
@@ -21,7 +28,7 @@ import { PrefixTuning } from './methods/prefix';
 import { PromptTuning } from './methods/prompt';
 import { PTuning } from './methods/ptuning';
 import type { PromptContribution, SoftPromptMethod } from './methods/types';
-import { batchLoss, methodPrompt, scoreLabels, type EncodedExample, type PromptSource } from './objective';
+import { batchLoss, freezePrompt, methodPrompt, scoreLabels, type EncodedExample, type PromptSource } from './objective';
 import { createOptimizer, DEFAULT_OPTIMIZER, type Optimizer, type OptimizerState } from './optimizers';
 import { nearestTokenIds, projectToVocabulary, tableSquaredNorms, type Projection } from './projection';
 import type { PreparedTask } from './task';
@@ -101,12 +108,41 @@ export class RunControl {
     this.wake?.();
   }
 
-  /** Yields to the event loop once, then waits while paused. */
-  async checkpoint(): Promise<void> {
+  /** Yields to the event loop once, so pause and stop requests get through. */
+  async yield(): Promise<void> {
     await new Promise<void>((r) => setTimeout(r, 0));
+  }
+
+  async waitWhilePaused(): Promise<void> {
     while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
     this.wake = null;
   }
+}
+
+/** A step dispatched to the device whose loss and gradient norm are on their way back. */
+interface PendingStep {
+  /** 0-based: the step that makes `step` index + 1. */
+  index: number;
+  lr: number;
+  tokens: number;
+  started: number;
+  /** Host-side state from before the dispatch, to withdraw the step. */
+  before: { sampler: SamplerState; optimizerStep: number };
+  values: Promise<[tf.TypedArray, tf.TypedArray]>;
+}
+
+/** A step's projection, evaluation and checkpoint, from device-side copies taken at that step. */
+interface BoundaryWork {
+  step: number;
+  evaluates: boolean;
+  run(events: TrainerEvents): Promise<void>;
+  dispose(): void;
+}
+
+interface SamplerState {
+  epochStartState: number;
+  cursor: number;
+  rngState: number;
 }
 
 /** Epoch-based sampling without replacement; its state is three numbers, so runs resume exactly. */
@@ -135,7 +171,7 @@ class BatchSampler {
     return out;
   }
 
-  state() {
+  state(): SamplerState {
     return { epochStartState: this.epochStartState, cursor: this.cursor, rngState: this.rng.state() };
   }
 
@@ -185,6 +221,20 @@ export class Trainer {
   private evaluationsSinceBest = 0;
   private elapsedMs = 0;
   private averageStepMs = 0;
+  /** 1 while every step of this run had a finite loss and gradient; updates apply only then. */
+  private readonly healthy: tf.Variable;
+  /** Background boundary work, in order; never rejects (errors land in backgroundError). */
+  private background: Promise<void> = Promise.resolve();
+  private backgroundError: unknown = null;
+  private queued = 0;
+  private readonly heldInFlight = { tensors: 0, bytes: 0 };
+  private patienceRanOut = false;
+  /**
+   * Dispatch the next step before reading this one's loss, and run projections,
+   * evaluations and checkpoints on copies while training goes on. The numbers are the
+   * same either way (tests/tuning/overlap.test.ts); off is for measuring what it buys.
+   */
+  overlap = true;
 
   private constructor(
     readonly model: CausalLM,
@@ -197,6 +247,9 @@ export class Trainer {
     this.optimizer = createOptimizer(method.variables, { ...DEFAULT_OPTIMIZER[config.optimizer], weightDecay: config.weightDecay });
     this.sampler = new BatchSampler(task.train.length, createRng(config.seed ^ 0x243f6a88));
     this.tableNorms = tableSquaredNorms(model.embeddingTable());
+    const one = tf.scalar(1);
+    this.healthy = tf.variable(one, false);
+    one.dispose();
   }
 
   static async create(model: CausalLM, tokenizer: TextTokenizer, task: PreparedTask, config: TrainConfig): Promise<Trainer> {
@@ -216,6 +269,19 @@ export class Trainer {
     return new Trainer(model, tokenizer, task, config, method);
   }
 
+  /**
+   * Tensors and bytes held by work still in flight (a dispatched step's loss and gradient
+   * norm, a boundary's copies): a leak check subtracts them from tf.memory().
+   */
+  get inFlight(): { tensors: number; bytes: number } {
+    return { ...this.heldInFlight };
+  }
+
+  private hold(tensors: number, bytes: number): void {
+    this.heldInFlight.tensors += tensors;
+    this.heldInFlight.bytes += bytes;
+  }
+
   learningRate(step: number): number {
     const { learningRate: lr, warmupSteps, schedule, steps } = this.config;
     if (step < warmupSteps) return (lr * (step + 1)) / (warmupSteps + 1);
@@ -225,9 +291,18 @@ export class Trainer {
     return lr;
   }
 
-  /** Dispatches one optimizer step; resolves with the loss and gradient norm once read back. */
-  private async trainStep(lr: number): Promise<{ loss: number; gradNorm: number; tokens: number }> {
+  /**
+   * Dispatches step `index` (0-based) and starts reading its loss and gradient norm back
+   * at once, so the read's copy is queued right behind this step's work and the next step
+   * can be dispatched while it travels. The update is applied on the device only while
+   * every step so far had a finite loss and gradient (a sticky flag), so a step dispatched
+   * behind a non-finite one changes nothing and can be withdrawn.
+   */
+  private dispatchStep(index: number): PendingStep {
     const { batchSize, gradientAccumulation, maxGradNorm } = this.config;
+    const before = { sampler: this.sampler.state(), optimizerStep: this.optimizer.step };
+    const started = performance.now();
+    const lr = this.learningRate(index);
     const vars = this.method.variables;
     const prompt = methodPrompt(this.method);
     let tokens = 0;
@@ -254,62 +329,185 @@ export class Trainer {
       const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
       const scale = maxGradNorm > 0 ? tf.minimum(1, tf.div(maxGradNorm, tf.add(norm, 1e-6))) : tf.scalar(1);
       const clipped = grads.map((g) => tf.mul(g, scale));
-      const accept = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(norm)).toFloat() as tf.Scalar;
+      const finite = tf.logicalAnd(tf.isFinite(loss), tf.isFinite(norm)).toFloat();
+      const accept = tf.mul(this.healthy, finite) as tf.Scalar;
       this.optimizer.apply(clipped, lr, accept);
+      this.healthy.assign(accept);
       return [loss, norm];
     });
     tf.dispose([lossSum!, ...gradSums!]);
-    const [loss, gradNorm] = await Promise.all([lossT.data(), normT.data()]);
-    tf.dispose([lossT, normT]);
-    return { loss: loss[0], gradNorm: gradNorm[0], tokens };
+    this.hold(2, 8);
+    const values = Promise.all([lossT.data(), normT.data()]).finally(() => {
+      tf.dispose([lossT, normT]);
+      this.hold(-2, -8);
+    });
+    // Observed in settle or withdraw; this keeps an early rejection from counting as unhandled.
+    values.catch(() => undefined);
+    return { index, lr, tokens, started, before, values };
+  }
+
+  /** Takes back a dispatched step (its update was masked on the device): the sampler and step count rewind. */
+  private async withdraw(pending: PendingStep): Promise<void> {
+    await pending.values.catch(() => undefined);
+    this.sampler.restore(pending.before.sampler.epochStartState, pending.before.sampler.cursor);
+    this.optimizer.rewind(pending.before.optimizerStep);
+  }
+
+  private isBoundary(step: number) {
+    const cfg = this.config;
+    const last = step === cfg.steps;
+    return {
+      project: step % cfg.projectEvery === 0 || last,
+      evaluate: step % cfg.evalEvery === 0 || last,
+      checkpoint: step % cfg.checkpointEvery === 0 || last,
+    };
+  }
+
+  /**
+   * Device-side copies of what step `step`'s projection, evaluation and checkpoint need,
+   * taken before the next step is dispatched; the work itself runs in the background.
+   */
+  private captureBoundary(step: number): BoundaryWork | null {
+    const due = this.isBoundary(step);
+    if (!due.project && !due.evaluate && !due.checkpoint) return null;
+    const memoryBefore = tf.memory();
+    const variables = due.evaluate || due.checkpoint ? this.method.variables.map((v) => v.clone()) : [];
+    const projectable = due.project ? this.method.projectable(0) : null;
+    const prompt = due.evaluate ? freezePrompt(this.method, this.task.tasks.length) : null;
+    const optimizer = due.checkpoint ? this.optimizer.capture() : null;
+    const sampler = this.sampler.state();
+    const memoryAfter = tf.memory();
+    const held = { tensors: memoryAfter.numTensors - memoryBefore.numTensors, bytes: memoryAfter.numBytes - memoryBefore.numBytes };
+    this.hold(held.tensors, held.bytes);
+    let disposed = false;
+    const dispose = () => {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose([...variables, ...(projectable ? [projectable] : [])]);
+      prompt?.dispose();
+      optimizer?.dispose();
+      this.hold(-held.tensors, -held.bytes);
+    };
+    const run = async (events: TrainerEvents) => {
+      try {
+        if (due.project) events.onProjection?.(await this.projectionEvent(step, projectable));
+        if (prompt) {
+          const evaluation = { ...(await this.evaluate(prompt.source)), step };
+          events.onEvaluation?.(evaluation);
+          if (await this.trackBest(evaluation, variables) && this.config.earlyStoppingPatience > 0) this.patienceRanOut = true;
+        }
+        if (optimizer) {
+          const values = await Promise.all(variables.map((v) => v.data() as Promise<Float32Array>));
+          await events.onCheckpoint?.({
+            step,
+            variables: variables.map((v, i) => ({ shape: [...v.shape], data: values[i] })),
+            optimizer: await optimizer.read(),
+            samplerRngState: sampler.rngState,
+            samplerEpochStartState: sampler.epochStartState,
+            samplerCursor: sampler.cursor,
+            bestStep: this.bestStep,
+          });
+        }
+      } finally {
+        dispose();
+      }
+    };
+    return { step, evaluates: due.evaluate, run, dispose };
+  }
+
+  /** Queues boundary work behind earlier work; its first error surfaces at the next drain. */
+  private schedule(work: BoundaryWork, events: TrainerEvents): void {
+    this.queued++;
+    this.background = this.background
+      .then(() => (this.backgroundError ? work.dispose() : work.run(events)))
+      .catch((e: unknown) => { this.backgroundError ??= e; })
+      .finally(() => { this.queued--; });
+  }
+
+  /** Waits for all background work; rethrows the first error it met. */
+  private async drain(): Promise<void> {
+    await this.background;
+    if (this.backgroundError) throw this.backgroundError;
   }
 
   async run(control: RunControl, events: TrainerEvents = {}): Promise<RunSummary> {
     const cfg = this.config;
     let stoppedBy: RunSummary['stoppedBy'] = 'completed';
     let message = '';
+    tf.tidy(() => this.healthy.assign(tf.scalar(1)));
+    this.patienceRanOut = false;
+    this.backgroundError = null;
     if (this.step === 0) {
       events.onProjection?.(await this.project());
     }
-    while (this.step < cfg.steps) {
-      await control.checkpoint();
-      if (control.stopped) {
-        stoppedBy = 'user';
-        message = `Stopped at step ${this.step}.`;
-        break;
-      }
-      const lr = this.learningRate(this.step);
-      const started = performance.now();
-      const { loss, gradNorm, tokens } = await this.trainStep(lr);
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        stoppedBy = 'non-finite-loss';
-        message = `The loss became ${Number.isNaN(loss) ? 'NaN' : loss > 0 ? 'infinite' : 'not finite'} at step ${this.step + 1}, so training stopped; the prompt from step ${this.step} is kept.`
-          + ' Lower the learning rate or turn on gradient clipping.';
-        events.onLog?.(message);
-        break;
-      }
-      this.step++;
-      const stepMs = performance.now() - started;
-      this.elapsedMs += stepMs;
-      this.averageStepMs = this.step === 1 ? stepMs : 0.9 * this.averageStepMs + 0.1 * stepMs;
-      events.onStep?.({
-        step: this.step, totalSteps: cfg.steps, loss, learningRate: lr, gradNorm,
-        tokensPerSecond: tokens / (stepMs / 1000), stepMs, elapsedMs: this.elapsedMs,
-        etaMs: this.averageStepMs * (cfg.steps - this.step),
-      });
-      const last = this.step === cfg.steps;
-      if (this.step % cfg.projectEvery === 0 || last) events.onProjection?.(await this.project());
-      if (this.step % cfg.evalEvery === 0 || last) {
-        const evaluation = await this.evaluate();
-        events.onEvaluation?.(evaluation);
-        if (await this.trackBest(evaluation) && cfg.earlyStoppingPatience > 0) {
-          stoppedBy = 'early-stopping';
-          message = `Stopped early at step ${this.step}: no better validation accuracy in ${cfg.earlyStoppingPatience} evaluations.`;
+    let inFlight: PendingStep | null = null;
+    let lastSettled = 0;
+    try {
+      while (true) {
+        await control.yield();
+        if (this.backgroundError) throw this.backgroundError;
+        if (inFlight === null) {
+          // Nothing in flight: the only place the loop waits, for background work and for a pause.
+          await this.drain();
+          if (this.patienceRanOut) {
+            stoppedBy = 'early-stopping';
+            message = `Stopped early at step ${this.step}: no better validation accuracy in ${cfg.earlyStoppingPatience} evaluations.`;
+            break;
+          }
+          await control.waitWhilePaused();
+          if (control.stopped) {
+            stoppedBy = 'user';
+            message = `Stopped at step ${this.step}.`;
+            break;
+          }
+          if (this.step >= cfg.steps) break;
+          inFlight = this.dispatchStep(this.step);
+        }
+        const stepNumber: number = inFlight.index + 1;
+        const boundary = this.captureBoundary(stepNumber);
+        // Early stopping decides from this evaluation whether there is a next step.
+        const decides = boundary?.evaluates === true && cfg.earlyStoppingPatience > 0;
+        const next: PendingStep | null = this.overlap && stepNumber < cfg.steps && !control.paused && !control.stopped && !decides
+          ? this.dispatchStep(stepNumber) : null;
+        const current = inFlight;
+        const [lossValues, normValues] = await current.values;
+        const loss = lossValues[0];
+        const gradNorm = normValues[0];
+        inFlight = null;
+        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+          boundary?.dispose();
+          if (next) await this.withdraw(next);
+          stoppedBy = 'non-finite-loss';
+          message = `The loss became ${Number.isNaN(loss) ? 'NaN' : loss > 0 ? 'infinite' : 'not finite'} at step ${stepNumber}, so training stopped; the prompt from step ${this.step} is kept.`
+            + ' Lower the learning rate or turn on gradient clipping.';
+          events.onLog?.(message);
           break;
         }
+        this.step = stepNumber;
+        const settled = performance.now();
+        // Back to back, a step takes from the previous step's result to its own.
+        const stepMs = settled - Math.max(lastSettled, current.started);
+        lastSettled = settled;
+        this.elapsedMs += stepMs;
+        this.averageStepMs = this.step === 1 ? stepMs : 0.9 * this.averageStepMs + 0.1 * stepMs;
+        inFlight = next;
+        // Queued work starts only after this turn, so its events still follow this step's.
+        if (boundary) this.schedule(boundary, events);
+        events.onStep?.({
+          step: this.step, totalSteps: cfg.steps, loss, learningRate: current.lr, gradNorm,
+          tokensPerSecond: current.tokens / (stepMs / 1000), stepMs, elapsedMs: this.elapsedMs,
+          etaMs: this.averageStepMs * (cfg.steps - this.step),
+        });
+        // Without overlap (or to decide early stopping) the work finishes before the next step;
+        // with it, at most two boundaries' work waits, so a slow evaluation holds training back
+        // rather than piling up.
+        if (boundary && (!this.overlap || decides || this.queued > 2)) await this.drain();
       }
-      if (this.step % cfg.checkpointEvery === 0 || last) await events.onCheckpoint?.(await this.snapshot());
+    } finally {
+      if (inFlight) await this.withdraw(inFlight);
+      await this.background;
     }
+    if (this.backgroundError) throw this.backgroundError;
     if (stoppedBy === 'early-stopping' && this.bestValues) {
       this.restoreVariables(this.bestValues);
       message += ` The prompt from step ${this.bestStep} (the best) is kept.`;
@@ -319,13 +517,13 @@ export class Trainer {
   }
 
   /** Records the best evaluation; true when patience has run out. */
-  private async trackBest(e: Evaluation): Promise<boolean> {
+  private async trackBest(e: Evaluation, variables: tf.Tensor[]): Promise<boolean> {
     const better = e.report.accuracy > this.bestAccuracy || (e.report.accuracy === this.bestAccuracy && e.loss < this.bestLoss);
     if (better) {
       this.bestAccuracy = e.report.accuracy;
       this.bestLoss = e.loss;
       this.bestStep = e.step;
-      this.bestValues = await Promise.all(this.method.variables.map((v) => v.data() as Promise<Float32Array>));
+      this.bestValues = await Promise.all(variables.map((v) => v.data() as Promise<Float32Array>));
       this.evaluationsSinceBest = 0;
       return false;
     }
@@ -396,7 +594,7 @@ export class Trainer {
 
   /** Each virtual token replaced by its nearest real token (cosine): the discrete projection. */
   async discretePrompt(): Promise<{ source: PromptSource; ids: number[] } | null> {
-    const projection = await this.projectVectors();
+    const projection = await this.projectVectors(this.method.projectable(0));
     if (!projection) return null;
     const ids = nearestTokenIds(projection);
     const table = this.model.embeddingTable();
@@ -411,8 +609,7 @@ export class Trainer {
     };
   }
 
-  private async projectVectors(task = 0): Promise<Projection | null> {
-    const vectors = this.method.projectable(task);
+  private async projectVectors(vectors: tf.Tensor2D | null): Promise<Projection | null> {
     if (!vectors) return null;
     try {
       return await projectToVocabulary(vectors, this.model.embeddingTable(), this.tableNorms, this.config.projectionTopK);
@@ -422,14 +619,19 @@ export class Trainer {
   }
 
   async project(task = 0): Promise<ProjectionEvent> {
-    const projection = await this.projectVectors(task);
+    return this.projectionEvent(this.step, this.method.projectable(task));
+  }
+
+  /** Projects `vectors` (and disposes them): the virtual tokens' nearest vocabulary tokens at `step`. */
+  private async projectionEvent(step: number, vectors: tf.Tensor2D | null): Promise<ProjectionEvent> {
+    const projection = await this.projectVectors(vectors);
     const tokens: Record<number, string> = {};
     if (projection) {
       for (const list of [projection.cosine, projection.dot, projection.l2]) {
         for (const n of list) for (const id of n.ids) tokens[id] ??= this.tokenizer.displayToken(id);
       }
     }
-    return { step: this.step, projection: projection ?? emptyProjection(), tokens };
+    return { step, projection: projection ?? emptyProjection(), tokens };
   }
 
   async snapshot(): Promise<RunSnapshot> {
@@ -461,6 +663,7 @@ export class Trainer {
     this.method.dispose();
     this.optimizer.dispose();
     this.tableNorms.dispose();
+    this.healthy.dispose();
   }
 }
 

@@ -72,14 +72,21 @@ describe.skipIf(!hasSharedModel)('training', () => {
   it('keeps the tensor count constant over 200 steps', async () => {
     const session = await openDefault('stories260K', 'cpu');
     const counts: number[] = [];
-    const { trainer } = await (async () => {
-      const { task, config } = smsTask(session, 8, { steps: 200, numVirtualTokens: 2, batchSize: 2, maxLength: 12, evalEvery: 100, projectEvery: 50, maxEvalExamples: 4 });
-      const t = await Trainer.create(session.model, session.tokenizer, task, config);
-      await t.run(new RunControl(), { onStep: (e) => { if (e.step % 25 === 0) counts.push(tf.memory().numTensors); } });
-      return { trainer: t };
-    })();
-    expect(counts).toHaveLength(8);
+    const { task, config } = smsTask(session, 8, { steps: 200, numVirtualTokens: 2, batchSize: 2, maxLength: 12, evalEvery: 100, projectEvery: 50, maxEvalExamples: 4 });
+    const trainer = await Trainer.create(session.model, session.tokenizer, task, config);
+    const before = tf.memory().numTensors;
+    const midway: number[] = [];
+    await trainer.run(new RunControl(), {
+      onStep: (e) => {
+        counts.push(tf.memory().numTensors - trainer.inFlight.tensors);
+        // Midway between boundaries only the next step is in flight: its loss and gradient norm.
+        if (e.step % 50 === 25) midway.push(tf.memory().numTensors);
+      },
+    });
+    expect(counts).toHaveLength(200);
     expect(new Set(counts).size).toBe(1);
+    expect(midway).toEqual([counts[0] + 2, counts[0] + 2, counts[0] + 2, counts[0] + 2]);
+    expect(tf.memory().numTensors).toBe(before);
     trainer.dispose();
   });
 
