@@ -23,6 +23,7 @@ export interface GridOptions {
   batches: number[];
   sequences: number[];
   virtualTokens: number[];
+  /** Steps per shape: at least 3, so one lies between the first and the last (see measureTrainingStep). */
   steps: number;
   synthetic: boolean;
   generation: GenerationOptions;
@@ -42,7 +43,7 @@ export const FULL_GRID: GridOptions = {
   generation: { promptTokens: [32, 256], newTokens: 128, repeats: 3 },
 };
 export const QUICK_GRID: GridOptions = {
-  batches: [1], sequences: [64], virtualTokens: [20], steps: 2, synthetic: false,
+  batches: [1], sequences: [64], virtualTokens: [20], steps: 3, synthetic: false,
   generation: { promptTokens: [32], newTokens: 32, repeats: 2 },
 };
 

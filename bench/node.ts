@@ -79,7 +79,7 @@ export async function runNodeBench(backend: BackendName, grid: GridOptions, log:
       try {
         const model = buildModel(pkg);
         try {
-          const m = await measureTrainingStep(model, session.tokenizer, { batch: 8, sequence: 64, virtualTokens: 20, targets: 1 }, 2);
+          const m = await measureTrainingStep(model, session.tokenizer, { batch: 8, sequence: 64, virtualTokens: 20, targets: 1 }, 3);
           report.synthetic.push({ model: shape.name, parameters: pkg.weights.parameterCount(), measurement: m });
           log(`${backend} ${shape.name}: ${m.stepMs.toFixed(0)} ms/step, ${(m.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
         } finally {

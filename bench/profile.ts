@@ -36,6 +36,9 @@ const config = validateTrainConfig({
   evalEvery: 1e6, projectEvery: 1e6, checkpointEvery: 1e6, maxLength: sequence, warmupSteps: 0,
 });
 const trainer = await Trainer.create(session.model, session.tokenizer, task, config);
+// Exactly n steps per call: overlapped, a stop would also finish the step already dispatched
+// (and the kernels a step runs are the same either way).
+trainer.overlap = false;
 // Steps only: stopping before the last step keeps the evaluation and projection out of it.
 const runSteps = async (n: number) => {
   const control = new RunControl();

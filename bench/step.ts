@@ -17,7 +17,7 @@ export interface StepMeasurement {
   shape: StepShape;
   /** The first step, which on WebGPU includes compiling every shader of this shape. */
   firstStepMs: number;
-  /** Median of the steady steps after the first. */
+  /** Median of the steady steps: neither the first nor the last (see measureTrainingStep). */
   stepMs: number;
   tokensPerSecond: number;
   flops: number;
@@ -79,7 +79,11 @@ export async function measureTrainingStep(model: CausalLM, tokenizer: TextTokeni
   } finally {
     trainer.dispose();
   }
-  const steady = times.slice(1).sort((a, b) => a - b);
+  // The trainer times a step from the previous step's result to its own. With the next step
+  // dispatched before this one's loss is read, a backend that computes at dispatch (wasm,
+  // cpu) does steps 1 and 2 before step 1's result, and nothing between the last two: only
+  // the steps in between are one step's work each, on every backend.
+  const steady = (times.length >= 3 ? times.slice(1, -1) : times.slice(1)).sort((a, b) => a - b);
   const stepMs = steady.length ? steady[Math.floor(steady.length / 2)] : times[0];
   const flops = trainingStepFlops(model.config, shape).total;
   const tokens = shape.batch * (shape.sequence + shape.virtualTokens);

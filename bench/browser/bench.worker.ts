@@ -82,7 +82,7 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
         try {
           const model = buildModel(pkg);
           try {
-            const m = await measureTrainingStep(model, session.tokenizer, { batch: 8, sequence: 64, virtualTokens: 20, targets: 1 }, 2);
+            const m = await measureTrainingStep(model, session.tokenizer, { batch: 8, sequence: 64, virtualTokens: 20, targets: 1 }, 3);
             synthetic.push({ model: shape.name, parameters: pkg.weights.parameterCount(), measurement: m });
           } finally {
             model.dispose();

@@ -133,21 +133,32 @@ export interface LabelScores {
   goldTokens: number;
 }
 
-/**
- * Rank classification: the log-likelihood of every label's tokens after each input.
- * One forward over the inputs (keeping keys/values), then — for labels longer than one
- * token — one forward over all B·C label continuations attending to those cached keys,
- * so the input is never run once per label.
- */
+/** Rank classification of one batch, read back: see labelScores. */
 export async function scoreLabels(
   model: CausalLM,
   prompt: PromptSource,
   examples: EncodedExample[],
   labelIds: number[][],
 ): Promise<LabelScores> {
+  return readLabelScores(labelScores(model, prompt, examples, labelIds), examples, labelIds);
+}
+
+/**
+ * Rank classification: the log-likelihood of every label's tokens after each input, as a
+ * [B, C] tensor still on the device (dispatch several batches, then read them together).
+ * One forward over the inputs (keeping keys/values), then — for labels longer than one
+ * token — one forward over all B·C label continuations attending to those cached keys,
+ * so the input is never run once per label.
+ */
+export function labelScores(
+  model: CausalLM,
+  prompt: PromptSource,
+  examples: EncodedExample[],
+  labelIds: number[][],
+): tf.Tensor2D {
   const b = examples.length;
   const c = labelIds.length;
-  const scores = tf.tidy(() => {
+  return tf.tidy(() => {
     const contribution: PromptContribution = prompt ? prompt(b, taskTensor(examples)) : { length: 0 };
     const { ids, width, lengths } = padRows(examples.map((e) => e.inputIds), model.config.maxPositions - contribution.length);
     const { hidden, kv } = forwardWithPrompt(model, contribution, ids, { returnKV: true }); // hidden [B, Pin+T, d]
@@ -207,8 +218,11 @@ export async function scoreLabels(
     }
     return total;
   });
-  const values = (await scores.array()) as number[][];
-  scores.dispose();
+}
+
+/** Reads (and disposes) a batch's label scores from labelScores. */
+export async function readLabelScores(scores: tf.Tensor2D, examples: EncodedExample[], labelIds: number[][]): Promise<LabelScores> {
+  const values = (await scores.array().finally(() => scores.dispose())) as number[][];
   let goldNll = 0;
   let goldTokens = 0;
   examples.forEach((e, i) => {

@@ -28,7 +28,7 @@ import { PrefixTuning } from './methods/prefix';
 import { PromptTuning } from './methods/prompt';
 import { PTuning } from './methods/ptuning';
 import type { PromptContribution, SoftPromptMethod } from './methods/types';
-import { batchLoss, freezePrompt, methodPrompt, scoreLabels, type EncodedExample, type PromptSource } from './objective';
+import { batchLoss, freezePrompt, labelScores, methodPrompt, readLabelScores, type EncodedExample, type PromptSource } from './objective';
 import { createOptimizer, DEFAULT_OPTIMIZER, type Optimizer, type OptimizerState } from './optimizers';
 import { nearestTokenIds, projectToVocabulary, tableSquaredNorms, type Projection } from './projection';
 import type { PreparedTask } from './task';
@@ -353,6 +353,12 @@ export class Trainer {
     this.optimizer.rewind(pending.before.optimizerStep);
   }
 
+  private async settleQuietly(pending: PendingStep): Promise<void> {
+    const values = await pending.values.catch(() => null);
+    if (values && Number.isFinite(values[0][0]) && Number.isFinite(values[1][0])) this.step = pending.index + 1;
+    else await this.withdraw(pending);
+  }
+
   private isBoundary(step: number) {
     const cfg = this.config;
     const last = step === cfg.steps;
@@ -470,9 +476,16 @@ export class Trainer {
         const next: PendingStep | null = this.overlap && stepNumber < cfg.steps && !control.paused && !control.stopped && !decides
           ? this.dispatchStep(stepNumber) : null;
         const current = inFlight;
-        const [lossValues, normValues] = await current.values;
-        const loss = lossValues[0];
-        const gradNorm = normValues[0];
+        inFlight = next;
+        let loss: number;
+        let gradNorm: number;
+        try {
+          const [lossValues, normValues] = await current.values;
+          [loss, gradNorm] = [lossValues[0], normValues[0]];
+        } catch (e) {
+          boundary?.dispose();
+          throw e;
+        }
         inFlight = null;
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
           boundary?.dispose();
@@ -504,7 +517,9 @@ export class Trainer {
         if (boundary && (!this.overlap || decides || this.queued > 2)) await this.drain();
       }
     } finally {
-      if (inFlight) await this.withdraw(inFlight);
+      // Only a throw leaves a step in flight: it counts if it was applied, so the prompt,
+      // step, sampler and optimizer still agree for whatever comes next (an export, a resume).
+      if (inFlight) await this.settleQuietly(inFlight);
       await this.background;
     }
     if (this.backgroundError) throw this.backgroundError;
@@ -544,16 +559,20 @@ export class Trainer {
   /** Rank-classification metrics of a prompt source (default: the trained prompt) on the validation split. */
   async evaluate(prompt: PromptSource = methodPrompt(this.method), examples = this.evaluationSet()): Promise<Evaluation> {
     const labels = this.task.labels;
-    const all: number[][] = [];
-    let nll = 0;
-    let tokens = 0;
-    for (let i = 0; i < examples.length; i += this.config.evalBatchSize) {
-      const batch = examples.slice(i, i + this.config.evalBatchSize);
-      const scores = await scoreLabels(this.model, prompt, batch, this.task.labelIds);
-      all.push(...scores.logLikelihood);
-      nll += scores.goldNll;
-      tokens += scores.goldTokens;
+    const batches: EncodedExample[][] = [];
+    for (let i = 0; i < examples.length; i += this.config.evalBatchSize) batches.push(examples.slice(i, i + this.config.evalBatchSize));
+    // Every batch is dispatched before any is read: one round trip per evaluation, not one per batch.
+    const dispatched: tf.Tensor2D[] = [];
+    try {
+      for (const batch of batches) dispatched.push(labelScores(this.model, prompt, batch, this.task.labelIds));
+    } catch (e) {
+      tf.dispose(dispatched);
+      throw e;
     }
+    const results = await Promise.all(dispatched.map((scores, i) => readLabelScores(scores, batches[i], this.task.labelIds)));
+    const all = results.flatMap((r) => r.logLikelihood);
+    const nll = results.reduce((a, r) => a + r.goldNll, 0);
+    const tokens = results.reduce((a, r) => a + r.goldTokens, 0);
     // An example competes only among its own task's labels.
     examples.forEach((e, i) => {
       const allowed = this.task.taskLabels[e.task] ?? this.task.taskLabels[0];

@@ -179,6 +179,24 @@ describe.skipIf(!hasSharedModel)('overlapped training', () => {
     session.dispose();
   });
 
+  it('an error thrown while step 4 is in flight still leaves prompt, step, sampler and optimizer agreeing', async () => {
+    const session = await openDefault('stories260K', 'cpu');
+    const { task, config } = smsTask(session, 8, { steps: 6, numVirtualTokens: 2, batchSize: 2, seed: 8 });
+    const whole = await record(await Trainer.create(session.model, session.tokenizer, task, config), true);
+    const part = await Trainer.create(session.model, session.tokenizer, task, config);
+    await expect(part.run(new RunControl(), { onStep: (e) => { if (e.step === 3) throw new Error('the page went away'); } }))
+      .rejects.toThrow('the page went away');
+    // Step 4 was dispatched before step 3's loss came back, and it was applied: it counts.
+    expect(part.step).toBe(4);
+    const snapshot = await part.snapshot();
+    const resumed = await Trainer.create(session.model, session.tokenizer, task, config);
+    resumed.restore(snapshot);
+    const rest = await record(resumed, true);
+    expect(rest.steps).toEqual(whole.steps.slice(4));
+    expect(rest.variables).toEqual(whole.variables);
+    session.dispose();
+  });
+
   it('early stopping stops at the same step with the same best prompt either way', async () => {
     const session = await openDefault('stories260K', 'cpu');
     const { task, config } = smsTask(session, 12, {
