@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { chromiumArgs } from '../playwright.config';
-import type { BackendReport } from './grid';
+import type { BackendReport, BenchSection } from './grid';
 import { exponentsOf } from './node';
 import type { BenchMessage } from './browser/protocol';
 
@@ -53,7 +53,7 @@ export async function startBenchBrowser(extraArgs: string[] = []): Promise<{ bro
 }
 
 export async function runBrowserBench(
-  quick: boolean, log: (s: string) => void, backends = ['webgpu', 'wasm', 'cpu'], onlyGeneration = false,
+  quick: boolean, log: (s: string) => void, backends = ['webgpu', 'wasm', 'cpu'], only: BenchSection | null = null,
 ): Promise<BackendReport[]> {
   const { browser, url, close } = await startBenchBrowser();
   const reports: BackendReport[] = [];
@@ -63,7 +63,7 @@ export async function runBrowserBench(
       const useQuick = quick || backend === 'cpu';
       const page = await browser.newPage();
       page.on('console', (m) => { if (m.type() === 'error') log(`[${backend}] ${m.text()}`); });
-      await page.goto(`${url}?backend=${backend}${useQuick ? '&quick=1' : ''}${onlyGeneration ? '&only=generation' : ''}`);
+      await page.goto(`${url}?backend=${backend}${useQuick ? '&quick=1' : ''}${only ? `&only=${only}` : ''}`);
       await page.waitForFunction(() => window.benchResult !== undefined, undefined, { timeout: 3_600_000, polling: 1000 });
       const result = (await page.evaluate(() => window.benchResult)) as BenchMessage;
       const longTasks = (await page.evaluate(() => window.benchLongTasks ?? [])) as number[];

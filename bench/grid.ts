@@ -27,6 +27,8 @@ export interface GridOptions {
   steps: number;
   synthetic: boolean;
   generation: GenerationOptions;
+  /** The overlapped-against-waiting run (see measureOverlap); null skips it. */
+  overlap: { batch: number; sequence: number; virtualTokens: number; steps: number } | null;
 }
 
 export interface GenerationOptions {
@@ -41,15 +43,29 @@ export interface GenerationOptions {
 export const FULL_GRID: GridOptions = {
   batches: [1, 8, 32], sequences: [64, 256], virtualTokens: [20, 100], steps: 4, synthetic: true,
   generation: { promptTokens: [32, 256], newTokens: 128, repeats: 3 },
+  overlap: { batch: 1, sequence: 64, virtualTokens: 20, steps: 8 },
 };
 export const QUICK_GRID: GridOptions = {
   batches: [1], sequences: [64], virtualTokens: [20], steps: 3, synthetic: false,
   generation: { promptTokens: [32], newTokens: 32, repeats: 2 },
+  overlap: { batch: 1, sequence: 64, virtualTokens: 20, steps: 4 },
 };
 
 /** `--only generation`: the generation section alone, without the training grid. */
 export function generationOnly(grid: GridOptions): GridOptions {
-  return { ...grid, batches: [], synthetic: false };
+  return { ...grid, batches: [], synthetic: false, overlap: null };
+}
+
+/** `--only overlap`: the overlapped-against-waiting run alone. */
+export function overlapOnly(grid: GridOptions): GridOptions {
+  return { ...grid, batches: [], synthetic: false, generation: { ...grid.generation, promptTokens: [] } };
+}
+
+export type BenchSection = 'generation' | 'overlap';
+
+export function gridFor(quick: boolean, only: BenchSection | null): GridOptions {
+  const grid = quick ? QUICK_GRID : FULL_GRID;
+  return only === 'generation' ? generationOnly(grid) : only === 'overlap' ? overlapOnly(grid) : grid;
 }
 
 /**

@@ -1,16 +1,17 @@
 /**
- * npm run bench [-- --quick] [--node-only] [--backends cpu,wasm] [--only generation]
+ * npm run bench [-- --quick] [--node-only] [--backends cpu,wasm] [--only generation|overlap]
  * Times the training step and generation (prefill and decode tokens/s) on every backend
  * available in Node and in headless Chromium, beside each backend's float32 matmul speed,
  * and writes bench/results/bench.json and bench/results/bench.md
- * (bench-quick.*, bench-generation.*, bench-quick-generation.* for the other modes).
+ * (bench-quick.*, bench-generation.*, bench-overlap.*, bench-quick-generation.* … for the other modes).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../src/engine/backend';
-import { FULL_GRID, QUICK_GRID, generationOnly, runNodeBench, type BackendReport } from './node';
+import { gridFor, type BenchSection } from './grid';
+import { runNodeBench, type BackendReport } from './node';
 import { markdownReport } from './report';
 
 const { values } = parseArgs({
@@ -21,9 +22,11 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'generation') throw new Error(`--only takes "generation", not "${values.only}"`);
-const onlyGeneration = values.only === 'generation';
-const grid = onlyGeneration ? generationOnly(values.quick ? QUICK_GRID : FULL_GRID) : values.quick ? QUICK_GRID : FULL_GRID;
+if (values.only !== undefined && values.only !== 'generation' && values.only !== 'overlap') {
+  throw new Error(`--only takes "generation" or "overlap", not "${values.only}"`);
+}
+const only = (values.only ?? null) as BenchSection | null;
+const grid = gridFor(values.quick, only);
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const reports: BackendReport[] = [];
 for (const backend of values.backends!.split(',') as BackendName[]) {
@@ -32,12 +35,12 @@ for (const backend of values.backends!.split(',') as BackendName[]) {
 }
 if (!values['node-only']) {
   const { runBrowserBench } = await import('./browser');
-  reports.push(...(await runBrowserBench(values.quick, log, undefined, onlyGeneration)));
+  reports.push(...(await runBrowserBench(values.quick, log, undefined, only)));
 }
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const dir = path.resolve(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-const name = `${values.quick ? 'bench-quick' : 'bench'}${onlyGeneration ? '-generation' : ''}`;
+const name = `${values.quick ? 'bench-quick' : 'bench'}${only ? `-${only}` : ''}`;
 writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ machine, date: new Date().toISOString(), reports }, null, 2) + '\n');
 const markdown = markdownReport(reports, machine);
 writeFileSync(path.join(dir, `${name}.md`), markdown);

@@ -16,7 +16,7 @@ import { SYNTHETIC_MODELS, syntheticPackage } from './synthetic';
 import { attentionElements, gridShapes, shapeBudget, syntheticBudget, syntheticStepBytes, type BackendReport, type GridOptions } from './grid';
 
 export type { BackendReport, GridOptions } from './grid';
-export { FULL_GRID, QUICK_GRID, generationOnly } from './grid';
+export { FULL_GRID, QUICK_GRID, generationOnly, overlapOnly } from './grid';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -58,8 +58,8 @@ export async function runNodeBench(backend: BackendName, grid: GridOptions, log:
     log(`${backend} B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms/step, ${(m.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
   }
   report.exponents = exponentsOf(report.grid);
-  if (grid.batches.length) {
-    report.overlap = await measureOverlap(session.model, session.tokenizer, { batch: grid.batches[0], sequence: grid.sequences[0], virtualTokens: grid.virtualTokens[0], targets: 1 }, 2 * grid.steps);
+  if (grid.overlap) {
+    report.overlap = await measureOverlap(session.model, session.tokenizer, { ...grid.overlap, targets: 1 }, grid.overlap.steps);
     log(`${backend} overlap: ${report.overlap.waitingMsPerStep.toFixed(1)} ms/step waiting, ${report.overlap.overlappedMsPerStep.toFixed(1)} overlapped`);
   }
   report.generation = await measureGeneration(session.model, session.tokenizer, grid.generation, (s) => log(`${backend} ${s}`));

@@ -112,10 +112,9 @@ test.describe('the studio', () => {
     await expect(page.getByTestId('start-training')).toBeDisabled();
     await screenshot(page, 'studio-4-training');
 
-    // Pause: steps stop advancing (a step already dispatched may still land), then resume.
+    // Pause: "Pausing…" while the step already dispatched lands, then paused at exactly that step.
     await page.getByTestId('pause-training').click();
     await expect(page.getByTestId('train-status')).toHaveAttribute('data-phase', 'paused');
-    await page.waitForTimeout(4000);
     const pausedAt = await currentStep(page);
     await page.waitForTimeout(5000);
     expect(await currentStep(page)).toBe(pausedAt);

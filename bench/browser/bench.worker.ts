@@ -61,9 +61,7 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
       measurements.push(m);
       post({ kind: 'log', text: `B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms` });
     }
-    const overlap = grid.batches.length
-      ? await measureOverlap(session.model, session.tokenizer, { batch: grid.batches[0], sequence: grid.sequences[0], virtualTokens: grid.virtualTokens[0], targets: 1 }, 2 * grid.steps)
-      : null;
+    const overlap = grid.overlap ? await measureOverlap(session.model, session.tokenizer, { ...grid.overlap, targets: 1 }, grid.overlap.steps) : null;
     if (overlap) post({ kind: 'log', text: `overlap: ${overlap.waitingMsPerStep.toFixed(1)} → ${overlap.overlappedMsPerStep.toFixed(1)} ms/step` });
     const synthetic = [];
     if (grid.synthetic) {

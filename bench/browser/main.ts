@@ -5,7 +5,7 @@
  * to call `window.benchSoak(request)` and runs the soak on this page (bench/soak.ts).
  */
 import type { BackendPreference } from '../../src/engine/backend';
-import { FULL_GRID, QUICK_GRID, generationOnly } from '../grid';
+import { gridFor, type BenchSection } from '../grid';
 import type { BenchMessage, SoakRequest } from './protocol';
 
 declare global {
@@ -38,10 +38,9 @@ if (params.get('soak') === '1') {
     else window.benchResult = e.data;
   };
   worker.onerror = (e) => (window.benchResult = { kind: 'error', text: e.message });
-  const grid = params.get('quick') === '1' ? QUICK_GRID : FULL_GRID;
   worker.postMessage({
     backend: (params.get('backend') ?? 'wasm') as BackendPreference,
-    grid: params.get('only') === 'generation' ? generationOnly(grid) : grid,
+    grid: gridFor(params.get('quick') === '1', (params.get('only') as BenchSection | null) ?? null),
     flags: params.get('backend') === 'webgpu' ? { WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD: 0 } : undefined,
   });
 }

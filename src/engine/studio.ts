@@ -313,10 +313,16 @@ export class StudioEngine {
     return this.run;
   }
 
-  pause(): void {
+  /**
+   * Answers once training has actually stopped: a step already dispatched still lands
+   * first, so the page says "Pausing…" until then and "Paused at step N" after, exactly.
+   */
+  async pause(): Promise<void> {
     const run = this.requireRun();
-    run.control.pause();
-    this.emit({ event: 'trainingPhase', runId: run.info.runId, phase: 'paused' });
+    const { control } = run;
+    control.pause();
+    const reached = await Promise.race([control.whenPaused().then(() => true), run.finished.then(() => false)]);
+    if (reached && control.paused && this.run === run) this.emit({ event: 'trainingPhase', runId: run.info.runId, phase: 'paused' });
   }
 
   resume(): void {

@@ -93,6 +93,7 @@ export class RunControl {
   paused = false;
   stopped = false;
   private wake: (() => void) | null = null;
+  private reachedPause: (() => void)[] = [];
 
   pause(): void {
     this.paused = true;
@@ -113,7 +114,18 @@ export class RunControl {
     await new Promise<void>((r) => setTimeout(r, 0));
   }
 
+  /**
+   * Resolves once the loop has stopped at a pause: the steps already dispatched have landed
+   * and their events are out, so "paused at step N" is exact. (Or never: see StudioEngine.pause.)
+   */
+  whenPaused(): Promise<void> {
+    return new Promise<void>((r) => this.reachedPause.push(r));
+  }
+
   async waitWhilePaused(): Promise<void> {
+    if (this.paused && !this.stopped) {
+      this.reachedPause.splice(0).forEach((r) => r());
+    }
     while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
     this.wake = null;
   }

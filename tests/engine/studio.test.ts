@@ -61,11 +61,15 @@ describe.skipIf(!hasSharedModel)('StudioEngine', () => {
     await engine.startTraining({ config: { steps: 500, batchSize: 2, numVirtualTokens: 2, maxLength: 16, evalEvery: 1000 }, verbalizer: dataset.verbalizer });
     const stepsSoFar = () => events.filter((e) => e.event === 'step').length;
     while (stepsSoFar() < 2) await new Promise((r) => setTimeout(r, 20));
-    engine.pause();
-    await new Promise((r) => setTimeout(r, 200));
+    // Answered once the loop has stopped: the step in flight has landed, nothing comes after.
+    await engine.pause();
     const paused = stepsSoFar();
+    expect(events.at(-1)).toMatchObject({ event: 'trainingPhase', phase: 'paused' });
+    const lastStep = events.filter((e) => e.event === 'step').at(-1);
     await new Promise((r) => setTimeout(r, 300));
-    expect(stepsSoFar()).toBeLessThanOrEqual(paused + 1);
+    expect(stepsSoFar()).toBe(paused);
+    const snapshot = await engine.exportCheckpoint();
+    expect(snapshot.fileName).toContain(`-step${(lastStep as { step: { step: number } }).step.step}.checkpoint`);
     engine.resume();
     while (stepsSoFar() < paused + 3) await new Promise((r) => setTimeout(r, 20));
     engine.stop();
