@@ -29,7 +29,7 @@ import { PromptTuning } from './methods/prompt';
 import { PTuning } from './methods/ptuning';
 import type { PromptContribution, SoftPromptMethod } from './methods/types';
 import { batchLoss, freezePrompt, labelScores, methodPrompt, readLabelScores, type EncodedExample, type PromptSource } from './objective';
-import { createOptimizer, DEFAULT_OPTIMIZER, type Optimizer, type OptimizerState } from './optimizers';
+import { createOptimizer, DEFAULT_OPTIMIZER, type CapturedOptimizerState, type Optimizer, type OptimizerState } from './optimizers';
 import { nearestTokenIds, projectToVocabulary, tableSquaredNorms, type Projection } from './projection';
 import type { PreparedTask } from './task';
 
@@ -414,18 +414,7 @@ export class Trainer {
           events.onEvaluation?.(evaluation);
           if (await this.trackBest(evaluation, variables) && this.config.earlyStoppingPatience > 0) this.patienceRanOut = true;
         }
-        if (optimizer) {
-          const values = await Promise.all(variables.map((v) => v.data() as Promise<Float32Array>));
-          await events.onCheckpoint?.({
-            step,
-            variables: variables.map((v, i) => ({ shape: [...v.shape], data: values[i] })),
-            optimizer: await optimizer.read(),
-            samplerRngState: sampler.rngState,
-            samplerEpochStartState: sampler.epochStartState,
-            samplerCursor: sampler.cursor,
-            bestStep: this.bestStep,
-          });
-        }
+        if (optimizer) await events.onCheckpoint?.(await this.readSnapshot(step, variables, optimizer, sampler));
       } finally {
         dispose();
       }
@@ -666,14 +655,26 @@ export class Trainer {
   }
 
   async snapshot(): Promise<RunSnapshot> {
-    const s = this.sampler.state();
+    const variables = this.method.variables.map((v) => v.clone());
+    const optimizer = this.optimizer.capture();
+    try {
+      return await this.readSnapshot(this.step, variables, optimizer, this.sampler.state());
+    } finally {
+      tf.dispose(variables);
+      optimizer.dispose();
+    }
+  }
+
+  /** A snapshot from device-side copies of the variables and optimizer, with the best step known now. */
+  private async readSnapshot(step: number, variables: tf.Tensor[], optimizer: CapturedOptimizerState, sampler: SamplerState): Promise<RunSnapshot> {
+    const values = await Promise.all(variables.map((v) => v.data() as Promise<Float32Array>));
     return {
-      step: this.step,
-      variables: await Promise.all(this.method.variables.map(async (v) => ({ shape: [...v.shape], data: (await v.data()) as Float32Array }))),
-      optimizer: await this.optimizer.state(),
-      samplerRngState: s.rngState,
-      samplerEpochStartState: s.epochStartState,
-      samplerCursor: s.cursor,
+      step,
+      variables: variables.map((v, i) => ({ shape: [...v.shape], data: values[i] })),
+      optimizer: await optimizer.read(),
+      samplerRngState: sampler.rngState,
+      samplerEpochStartState: sampler.epochStartState,
+      samplerCursor: sampler.cursor,
       bestStep: this.bestStep,
     };
   }

@@ -3,8 +3,18 @@ import path from 'node:path';
 import { buildDataset, defaultVerbalizer, guessMapping, parseCsv, type ParsedTable } from '../../src/data';
 import type { ModelSession } from '../../src/engine/session';
 import { validateTrainConfig, type TrainConfig } from '../../src/tuning/config';
+import type { MethodKind } from '../../src/tuning/methods/types';
 import { prepareTask, type PreparedTask } from '../../src/tuning/task';
 import { dataDir } from '../helpers';
+
+/** Every method, with the settings under which it trains well on the small SMS task. */
+export const METHOD_CASES: [MethodKind, Partial<TrainConfig>][] = [
+  ['prompt', {}],
+  ['ptuning-mlp', { learningRate: 0.01 }],
+  ['ptuning-lstm', { learningRate: 0.01, encoderNumLayers: 1 }],
+  ['prefix', { learningRate: 0.01 }],
+  ['multitask', {}],
+];
 
 /** A balanced sample of the real SMS spam data (first n of each class), as a parsed table. */
 export function smsSample(perClass: number): ParsedTable {

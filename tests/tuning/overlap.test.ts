@@ -9,12 +9,11 @@ import { buildDataset, defaultVerbalizer, guessMapping } from '../../src/data';
 import type { ModelSession } from '../../src/engine/session';
 import type { CausalLM } from '../../src/model/types';
 import { validateTrainConfig, type TrainConfig } from '../../src/tuning/config';
-import type { MethodKind } from '../../src/tuning/methods/types';
 import { freezePrompt, methodPrompt } from '../../src/tuning/objective';
 import { prepareTask, type PreparedTask } from '../../src/tuning/task';
 import { RunControl, Trainer, type Evaluation, type ProjectionEvent, type RunSnapshot, type RunSummary, type StepEvent } from '../../src/tuning/trainer';
 import { hasSharedModel, openDefault } from '../helpers';
-import { smsSample, smsTask } from './fixtures';
+import { METHOD_CASES, smsSample, smsTask } from './fixtures';
 
 interface Recorded {
   steps: Omit<StepEvent, 'stepMs' | 'elapsedMs' | 'etaMs' | 'tokensPerSecond'>[];
@@ -70,16 +69,8 @@ function poisonedForward(model: CausalLM, n: number): CausalLM {
   });
 }
 
-const methods: [MethodKind, Partial<TrainConfig>][] = [
-  ['prompt', {}],
-  ['ptuning-mlp', { learningRate: 0.01 }],
-  ['ptuning-lstm', { learningRate: 0.01, encoderNumLayers: 1 }],
-  ['prefix', { learningRate: 0.01 }],
-  ['multitask', {}],
-];
-
 describe.skipIf(!hasSharedModel)('overlapped training', () => {
-  for (const [method, extra] of methods) {
+  for (const [method, extra] of METHOD_CASES) {
     it(`${method}: every step, evaluation, projection and checkpoint equals the run that waits for each`, async () => {
       const session = await openDefault('stories260K', 'cpu');
       const { task, config } = twoTaskSms(session, {

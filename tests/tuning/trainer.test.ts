@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ModelSession } from '../../src/engine/session';
 import { RunControl, Trainer, type StepEvent } from '../../src/tuning/trainer';
 import type { TrainConfig } from '../../src/tuning/config';
-import type { MethodKind } from '../../src/tuning/methods/types';
 import { hasSharedModel, openDefault } from '../helpers';
-import { smsTask } from './fixtures';
+import { METHOD_CASES, smsTask } from './fixtures';
 
 async function train(session: ModelSession, overrides: Partial<TrainConfig>, perClass = 24) {
   const { task, config } = smsTask(session, perClass, overrides);
@@ -18,14 +17,7 @@ async function train(session: ModelSession, overrides: Partial<TrainConfig>, per
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe.skipIf(!hasSharedModel)('training', () => {
-  const methods: [MethodKind, Partial<TrainConfig>][] = [
-    ['prompt', {}],
-    ['ptuning-mlp', { learningRate: 0.01 }],
-    ['ptuning-lstm', { learningRate: 0.01, encoderNumLayers: 1 }],
-    ['prefix', { learningRate: 0.01 }],
-    ['multitask', {}],
-  ];
-  for (const [method, extra] of methods) {
+  for (const [method, extra] of METHOD_CASES) {
     it(`${method}: the loss falls on a small real task`, async () => {
       const session = await openDefault('stories260K', 'wasm');
       const { losses, summary, trainer } = await train(session, { method, steps: 30, numVirtualTokens: 4, seed: 3, ...extra });
