@@ -36,6 +36,19 @@ export function isStudioError(e: unknown): e is StudioError {
   return e instanceof Error && e.name === 'StudioError' && 'code' in e;
 }
 
+/** An error as plain data, to cross a worker boundary or be printed by the CLI. */
+export interface SerializedError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** Our errors keep their code and hint; anything else is a bug and says so. */
+export function serializeError(e: unknown): SerializedError {
+  if (isStudioError(e)) return { code: e.code, message: e.message, hint: e.hint };
+  return { code: 'internal', message: `Internal error: ${(e as Error)?.message ?? String(e)}` };
+}
+
 /** The text shown to a user for any thrown value: our own message, or a plain fallback. */
 export function describeError(e: unknown): string {
   if (isStudioError(e)) return e.hint ? `${e.message} ${e.hint}` : e.message;

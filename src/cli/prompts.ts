@@ -16,9 +16,7 @@ import type { TrainConfig } from '../tuning/config';
 import type { MethodKind } from '../tuning/methods/types';
 import type { InitKind } from '../tuning/init';
 import type { OptimizerKind } from '../tuning/optimizers';
-import type {
-  AdapterInfo, DatasetSummary, EvaluationSummary, PromptVariant, SerializedError, TableSummary, WorkerEvent,
-} from '../worker/protocol';
+import type { AdapterInfo, DatasetSummary, EngineEvent, EvaluationSummary, PromptVariant, SerializedError, TableSummary } from '../engine/api';
 import {
   finiteNumber, listFlag, nodeBackendName, nonNegativeInt, oneOf, parse, positiveInt, type CliIo,
 } from './args';
@@ -59,7 +57,7 @@ const toArrayBuffer = (bytes: Uint8Array) => bytes.buffer.slice(bytes.byteOffset
 export const PROMPT_COMMANDS_BACKEND = 'wasm';
 
 /** An engine on a Node backend with the model loaded; events go to `onEvent`. */
-async function openEngine(values: { backend?: string; model?: string }, io: CliIo, onEvent: (e: WorkerEvent) => void = () => {}) {
+async function openEngine(values: { backend?: string; model?: string }, io: CliIo, onEvent: (e: EngineEvent) => void = () => {}) {
   const backend = nodeBackendName(values, PROMPT_COMMANDS_BACKEND);
   const engine = new StudioEngine((e) => {
     if (e.event === 'log') io.err(`${e.level}: ${e.message}\n`);

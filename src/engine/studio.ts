@@ -6,7 +6,7 @@
  */
 import Papa from 'papaparse';
 import { buildDataset, defaultVerbalizer, guessMapping, readCsv, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
-import { StudioError, isStudioError } from '../errors';
+import { StudioError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { readAdapterBundle, type StudioFile } from '../formats/bundle';
 import { checkAdapterFits } from '../formats/peft';
@@ -16,9 +16,9 @@ import { methodPrompt, type PromptSource } from '../tuning/objective';
 import { encodeInput, labelOnlyTask, prepareTask, type PreparedTask } from '../tuning/task';
 import { RunControl, Trainer, type Evaluation, type RunSnapshot, type RunSummary } from '../tuning/trainer';
 import type {
-  AdapterInfo, BatchPredictArgs, DatasetSummary, EvaluationSummary, ImportAdapterArgs, LibraryEntry, Prediction, ProjectionSummary, PromptVariant, RunInfo, SerializedError,
-  SplitOptions, StartTrainingArgs, TableSummary, WorkerEvent,
-} from '../worker/protocol';
+  AdapterInfo, BatchPredictArgs, DatasetSummary, EvaluationSummary, ImportAdapterArgs, LibraryEntry, Prediction, ProjectionSummary, PromptVariant, RunInfo, 
+  SplitOptions, StartTrainingArgs, TableSummary, EngineEvent,
+} from './api';
 import {
   onWebGPUDeviceLost, restartAfterDeviceLoss, selectBackend, type BackendChoice, type BackendOptions, type BackendPreference,
 } from './backend';
@@ -27,11 +27,6 @@ import {
 } from './runFiles';
 import { predictMixed, type LibraryPrompt, type MixedRow } from './library';
 import { ModelSession, type ModelFacts } from './session';
-
-export function serializeError(e: unknown): SerializedError {
-  if (isStudioError(e)) return { code: e.code, message: e.message, hint: e.hint };
-  return { code: 'internal', message: `Internal error: ${(e as Error)?.message ?? String(e)}` };
-}
 
 function summarize(e: Evaluation): EvaluationSummary {
   return { step: e.step, loss: e.loss, report: e.report, examples: e.examples };
@@ -69,7 +64,7 @@ export class StudioEngine {
   private readonly library = new Map<string, LibraryPrompt & { entry: LibraryEntry }>();
 
   constructor(
-    private readonly emit: (e: WorkerEvent, transfer?: Transferable[]) => void,
+    private readonly emit: (e: EngineEvent, transfer?: Transferable[]) => void,
     private readonly options: { backendOptions?: BackendOptions; now?: () => Date } = {},
   ) {}
 

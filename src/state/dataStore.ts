@@ -8,7 +8,7 @@
  */
 import { create } from 'zustand';
 import type { ColumnMapping } from '../data';
-import type { DatasetSummary, TableSummary } from '../worker/protocol';
+import type { DatasetSummary, TableSummary } from '../engine/api';
 import { WorkerRequestError } from '../worker/client';
 import { engine } from './engine';
 import { toUiError, type UiError } from './errors';

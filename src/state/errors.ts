@@ -4,7 +4,7 @@
  */
 import { isStudioError } from '../errors';
 import { WorkerRequestError } from '../worker/client';
-import type { SerializedError } from '../worker/protocol';
+import type { SerializedError } from '../engine/api';
 
 export interface UiError {
   code: string;

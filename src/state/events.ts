@@ -3,7 +3,7 @@
  * concerns. Progress events can come by the hundred while a file streams in; they reach
  * the stores at most once per animation frame.
  */
-import type { WorkerEvent } from '../worker/protocol';
+import type { EngineEvent } from '../engine/api';
 import { useDataStore } from './dataStore';
 import { engine } from './engine';
 import { frameBatcher } from './frame';
@@ -13,7 +13,7 @@ import { runRecorder } from './runRecorder';
 import { useTrainingStore } from './trainingStore';
 
 export function connectEngineEvents(): () => void {
-  let modelProgress: Extract<WorkerEvent, { event: 'loadProgress' }> | null = null;
+  let modelProgress: Extract<EngineEvent, { event: 'loadProgress' }> | null = null;
   let tableProgress = 0;
   const flushModel = frameBatcher(() => {
     if (modelProgress) useModelStore.getState().receiveProgress(modelProgress.file, modelProgress.loaded, modelProgress.total);

@@ -4,7 +4,7 @@
  * projection). The latest evaluations of the run live in the training slice.
  */
 import { create } from 'zustand';
-import type { Prediction, PromptVariant } from '../worker/protocol';
+import type { Prediction, PromptVariant } from '../engine/api';
 import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
 import { useTrainingStore } from './trainingStore';

@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import type { ProjectionMetric } from '../tuning/projection';
-import type { ProjectionSummary } from '../worker/protocol';
+import type { ProjectionSummary } from '../engine/api';
 
 interface ProjectionState {
   current: ProjectionSummary | null;

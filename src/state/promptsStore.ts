@@ -6,7 +6,7 @@
 import Papa from 'papaparse';
 import { create } from 'zustand';
 import { decodeBytes } from '../data';
-import type { AdapterInfo, LibraryEntry } from '../worker/protocol';
+import type { AdapterInfo, LibraryEntry } from '../engine/api';
 import { useDataStore } from './dataStore';
 import { saveFile } from './download';
 import { engine } from './engine';

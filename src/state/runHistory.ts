@@ -5,7 +5,7 @@
  */
 import type { StoredEvent, StoredRun } from '../storage/runStore';
 import type { StepEvent } from '../tuning/trainer';
-import type { EvaluationSummary, PromptVariant } from '../worker/protocol';
+import type { EvaluationSummary, PromptVariant } from '../engine/api';
 import { TrainingSeries } from './trainingSeries';
 
 type EvaluationData = { variant: PromptVariant; evaluation: EvaluationSummary; prompt?: string };

@@ -7,7 +7,7 @@
  * again with the next batch. Not a store: nothing here is rendered.
  */
 import type { TrainConfig } from '../tuning/config';
-import type { EvaluationSummary, ProjectionSummary, PromptVariant, RunInfo, WorkerEvent } from '../worker/protocol';
+import type { EngineEvent, EvaluationSummary, ProjectionSummary, PromptVariant, RunInfo } from '../engine/api';
 import type { StepEvent } from '../tuning/trainer';
 import { RunStore, tableKey, type RunStatus, type StoredDataSource, type StoredEvent, type StoredRun } from '../storage/runStore';
 import { toUiError } from './errors';
@@ -27,7 +27,7 @@ export type StoredEventData =
   | { kind: 'projection'; data: ProjectionSummary };
 
 /** The part of a worker event the history keeps, or null for events it does not keep. */
-export function toStoredEvent(e: WorkerEvent): (StoredEventData & { step: number }) | null {
+export function toStoredEvent(e: EngineEvent): (StoredEventData & { step: number }) | null {
   switch (e.event) {
     case 'step':
       return { kind: 'step', step: e.step.step, data: e.step };
@@ -43,7 +43,7 @@ export function toStoredEvent(e: WorkerEvent): (StoredEventData & { step: number
 }
 
 /** A stored event as the worker event it was (for replaying a run's history into the page). */
-export function fromStoredEvent(runId: string, stored: StoredEvent): WorkerEvent | null {
+export function fromStoredEvent(runId: string, stored: StoredEvent): EngineEvent | null {
   const e = stored as unknown as StoredEventData;
   switch (e.kind) {
     case 'step':
@@ -204,7 +204,7 @@ export class RunRecorder {
   }
 
   /** A worker event of the page's current run (the training slice decides which run that is). */
-  receive(e: WorkerEvent, currentRunId: string | null): void {
+  receive(e: EngineEvent, currentRunId: string | null): void {
     if (!('runId' in e) || e.runId === null || e.runId !== currentRunId) return;
     let r = this.current;
     if (!r || r.runId !== e.runId) {

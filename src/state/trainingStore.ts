@@ -8,7 +8,7 @@ import { create } from 'zustand';
 import type { RunSummary, StepEvent } from '../tuning/trainer';
 import type { StoredEvent, StoredRun } from '../storage/runStore';
 import type { TrainConfig } from '../tuning/config';
-import type { EvaluationSummary, RunInfo, WorkerEvent } from '../worker/protocol';
+import type { EngineEvent, EvaluationSummary, RunInfo } from '../engine/api';
 import { tableSource, useDataStore } from './dataStore';
 import { engine } from './engine';
 import { fromSerialized, toUiError, type UiError } from './errors';
@@ -22,7 +22,7 @@ import { useSettingsStore } from './settingsStore';
 import { trainingSeries } from './trainingSeries';
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'ended' | 'failed';
-export type RunPhase = Extract<WorkerEvent, { event: 'trainingPhase' }>['phase'];
+export type RunPhase = Extract<EngineEvent, { event: 'trainingPhase' }>['phase'];
 type Control = 'pause' | 'resume' | 'stop';
 
 /** Time per step measured on this machine, with what it was measured on. */
@@ -69,7 +69,7 @@ interface TrainingState {
   /** After a failed step: continue the same run from its newest checkpoint. */
   resumeFromCheckpoint(): Promise<void>;
   control(action: Control): Promise<void>;
-  receive(e: WorkerEvent): void;
+  receive(e: EngineEvent): void;
   addNotice(message: string): void;
   setDiscrete(evaluation: EvaluationSummary): void;
   /** An evaluation asked for outside a run's own schedule (e.g. of an imported prompt). */
@@ -269,7 +269,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
   };
 
   /** One event of the current run; `replay`: from the stored history (no timing, no frame batching). */
-  function apply(e: WorkerEvent, replay: boolean): void {
+  function apply(e: EngineEvent, replay: boolean): void {
     switch (e.event) {
       case 'trainingPhase': {
         if (e.phase === 'training' && userPaused) break;

@@ -2,7 +2,8 @@
  * The page's side of the worker protocol: typed requests that resolve with the worker's
  * reply, and a subscription for the events it pushes.
  */
-import type { Method, Requests, SerializedError, WorkerEvent, WorkerMessage } from './protocol';
+import type { SerializedError } from '../errors';
+import type { Method, Requests, WorkerEvent, WorkerMessage } from './protocol';
 import { isReply } from './protocol';
 
 export class WorkerRequestError extends Error {

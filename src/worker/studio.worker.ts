@@ -7,8 +7,8 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { currentWebGPUDevice } from '../engine/backend';
-import { StudioEngine, serializeError } from '../engine/studio';
-import { StudioError } from '../errors';
+import { StudioEngine } from '../engine/studio';
+import { StudioError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { cacheStorageFileCache, fileListSource, hubSource, urlSource } from '../model/sources';
 import {

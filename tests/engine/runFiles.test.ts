@@ -8,7 +8,7 @@ import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { folderSource } from '../../src/cli/nodeSource';
 import { StudioEngine } from '../../src/engine/studio';
-import type { WorkerEvent } from '../../src/worker/protocol';
+import type { EngineEvent } from '../../src/engine/api';
 import { parseSafetensors } from '../../src/formats/safetensors';
 import { hasSharedModel, packageDir } from '../helpers';
 import { checkpointDir } from '../model/checkpoints';
@@ -19,7 +19,7 @@ function csvBytes(rows: string[][], header = ['text', 'label']): Uint8Array {
 }
 
 async function engineWithData(rows = smsSample(16).rows) {
-  const events: WorkerEvent[] = [];
+  const events: EngineEvent[] = [];
   const engine = new StudioEngine((e) => events.push(e));
   await engine.init('cpu');
   await engine.loadModel(folderSource(packageDir('stories260K')));
@@ -28,8 +28,8 @@ async function engineWithData(rows = smsSample(16).rows) {
   return { engine, events, dataset, table };
 }
 
-const of = <K extends WorkerEvent['event']>(events: WorkerEvent[], k: K) =>
-  events.filter((e): e is Extract<WorkerEvent, { event: K }> => e.event === k);
+const of = <K extends EngineEvent['event']>(events: EngineEvent[], k: K) =>
+  events.filter((e): e is Extract<EngineEvent, { event: K }> => e.event === k);
 
 const settings = { batchSize: 4, numVirtualTokens: 3, maxLength: 24, evalEvery: 4, projectEvery: 100, checkpointEvery: 4, seed: 11 };
 

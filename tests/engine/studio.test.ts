@@ -2,7 +2,7 @@ import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { folderSource } from '../../src/cli/nodeSource';
 import { StudioEngine } from '../../src/engine/studio';
-import type { WorkerEvent } from '../../src/worker/protocol';
+import type { EngineEvent } from '../../src/engine/api';
 import { hasSharedModel, packageDir } from '../helpers';
 import { smsSample } from '../tuning/fixtures';
 
@@ -11,7 +11,7 @@ function csvBytes(rows: string[][], header = ['text', 'label']): Uint8Array {
 }
 
 async function engineWithModel() {
-  const events: WorkerEvent[] = [];
+  const events: EngineEvent[] = [];
   const engine = new StudioEngine((e) => events.push(e));
   await engine.init('cpu');
   await engine.loadModel(folderSource(packageDir('stories260K')));
@@ -36,7 +36,7 @@ describe.skipIf(!hasSharedModel)('StudioEngine', () => {
     const summary = await engine.waitForRun();
     expect(summary?.stoppedBy).toBe('completed');
 
-    const of = <K extends WorkerEvent['event']>(k: K) => events.filter((e): e is Extract<WorkerEvent, { event: K }> => e.event === k);
+    const of = <K extends EngineEvent['event']>(k: K) => events.filter((e): e is Extract<EngineEvent, { event: K }> => e.event === k);
     expect(of('baseline').map((b) => b.variant)).toEqual(['zero-shot', 'text']);
     expect(of('step').map((s) => s.step.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(of('evaluation').map((e) => [e.variant, e.evaluation.step])).toEqual([['soft', 3], ['soft', 6], ['discrete', 6]]);

@@ -5,7 +5,7 @@ import { FLUSH_MS, fromStoredEvent, RunRecorder, toStoredEvent, type RecorderLis
 import type { UiError } from '../../src/state/errors';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/tuning/config';
 import type { StepEvent } from '../../src/tuning/trainer';
-import type { EvaluationSummary, RunInfo, WorkerEvent } from '../../src/worker/protocol';
+import type { EngineEvent, EvaluationSummary, RunInfo } from '../../src/engine/api';
 
 let dbCounter = 0;
 
@@ -26,7 +26,7 @@ const info = (runId: string, steps = 100): RunInfo => ({
   trainCount: 16, validationCount: 4, truncated: 0, startStep: 0,
 });
 
-const step = (runId: string, n: number, loss = 1 / n): WorkerEvent => ({
+const step = (runId: string, n: number, loss = 1 / n): EngineEvent => ({
   event: 'step', runId,
   step: { step: n, totalSteps: 100, loss, learningRate: 0.1, gradNorm: 1, tokensPerSecond: 1, stepMs: 1, elapsedMs: n, etaMs: 0 } satisfies StepEvent,
 });
@@ -163,7 +163,7 @@ describe('RunRecorder', () => {
   });
 
   it('stored events are the worker events they came from', () => {
-    const events: WorkerEvent[] = [
+    const events: EngineEvent[] = [
       step('r', 3),
       { event: 'evaluation', runId: 'r', variant: 'soft', evaluation: evaluation(3, 0.5) },
       { event: 'baseline', runId: 'r', variant: 'text', evaluation: evaluation(0, 0.25), prompt: 'Classify' },

@@ -1,7 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useDataStore } from '../../state/dataStore';
 import { isActive, useTrainingStore } from '../../state/trainingStore';
-import type { TableSummary } from '../../worker/protocol';
+import type { TableSummary } from '../../engine/api';
 import { NumberInput } from '../NumberInput';
 
 const NONE = '';

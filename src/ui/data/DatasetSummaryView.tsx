@@ -1,5 +1,5 @@
 import type { RowProblem } from '../../data';
-import type { DatasetSummary } from '../../worker/protocol';
+import type { DatasetSummary } from '../../engine/api';
 import { LabelBars } from './LabelBars';
 import { ProblemList } from './ProblemList';
 

@@ -1,4 +1,4 @@
-import type { DatasetSummary } from '../../worker/protocol';
+import type { DatasetSummary } from '../../engine/api';
 
 /** How many examples each label has, as bars split into training and validation. */
 export function LabelBars({ labels }: { labels: DatasetSummary['labels'] }) {

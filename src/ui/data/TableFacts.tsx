@@ -1,4 +1,4 @@
-import type { TableSummary } from '../../worker/protocol';
+import type { TableSummary } from '../../engine/api';
 
 const DELIMITER_NAME: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' };
 

@@ -1,4 +1,4 @@
-import type { TableSummary } from '../../worker/protocol';
+import type { TableSummary } from '../../engine/api';
 
 /** The first rows as the parser read them: cells are text, shortened for the preview only. */
 export function TablePreview({ table }: { table: TableSummary }) {

@@ -1,5 +1,5 @@
 import type { NearestTokens, ProjectionMetric } from '../../tuning/projection';
-import type { ProjectionSummary } from '../../worker/protocol';
+import type { ProjectionSummary } from '../../engine/api';
 import { previousIds } from '../../state/projectionStore';
 import { visibleToken } from '../format';
 
