@@ -6,7 +6,7 @@
  */
 import { StudioError } from '../errors';
 import { adapterBundleFiles, writeAdapterZip, type AdapterBundleInput, type StudioInfo } from '../formats/bundle';
-import { methodVariableNames, readCheckpoint, writeCheckpoint, type Checkpoint } from '../formats/checkpoint';
+import { methodVariableNames, readCheckpoint, writeCheckpoint, type Checkpoint } from '../tuning/checkpoint';
 import type { ModelFingerprint } from '../formats/fingerprint';
 import type { ModelConfig } from '../model/config';
 import { validateTrainConfig, type TrainConfig } from '../tuning/config';
@@ -144,7 +144,7 @@ export async function adapterBundleInput(x: AdapterExportInput): Promise<Adapter
     exported: await x.method.exportPeft(),
     common: {
       baseModel: x.baseModel,
-      modelConfig: x.modelConfig,
+      model: x.modelConfig,
       numVirtualTokens: x.method.numVirtualTokens,
       init: { kind: x.config.init, ...(x.config.init === 'text' ? { text: x.config.initText } : {}) },
     },

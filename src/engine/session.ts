@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
-import { modelFingerprint, type ModelFingerprint } from '../formats/fingerprint';
+import type { ModelFingerprint } from '../formats/fingerprint';
+import { modelFingerprint } from '../model/fingerprint';
 import { buildModel } from '../model/build';
 import { countParameters } from '../model/config';
 import { generate, type GenerateOptions } from '../model/generate';

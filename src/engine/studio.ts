@@ -12,6 +12,7 @@ import { readAdapterBundle, type StudioFile } from '../formats/bundle';
 import { checkAdapterFits } from '../formats/peft';
 import { validateTrainConfig, type TrainConfig } from '../tuning/config';
 import { methodFromPeft } from '../tuning/methods/fromPeft';
+import type { MethodKind } from '../tuning/methods/types';
 import { methodPrompt, type PromptSource } from '../tuning/objective';
 import { encodeInput, labelOnlyTask, prepareTask, type PreparedTask } from '../tuning/task';
 import { RunControl, Trainer, type Evaluation, type RunSnapshot, type RunSummary } from '../tuning/trainer';
@@ -489,7 +490,7 @@ export class StudioEngine {
     try {
       let config: TrainConfig;
       try {
-        config = validateTrainConfig({ ...(studio?.trainingConfig as Partial<TrainConfig> | undefined), method: studio?.method ?? method.kind, numVirtualTokens: method.numVirtualTokens });
+        config = validateTrainConfig({ ...(studio?.trainingConfig as Partial<TrainConfig> | undefined), method: (studio?.method ?? method.kind) as MethodKind, numVirtualTokens: method.numVirtualTokens });
       } catch {
         config = validateTrainConfig({ method: method.kind, numVirtualTokens: method.numVirtualTokens });
       }

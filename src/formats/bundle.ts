@@ -9,11 +9,10 @@
  */
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { StudioError } from '../errors';
-import type { MethodKind, PeftExport } from '../tuning/methods/types';
 import type { ModelFingerprint } from './fingerprint';
 import {
   ADAPTER_CONFIG_FILE, ADAPTER_PICKLE_FILE, ADAPTER_WEIGHTS_FILE, adapterRootFiles, buildAdapterConfig, readPeftAdapter,
-  serializeAdapterConfig, writeAdapterSafetensors, writeModelCard, type AdapterCommon, type PeftAdapter,
+  serializeAdapterConfig, writeAdapterSafetensors, writeModelCard, type AdapterCommon, type PeftAdapter, type PeftExport,
 } from './peft';
 
 export const STUDIO_FILE = 'studio.json';
@@ -23,7 +22,8 @@ export const STUDIO_FORMAT = 'prompt-tuning-studio/adapter';
 export const STUDIO_FORMAT_VERSION = 1;
 
 export interface StudioInfo {
-  method: MethodKind;
+  /** The studio's method name (tuning/methods); PEFT's own type is in adapter_config.json. */
+  method: string;
   /** The template examples are shown through; `{text}` stands for the text. */
   template: string;
   /** Label → the text the model scores for it. */

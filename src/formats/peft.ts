@@ -14,9 +14,31 @@
  * `modules_to_save`). Older PEFT versions drop fields they do not know, with a warning.
  */
 import { StudioError } from '../errors';
-import type { ModelConfig } from '../model/config';
-import type { ExportTensor, PeftExport, PeftType } from '../tuning/methods/types';
 import { compareCodePoints, parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile } from './safetensors';
+
+export type PeftType = 'PROMPT_TUNING' | 'P_TUNING' | 'PREFIX_TUNING' | 'MULTITASK_PROMPT_TUNING';
+
+export interface ExportTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** What PEFT's save_pretrained writes for one method: its tensors and its config fields. */
+export interface PeftExport {
+  peftType: PeftType;
+  tensors: Record<string, ExportTensor>;
+  /** Method-specific adapter_config.json fields (the common ones are added by the exporter). */
+  config: Record<string, unknown>;
+}
+
+/** The base model's dimensions an adapter config states and an adapter must fit (a ModelConfig has them). */
+export interface ModelDims {
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKeyValueHeads: number;
+  headDim: number;
+}
 
 export const SUPPORTED_PEFT_TYPES: readonly PeftType[] = ['PROMPT_TUNING', 'P_TUNING', 'PREFIX_TUNING', 'MULTITASK_PROMPT_TUNING'];
 
@@ -30,7 +52,7 @@ export type InitKind = 'random' | 'vocab' | 'text' | 'labels';
 export interface AdapterCommon {
   /** The hub id when the model came from the hub, else the model's name. */
   baseModel: string;
-  modelConfig: ModelConfig;
+  model: ModelDims;
   numVirtualTokens: number;
   init: { kind: InitKind; text?: string };
   /** Defaults to baseModel: the tokenizer ships with the model. */
@@ -94,7 +116,7 @@ export function methodSuppliedFields(peftType: PeftType, config: Record<string, 
  * `save_pretrained` leaves it (inference_mode true, auto_mapping null for CAUSAL_LM).
  */
 export function buildAdapterConfig(exported: PeftExport, common: AdapterCommon): Record<string, unknown> {
-  const m = common.modelConfig;
+  const m = common.model;
   const supplied = exported.config;
   for (const key of Object.keys(supplied)) {
     if (!METHOD_SUPPLIED.has(key) || !(METHOD_FIELDS[exported.peftType].includes(key) || (COMMON_FIELDS as readonly string[]).includes(key))) {
@@ -368,7 +390,7 @@ const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every
  * any disagreement, and returns it in the form methodFromPeft takes. Fields PEFT would fill
  * from the model (a null token_dim, num_layers, ...) are taken from the model, as PEFT does.
  */
-export function checkAdapterFits(adapter: PeftAdapter, model: ModelConfig): PeftExport {
+export function checkAdapterFits(adapter: PeftAdapter, model: ModelDims): PeftExport {
   const retrain = 'Load the model the adapter was trained for.';
   const type = adapter.peftType;
   if (!(SUPPORTED_PEFT_TYPES as readonly string[]).includes(type)) {

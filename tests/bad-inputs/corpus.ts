@@ -15,7 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import type { StudioErrorCode } from '../../src/errors';
-import { readCheckpoint, writeCheckpoint } from '../../src/formats/checkpoint';
+import { readCheckpoint, writeCheckpoint } from '../../src/tuning/checkpoint';
 import type { ModelFingerprint } from '../../src/formats/fingerprint';
 import { writeSafetensors, type TensorToWrite } from '../../src/formats/safetensors';
 

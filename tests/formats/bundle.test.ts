@@ -21,7 +21,7 @@ const studio: StudioInfo = {
 
 const input = (kind: string): AdapterBundleInput => ({
   exported: exports[kind],
-  common: { baseModel: 'stories260K', modelConfig: model, numVirtualTokens: P, init: { kind: 'labels' } },
+  common: { baseModel: 'stories260K', model, numVirtualTokens: P, init: { kind: 'labels' } },
   studio: { ...studio, method: kind === 'prefix' ? 'prefix' : studio.method },
 });
 

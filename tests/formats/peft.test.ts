@@ -13,7 +13,7 @@ const model = smallLlama();
 const exports = methodExportsFor(model);
 
 const common = (init: AdapterCommon['init'] = { kind: 'labels' }): AdapterCommon => ({
-  baseModel: 'stories260K', modelConfig: model, numVirtualTokens: P, init,
+  baseModel: 'stories260K', model, numVirtualTokens: P, init,
 });
 
 /** Reads a safetensors file from scratch, trusting nothing of src/formats. */

@@ -4,11 +4,12 @@
  * holds its parameters, how they enter the frozen model, and its PEFT export form.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { PeftExport } from '../../formats/peft';
 import type { LayerKV } from '../../model/types';
 
-export type MethodKind = 'prompt' | 'ptuning-mlp' | 'ptuning-lstm' | 'prefix' | 'multitask';
+export type { ExportTensor, PeftExport, PeftType } from '../../formats/peft';
 
-export type PeftType = 'PROMPT_TUNING' | 'P_TUNING' | 'PREFIX_TUNING' | 'MULTITASK_PROMPT_TUNING';
+export type MethodKind = 'prompt' | 'ptuning-mlp' | 'ptuning-lstm' | 'prefix' | 'multitask';
 
 /** How the soft prompt reaches the model for one batch. */
 export interface PromptContribution {
@@ -18,19 +19,6 @@ export interface PromptContribution {
   pastKV?: LayerKV[];
   /** Positions the prompt occupies before the input tokens. */
   length: number;
-}
-
-export interface ExportTensor {
-  shape: number[];
-  data: Float32Array;
-}
-
-/** What PEFT's save_pretrained writes for this method: its tensors and its config fields. */
-export interface PeftExport {
-  peftType: PeftType;
-  tensors: Record<string, ExportTensor>;
-  /** Method-specific adapter_config.json fields (the common ones are added by the exporter). */
-  config: Record<string, unknown>;
 }
 
 export interface SoftPromptMethod {

@@ -10,10 +10,10 @@
  * safetensors reader, and a single ArrayBuffer to transfer out of the worker.
  */
 import { StudioError } from '../errors';
-import type { MethodKind } from '../tuning/methods/types';
-import type { OptimizerKind, OptimizerState } from '../tuning/optimizers';
-import { describeFingerprint, type ModelFingerprint } from './fingerprint';
-import { parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from './safetensors';
+import type { MethodKind } from './methods/types';
+import type { OptimizerKind, OptimizerState } from './optimizers';
+import { describeFingerprint, type ModelFingerprint } from '../formats/fingerprint';
+import { parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from '../formats/safetensors';
 
 export const CHECKPOINT_FORMAT = 'prompt-tuning-studio/checkpoint';
 export const CHECKPOINT_VERSION = 1;

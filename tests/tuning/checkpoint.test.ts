@@ -5,13 +5,14 @@ import { createRng } from '../../src/data/random';
 import { StudioError } from '../../src/errors';
 import {
   methodVariableNames, namedMethodVariables, readCheckpoint, writeCheckpoint, type Checkpoint,
-} from '../../src/formats/checkpoint';
-import { modelFingerprint, sha256Hex, type WeightsSummary } from '../../src/formats/fingerprint';
+} from '../../src/tuning/checkpoint';
+import { sha256Hex } from '../../src/formats/fingerprint';
+import { modelFingerprint, type WeightsSummary } from '../../src/model/fingerprint';
 import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors';
 import { WeightStore } from '../../src/model/weights';
 import { createOptimizer, DEFAULT_OPTIMIZER, type OptimizerState } from '../../src/tuning/optimizers';
 import type { SoftPromptMethod } from '../../src/tuning/methods/types';
-import { cpu, makeMethods, smallLlama, values } from './helpers';
+import { cpu, makeMethods, smallLlama, values } from '../formats/helpers';
 
 const model = smallLlama();
 let methods: Record<string, SoftPromptMethod>;
