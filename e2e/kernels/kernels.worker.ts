@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { int8MatMul, int8MatMulInputGrad } from '../../src/model/kernels';
-import { int8MatMulReference } from '../../src/model/kernels/reference';
+import { int8MatMulReference } from '../../tests/kernels/reference';
 import { DenseLinear } from '../../src/model/layers';
 import { loadModelPackage, type ModelPackage } from '../../src/model/package';
 import { dequantizeRows, packInt8Rows, quantizeRows, type QuantizedMatrix } from '../../src/model/quantize';

@@ -8,7 +8,7 @@ import {
   int8MatMulReference,
   unpackInt8Word,
   type PackedMatrix,
-} from '../../src/model/kernels/reference';
+} from '../kernels/reference';
 import { DenseEmbedding, DenseLinear } from '../../src/model/layers';
 import { dequantizeRows, packInt8Rows, quantizeRows, type QuantizedMatrix } from '../../src/model/quantize';
 import { QuantEmbedding, QuantLinear } from '../../src/model/quantLinear';

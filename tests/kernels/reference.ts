@@ -6,7 +6,7 @@
  * dequantized weights, which checks the tiling and indexing where a debugger can reach them;
  * the browser tests check the WGSL itself.
  */
-import { tilesFor, tileShape, type Int8MatMulMode } from './int8Matmul';
+import { tilesFor, tileShape, type Int8MatMulMode } from '../../src/model/kernels/int8Matmul';
 
 const f32 = Math.fround;
 
