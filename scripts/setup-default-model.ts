@@ -14,9 +14,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertLlama2c } from '../src/model/convert/llama2c';
+import { convertLlama2c } from './convert/llama2c';
 import { writeStudioPackage } from '../src/model/package';
-import { parseSentencePieceModel, sentencePieceToTokenizerJson } from '../src/tokenizer/sentencepiece';
+import { parseSentencePieceModel, sentencePieceToTokenizerJson } from './convert/sentencepiece';
 
 /** Bump when the package format or conversion changes, so existing packages are rebuilt. */
 const SETUP_VERSION = 1;

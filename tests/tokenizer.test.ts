@@ -15,7 +15,7 @@ import {
   parseSentencePieceModel,
   sentencePieceToTokenizerConfig,
   sentencePieceToTokenizerJson,
-} from '../src/tokenizer/sentencepiece';
+} from '../scripts/convert/sentencepiece';
 import { TextTokenizer } from '../src/tokenizer/tokenizer';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

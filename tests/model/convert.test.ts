@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../src/model/config';
-import { convertLlama2c, permuteForHalfRotation } from '../../src/model/convert/llama2c';
+import { convertLlama2c, permuteForHalfRotation } from '../../scripts/convert/llama2c';
 import { dequantizeRows, packInt8Rows, quantizeRows } from '../../src/model/quantize';
 import { parseSafetensors, toFloat32 } from '../../src/formats/safetensors';
 import { hasSharedModel, packageDir, stories260KDir } from '../helpers';

@@ -2,14 +2,15 @@
  * SentencePiece `.model` files, and their conversion to a Hugging Face `tokenizer.json`.
  *
  * A `.model` file is a serialized `sentencepiece.ModelProto` (sentencepiece_model.proto,
- * proto2). We read only the fields encoding needs, with a small wire-format reader, so the
- * browser does not ship a protobuf runtime.
+ * proto2). We read only the fields encoding needs, with a small wire-format reader (no
+ * protobuf dependency). Used by scripts/setup-default-model.ts and the tests; the studio
+ * itself only loads the tokenizer.json this writes.
  *
  * The conversion follows transformers' convert_slow_tokenizer.py (SpmConverter /
  * LlamaConverter) for BPE models, and adds what that converter leaves out for Llama
  * (whose model disables it): `remove_extra_whitespaces`, which the llama2.c tokenizers keep on.
  */
-import { StudioError } from '../errors';
+import { StudioError } from '../../src/errors';
 
 // ---------------------------------------------------------------------------------------
 // Model proto, as far as we use it

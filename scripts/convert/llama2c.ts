@@ -9,7 +9,7 @@
  * recompute RoPE), then wcls [V,d] when not shared. Every matrix is [out, in] row-major,
  * the same as torch's nn.Linear weight.
  */
-import { StudioError } from '../../errors';
+import { StudioError } from '../../src/errors';
 
 export interface Llama2cHeader {
   dim: number;
