@@ -1,148 +1,25 @@
 /**
- * Checks the int8 WGSL kernels where they run: in a module worker on the webgpu backend,
- * with every op kept on the GPU (WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD 0). Only async reads
- * (`await t.data()`): a synchronous readback in a worker crashes SwiftShader's GPU process.
+ * Runs the int8 kernel checks where the kernels run: in a module worker on the webgpu
+ * backend, with every op kept on the GPU (WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD 0). The kernel
+ * cases are tests/kernels/cases.ts, shared with the Node runner; the model suite is here.
+ * Only async reads (`await t.data()`): a synchronous readback in a worker crashes
+ * SwiftShader's GPU process.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
-import { int8MatMul, int8MatMulInputGrad } from '../../src/model/kernels';
-import { int8MatMulReference } from '../../tests/kernels/reference';
-import { DenseLinear } from '../../src/model/layers';
 import { loadModelPackage, type ModelPackage } from '../../src/model/package';
-import { dequantizeRows, packInt8Rows, quantizeRows, type QuantizedMatrix } from '../../src/model/quantize';
-import { QuantEmbedding, QuantLinear } from '../../src/model/quantLinear';
 import { urlSource } from '../../src/model/sources';
 import type { CausalLM } from '../../src/model/types';
-import type { Diff, EmbeddingCheck, KernelMessage, KernelRequest, KernelSuiteResult, MatMulCheck, ModelSuiteResult } from './protocol';
+import { compare, KERNEL_TOLERANCE, rng, uniform } from '../../tests/kernels/cases';
+import { runBackendCases } from '../../tests/kernels/run';
+import type { KernelMessage, KernelRequest, KernelSuiteResult, ModelSuiteResult } from './protocol';
 
 const post = (m: KernelMessage) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 const log = (text: string) => post({ kind: 'log', text });
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const uniform = (n: number, next: () => number) => Float32Array.from({ length: n }, () => next() * 2 - 1);
-
-/** Weights [rows, cols] quantized with distinct per-row scales, sized so outputs are ~5-15. */
-function randomQuantized(rows: number, cols: number, next: () => number): QuantizedMatrix {
-  const q = quantizeRows(uniform(rows * cols, next), rows, cols);
-  const base = 5 / (42.3 * Math.sqrt(cols));
-  q.scales.forEach((_, i) => (q.scales[i] = Math.fround(base * (0.5 + next()))));
-  return q;
-}
-
-async function diff(actual: tf.Tensor | Float32Array, expected: tf.Tensor | Float32Array): Promise<Diff> {
-  const a = actual instanceof tf.Tensor ? await actual.data() : actual;
-  const e = expected instanceof tf.Tensor ? await expected.data() : expected;
-  if (a.length !== e.length) throw new Error(`size ${a.length} against ${e.length}`);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - e[i]);
-    maxDiff = Number.isNaN(d) ? Infinity : Math.max(maxDiff, d);
-    maxRef = Math.max(maxRef, Math.abs(e[i]));
-  }
-  return { maxDiff, maxRef };
-}
-
-// [N, in, out]: decode rows (the skinny tile), the model's shapes, and sizes that are not
-// multiples of the tiles (32, 64) or of 4.
-const MATMUL_SHAPES: [number, number, number][] = [
-  [1, 172, 512],
-  [1, 64, 172],
-  [3, 7, 5],
-  [37, 171, 45],
-  [33, 13, 70],
-  [64, 32, 96],
-];
-// [V, d, B, T]
-const EMBEDDING_SHAPES: [number, number, number, number][] = [
-  [512, 64, 2, 5],
-  [50, 13, 1, 7],
-  [7, 5, 3, 1],
-];
-
 async function kernelSuite(): Promise<KernelSuiteResult> {
-  const startTensors = tf.memory().numTensors;
-  const matmuls: MatMulCheck[] = [];
-  for (const [index, [n, k, m]] of MATMUL_SHAPES.entries()) {
-    const next = rng(100 + index);
-    const q = randomQuantized(m, k, next);
-    const xData = uniform(n * k, next);
-    const biasData = uniform(m, next);
-    const hasBias = index % 2 === 0;
-    const x = tf.tensor2d(xData, [n, k]);
-    const dy = tf.tensor2d(uniform(n * m, next), [n, m]);
-    const c = tf.tensor2d(uniform(n * m, next), [n, m]);
-    const bias = hasBias ? tf.tensor1d(biasData) : undefined;
-    const weight = tf.tensor2d(dequantizeRows(q), [m, k]); // [out, in] float32
-    const quant = QuantLinear.fromQuantized(q, bias);
-    const dense = new DenseLinear(weight, bias);
-    const [words, scales] = quant.tensors() as [tf.Tensor2D, tf.Tensor1D];
-
-    const y = quant.apply(x);
-    const yRef = tf.tidy(() => (bias ? tf.add(tf.matMul(x, weight, false, true), bias) : tf.matMul(x, weight, false, true)));
-    const dx = int8MatMulInputGrad(dy, words, scales, k);
-    const dxRef = tf.matMul(dy, weight);
-    const loss = (layer: { apply(v: tf.Tensor2D): tf.Tensor2D }) => (v: tf.Tensor) => tf.sum(tf.mul(layer.apply(v as tf.Tensor2D), c));
-    const g = tf.grad(loss(quant))(x);
-    const gRef = tf.grad(loss(dense))(x);
-    // d/dx Σ c ⊙ ∇ₓ Σ (xWᵀ)² = 2·(c·Wᵀ)·W: the input-gradient kernel differentiated in turn.
-    const cx = tf.tensor2d(uniform(n * k, next), [n, k]);
-    const secondOrder = (layer: { apply(v: tf.Tensor2D): tf.Tensor2D }) => tf.grad((v: tf.Tensor) =>
-      tf.sum(tf.mul(tf.grad((u: tf.Tensor) => tf.sum(tf.square(layer.apply(u as tf.Tensor2D))))(v), cx)))(x);
-    const h = secondOrder(quant);
-    const hRef = secondOrder(dense);
-    const packed = packInt8Rows(q.values, m, k);
-    const jsRef = int8MatMulReference(xData, n, k, { ...packed, scales: q.scales, rows: m }, hasBias ? biasData : undefined);
-    // The kernel without its fused bias, as the gradient's gradient uses it.
-    const unfused = tf.tidy(() => (bias ? tf.add(int8MatMul(x, words, scales), bias) : int8MatMul(x, words, scales)));
-    matmuls.push({
-      shape: [n, k, m],
-      bias: hasBias,
-      dtypes: quant.tensors().map((t) => t.dtype),
-      forward: await diff(y, yRef),
-      inputGrad: await diff(dx, dxRef),
-      grad: await diff(g, gRef),
-      secondOrder: await diff(h, hRef),
-      reference: await diff(unfused, jsRef),
-    });
-    log(`matmul N=${n} in=${k} out=${m}: ${JSON.stringify(matmuls.at(-1))}`);
-    tf.dispose([x, dy, c, cx, weight, y, yRef, dx, dxRef, g, gRef, h, hRef, unfused, ...quant.tensors()]);
-  }
-
-  const embeddings: EmbeddingCheck[] = [];
-  for (const [index, [v, d, b, t]] of EMBEDDING_SHAPES.entries()) {
-    const next = rng(200 + index);
-    const q = randomQuantized(v, d, next);
-    const idData = Int32Array.from({ length: b * t }, (_, i) => (i === 0 ? 0 : i === 1 ? v - 1 : Math.floor(next() * v)));
-    const ids = tf.tensor2d(idData, [b, t], 'int32');
-    const table = tf.tensor2d(dequantizeRows(q), [v, d]);
-    const h = tf.tensor2d(uniform(3 * d, next), [3, d]);
-    const quant = QuantEmbedding.fromQuantized(q);
-    const looked = quant.lookup(ids);
-    const lookedRef = tf.gather(table, ids);
-    const logits = quant.asLinear().apply(h);
-    const logitsRef = tf.matMul(h, table, false, true);
-    embeddings.push({
-      shape: [v, d, b, t],
-      lookup: await diff(looked, lookedRef),
-      table: await diff(quant.table(), table),
-      head: await diff(logits, logitsRef),
-    });
-    log(`embedding V=${v} d=${d} [${b}, ${t}]: ${JSON.stringify(embeddings.at(-1))}`);
-    tf.dispose([ids, table, h, looked, lookedRef, logits, logitsRef, ...quant.tensors()]);
-  }
-  return { suite: 'kernels', backend: tf.getBackend(), matmuls, embeddings, leakedTensors: tf.memory().numTensors - startTensors };
+  return { suite: 'kernels', ...(await runBackendCases('webgpu', log)) };
 }
 
 /** Logits of every position, and the gradient of Σ logits·c with respect to the input embeddings. */
@@ -200,8 +77,8 @@ async function modelSuite(backend: BackendChoice): Promise<ModelSuiteResult> {
     float32Text: float32Generated.text,
     int8Ids: int8Generated.generatedIds,
     float32Ids: float32Generated.generatedIds,
-    logits: await diff(onGpu.logits, onCpu.logits),
-    inputGrad: await diff(onGpu.grad, onCpu.grad),
+    logits: compare('logits', onGpu.logits, onCpu.logits, KERNEL_TOLERANCE),
+    inputGrad: compare('d(loss)/d(inputs)', onGpu.grad, onCpu.grad, KERNEL_TOLERANCE),
   };
 }
 

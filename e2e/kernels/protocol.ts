@@ -1,4 +1,5 @@
 /** What the int8 kernel harness page and its worker say to each other and to the test. */
+import type { BackendCasesResult, Check } from '../../tests/kernels/cases';
 
 export type Suite = 'kernels' | 'model';
 
@@ -6,48 +7,9 @@ export interface KernelRequest {
   suite: Suite;
 }
 
-/** Largest |difference| against the reference, and the largest |reference| value it is relative to. */
-export interface Diff {
-  maxDiff: number;
-  maxRef: number;
-}
-
-export interface MatMulCheck {
-  /** [N, in, out] */
-  shape: [number, number, number];
-  bias: boolean;
-  /** Backend dtypes of the layer's tensors (int32 words, float32 scales and bias). */
-  dtypes: string[];
-  /** Kernel y = x·Wᵀ + b against tf.matMul on the dequantized weights. */
-  forward: Diff;
-  /** Kernel dx = dy·W against tf.matMul(dy, W). */
-  inputGrad: Diff;
-  /** tf.grad through QuantLinear against tf.grad through DenseLinear. */
-  grad: Diff;
-  /** A second derivative through QuantLinear (the input-gradient kernel's own gradient) against DenseLinear's. */
-  secondOrder: Diff;
-  /** Kernel forward against the plain-JS reference of its arithmetic. */
-  reference: Diff;
-}
-
-export interface EmbeddingCheck {
-  /** [V, d, B, T] */
-  shape: [number, number, number, number];
-  /** lookup against tf.gather on the dequantized table. */
-  lookup: Diff;
-  /** table() against the dequantized table. */
-  table: Diff;
-  /** The tied head (asLinear) against tf.matMul(h, tableᵀ). */
-  head: Diff;
-}
-
-export interface KernelSuiteResult {
+/** The shared kernel cases (tests/kernels/cases.ts) run on webgpu. */
+export interface KernelSuiteResult extends BackendCasesResult {
   suite: 'kernels';
-  backend: string;
-  matmuls: MatMulCheck[];
-  embeddings: EmbeddingCheck[];
-  /** Tensors alive after everything was disposed, minus before. */
-  leakedTensors: number;
 }
 
 export interface ModelSuiteResult {
@@ -65,8 +27,8 @@ export interface ModelSuiteResult {
    * Logits and d(loss)/d(inputs) of the int8 model through our kernels on webgpu against the
    * same package dequantized on the cpu backend (DenseLinear).
    */
-  logits: Diff;
-  inputGrad: Diff;
+  logits: Check;
+  inputGrad: Check;
 }
 
 export type KernelMessage =
