@@ -10,9 +10,9 @@ import { create } from 'zustand';
 import type { ColumnMapping } from '../data';
 import type { DatasetSummary, TableSummary } from '../engine/api';
 import { WorkerRequestError } from '../worker/client';
-import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
 import { useSettingsStore } from './settingsStore';
+import { workerClient } from './workerClient';
 
 export type TableStatus = 'empty' | 'reading' | 'parsing' | 'ready' | 'error';
 
@@ -94,7 +94,7 @@ export const useDataStore = create<DataState>((set, get) => {
         set({ status: 'parsing' });
         const copy = bytes.slice(0);
         // Transferred, not copied: the page gives the bytes up to the worker (and keeps its copy for the run history).
-        const table = await engine().request('loadTable', { fileName: file.name, bytes }, undefined, [bytes]);
+        const table = await workerClient().request('loadTable', { fileName: file.name, bytes }, undefined, [bytes]);
         if (request !== tableRequest) return;
         source = { fileName: file.name, bytes: copy };
         set({ status: 'ready', table, progress: 1, mapping: table.guess, dataset: null, datasetError: null });
@@ -114,7 +114,7 @@ export const useDataStore = create<DataState>((set, get) => {
       set({ status: 'parsing', fileName, fileBytes: bytes.byteLength, progress: 0, error: null });
       const copy = bytes.slice(0);
       try {
-        const table = await engine().request('loadTable', { fileName, bytes }, undefined, [bytes]);
+        const table = await workerClient().request('loadTable', { fileName, bytes }, undefined, [bytes]);
         if (request !== tableRequest) throw new Error('Another file was chosen meanwhile.');
         source = { fileName, bytes: copy };
         set({ status: 'ready', table, progress: 1, mapping, split, dataset: null, datasetError: null });
@@ -159,7 +159,7 @@ export const useDataStore = create<DataState>((set, get) => {
       const request = ++buildRequest;
       set({ building: true, datasetError: null });
       try {
-        const dataset = await engine().request('buildDataset', {
+        const dataset = await workerClient().request('buildDataset', {
           mapping,
           split: { validationFraction: split.validationFraction, seed: split.seed, splitColumn: mapping.splitColumn },
         });

@@ -5,12 +5,12 @@
  */
 import type { EngineEvent } from '../engine/api';
 import { useDataStore } from './dataStore';
-import { engine } from './engine';
 import { frameBatcher } from './frame';
 import { useModelStore } from './modelStore';
 import { usePromptsStore } from './promptsStore';
 import { runRecorder } from './runRecorder';
 import { useTrainingStore } from './trainingStore';
+import { workerClient } from './workerClient';
 
 export function connectEngineEvents(): () => void {
   let modelProgress: Extract<EngineEvent, { event: 'loadProgress' }> | null = null;
@@ -20,7 +20,7 @@ export function connectEngineEvents(): () => void {
   });
   const flushTable = frameBatcher(() => useDataStore.getState().receiveProgress(tableProgress));
 
-  return engine().subscribe((e) => {
+  return workerClient().subscribe((e) => {
     switch (e.event) {
       case 'loadProgress':
         modelProgress = e;

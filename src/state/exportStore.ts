@@ -1,11 +1,16 @@
 /**
  * The export slice: the two downloads (the trained soft prompt as a PEFT adapter zip, the
  * validation predictions as CSV), each with its own busy flag and error shown in place.
+ *
+ * Store order (each store imports and subscribes only to stores before it):
+ * settings → data → model → training → projection, inspect, export → prompts → history.
+ * This slice follows the training slice: a new run clears the previous run's downloads.
  */
 import { create } from 'zustand';
 import { saveFile } from './download';
-import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
+import { useTrainingStore } from './trainingStore';
+import { workerClient } from './workerClient';
 
 export type DownloadKind = 'adapter' | 'predictions' | 'checkpoint';
 
@@ -39,15 +44,15 @@ export const useExportStore = create<ExportState>((set) => ({
     set({ [kind]: { busy: true, error: null, saved: null } });
     try {
       if (kind === 'adapter') {
-        const { fileName, bytes } = await engine().request('exportAdapter', {});
+        const { fileName, bytes } = await workerClient().request('exportAdapter', {});
         saveFile(fileName, bytes, 'application/zip');
         set({ adapter: { busy: false, error: null, saved: fileName } });
       } else if (kind === 'checkpoint') {
-        const { fileName, bytes } = await engine().request('exportCheckpoint', {});
+        const { fileName, bytes } = await workerClient().request('exportCheckpoint', {});
         saveFile(fileName, bytes, 'application/octet-stream');
         set({ checkpoint: { busy: false, error: null, saved: fileName } });
       } else {
-        const { fileName, csv } = await engine().request('exportPredictions', {});
+        const { fileName, csv } = await workerClient().request('exportPredictions', {});
         saveFile(fileName, csv, 'text/csv;charset=utf-8');
         set({ predictions: { busy: false, error: null, saved: fileName } });
       }
@@ -56,3 +61,7 @@ export const useExportStore = create<ExportState>((set) => ({
     }
   },
 }));
+
+useTrainingStore.subscribe((run, before) => {
+  if (run.freshStarts !== before.freshStarts) useExportStore.getState().reset();
+});

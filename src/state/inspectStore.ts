@@ -2,12 +2,17 @@
  * The inspect slice: the playground (label probabilities of a typed text, with and
  * without the soft prompt) and evaluations the user asks for on demand (the discrete
  * projection). The latest evaluations of the run live in the training slice.
+ *
+ * Store order (each store imports and subscribes only to stores before it):
+ * settings → data → model → training → projection, inspect, export → prompts → history.
+ * This slice follows the training slice: a new run clears what applied to the previous one.
+ * Evaluations asked for here are handed down to the training slice, which keeps them.
  */
 import { create } from 'zustand';
 import type { Prediction, PromptVariant } from '../engine/api';
-import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
 import { useTrainingStore } from './trainingStore';
+import { workerClient } from './workerClient';
 
 interface InspectState {
   playgroundText: string;
@@ -53,7 +58,7 @@ export const useInspectStore = create<InspectState>((set, get) => ({
     const labels = useTrainingStore.getState().info?.labels ?? [];
     set({ predicting: true, predictError: null });
     try {
-      const [prediction] = await engine().request('predict', { texts: [text], variants: ['soft', 'zero-shot'] });
+      const [prediction] = await workerClient().request('predict', { texts: [text], variants: ['soft', 'zero-shot'] });
       set({ prediction, predictionLabels: labels, predicting: false });
     } catch (e) {
       set({ predictError: toUiError(e), predicting: false });
@@ -69,8 +74,8 @@ export const useInspectStore = create<InspectState>((set, get) => ({
     try {
       const training = useTrainingStore.getState();
       const runId = training.runId;
-      const soft = await engine().request('evaluate', { variant: 'soft' });
-      const zeroShot = training.zeroShot ? null : await engine().request('evaluate', { variant: 'zero-shot' });
+      const soft = await workerClient().request('evaluate', { variant: 'soft' });
+      const zeroShot = training.zeroShot ? null : await workerClient().request('evaluate', { variant: 'zero-shot' });
       // The prompt may have changed meanwhile (another import, a new run): then these no longer apply.
       if (useTrainingStore.getState().runId === runId) {
         useTrainingStore.getState().setEvaluation('soft', soft);
@@ -85,7 +90,7 @@ export const useInspectStore = create<InspectState>((set, get) => ({
   async evaluateDiscrete() {
     set({ evaluating: 'discrete', evaluateError: null });
     try {
-      const evaluation = await engine().request('evaluate', { variant: 'discrete' });
+      const evaluation = await workerClient().request('evaluate', { variant: 'discrete' });
       useTrainingStore.getState().setDiscrete(evaluation);
       set({ evaluating: null });
     } catch (e) {
@@ -93,3 +98,7 @@ export const useInspectStore = create<InspectState>((set, get) => ({
     }
   },
 }));
+
+useTrainingStore.subscribe((run, before) => {
+  if (run.freshStarts !== before.freshStarts) useInspectStore.getState().reset();
+});

@@ -6,9 +6,8 @@ import { create } from 'zustand';
 import type { BackendChoice, BackendPreference } from '../engine/backend';
 import type { ModelFacts } from '../engine/session';
 import type { ModelSourceSpec } from '../worker/protocol';
-import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
-import { usePromptsStore } from './promptsStore';
+import { workerClient } from './workerClient';
 
 export type ModelStatus = 'idle' | 'starting' | 'loading' | 'ready' | 'error';
 
@@ -70,7 +69,7 @@ export const useModelStore = create<ModelState>((set, get) => ({
   async start(preference, flags) {
     set({ status: 'starting', error: null });
     try {
-      const backend = await engine().request('init', { backend: preference, flags });
+      const backend = await workerClient().request('init', { backend: preference, flags });
       set({ backend });
     } catch (e) {
       set({ status: 'error', error: toUiError(e) });
@@ -83,10 +82,10 @@ export const useModelStore = create<ModelState>((set, get) => ({
     const previous = get().facts;
     set({ status: 'loading', loading: describeSource(source), loadError: null, progress: null });
     try {
-      const facts = await engine().request('loadModel', { source });
+      const facts = await workerClient().request('loadModel', { source });
+      // Prompts belong to a model: the worker dropped its library, imported adapter and current
+      // prompt with the previous one. The training and prompts slices follow `facts` and drop theirs.
       set({ status: 'ready', facts, progress: null, loading: null, error: null });
-      // Prompts belong to a model: the worker dropped its library and imported adapter.
-      if (previous) usePromptsStore.getState().modelChanged();
     } catch (e) {
       // The worker keeps the previous model when a load fails; keep showing it.
       const error = toUiError(e);
@@ -106,11 +105,11 @@ export const useModelStore = create<ModelState>((set, get) => ({
   async generate(prompt, maxNewTokens) {
     set({ generating: true, generated: '', generateError: null });
     let requestId = -1;
-    const unsubscribe = engine().subscribe((e) => {
+    const unsubscribe = workerClient().subscribe((e) => {
       if (e.event === 'token' && e.requestId === requestId) set({ generated: e.text });
     });
     try {
-      const result = await engine().request('generate', { prompt, maxNewTokens }, (id) => (requestId = id));
+      const result = await workerClient().request('generate', { prompt, maxNewTokens }, (id) => (requestId = id));
       set({ generated: result.text });
     } catch (e) {
       set({ generateError: toUiError(e) });

@@ -2,6 +2,10 @@
  * The prompts slice: adapters loaded from files (a PEFT zip or folder, from the studio or
  * from Python), the prompt library kept in the worker for the loaded model, and batch
  * prediction over a CSV whose rows name their prompt.
+ *
+ * Store order (each store imports and subscribes only to stores before it):
+ * settings → data → model → training → projection, inspect, export → prompts → history.
+ * This slice follows the model slice: another model loaded empties the library and the adapter.
  */
 import Papa from 'papaparse';
 import { create } from 'zustand';
@@ -9,11 +13,12 @@ import { decodeBytes } from '../data';
 import type { AdapterInfo, LibraryEntry } from '../engine/api';
 import { useDataStore } from './dataStore';
 import { saveFile } from './download';
-import { engine } from './engine';
 import { toUiError, type UiError } from './errors';
+import { useModelStore } from './modelStore';
 import { useProjectionStore } from './projectionStore';
 import { useSettingsStore } from './settingsStore';
 import { useTrainingStore } from './trainingStore';
+import { workerClient } from './workerClient';
 
 export interface BatchFile {
   fileName: string;
@@ -61,7 +66,7 @@ interface PromptsState {
   runBatch(): Promise<void>;
   downloadBatch(): void;
   receiveBatchProgress(done: number, total: number): void;
-  /** Another model was loaded: the worker dropped its library and adapter. */
+  /** Another model was loaded (this slice follows the model slice): the worker dropped its library and adapter. */
   modelChanged(): void;
 }
 
@@ -107,8 +112,8 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
     const fallback = { verbalizer: settings.verbalizer, template: settings.config.template };
     try {
       const adapter = 'zip' in input
-        ? await engine().request('importAdapter', { fileName: input.zip.name, zip: await input.zip.arrayBuffer(), fallback })
-        : await engine().request('importAdapter', { fileName: input.folderName, files: input.files, fallback });
+        ? await workerClient().request('importAdapter', { fileName: input.zip.name, zip: await input.zip.arrayBuffer(), fallback })
+        : await workerClient().request('importAdapter', { fileName: input.folderName, files: input.files, fallback });
       useTrainingStore.getState().adoptPrompt(adapter.run);
       set({ adapter, importing: false });
     } catch (e) {
@@ -117,7 +122,7 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
     }
     try {
       // Its nearest tokens, as a trained prompt shows them.
-      const projection = await engine().request('project', {});
+      const projection = await workerClient().request('project', {});
       useProjectionStore.getState().receive(projection);
     } catch (e) {
       set({ importError: toUiError(e) });
@@ -132,7 +137,7 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
     const name = get().libraryName.trim() || currentSuggestion();
     set({ libraryBusy: true, libraryError: null });
     try {
-      const entry = await engine().request('addToLibrary', { name });
+      const entry = await workerClient().request('addToLibrary', { name });
       set((s) => ({ library: [...s.library, entry], libraryBusy: false, libraryName: '', batchPrompt: s.batchPrompt || entry.name }));
     } catch (e) {
       set({ libraryBusy: false, libraryError: toUiError(e) });
@@ -142,7 +147,7 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
   async removeFromLibrary(id) {
     set({ libraryError: null });
     try {
-      await engine().request('removeFromLibrary', { id });
+      await workerClient().request('removeFromLibrary', { id });
       set((s) => {
         const library = s.library.filter((p) => p.id !== id);
         return { library, batchPrompt: library.some((p) => p.name === s.batchPrompt) ? s.batchPrompt : library[0]?.name ?? '' };
@@ -181,7 +186,7 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
     if (!batchFile) return;
     set({ batchRunning: true, batchError: null, batchResult: null, batchProgress: null });
     try {
-      const result = await engine().request('batchPredict', {
+      const result = await workerClient().request('batchPredict', {
         fileName: batchFile.fileName,
         bytes: batchFile.bytes.slice(0),
         textColumn,
@@ -206,9 +211,13 @@ export const usePromptsStore = create<PromptsState>((set, get) => ({
 
   modelChanged() {
     set({ adapter: null, library: [], batchPrompt: '', batchResult: null, batchProgress: null, importError: null, libraryError: null });
-    useTrainingStore.getState().dropRun();
   },
 }));
+
+// After another model loads (not the first); the training slice drops its run on the same change.
+useModelStore.subscribe((model, before) => {
+  if (model.facts !== before.facts && before.facts !== null) usePromptsStore.getState().modelChanged();
+});
 
 const currentOf = (adapter: AdapterInfo | null, runId: string | null) => (adapter !== null && adapter.runId === runId ? adapter : null);
 

@@ -3,23 +3,26 @@
  * step (at most once per animation frame), baselines, evaluations, the end summary,
  * errors and notices, and the measured time per step that the Method panel's estimate uses.
  * The per-step loss history lives in trainingSeries, outside React state.
+ *
+ * Store order (each store imports and subscribes only to stores before it):
+ * settings → data → model → training → projection, inspect, export → prompts → history.
+ * This slice subscribes to the model slice (another model drops the current run) and calls
+ * none of the slices after it: they subscribe to it and follow `freshStarts` (a new current
+ * run) and `projection`.
  */
 import { create } from 'zustand';
 import type { RunSummary, StepEvent } from '../tuning/trainer';
 import type { StoredEvent, StoredRun } from '../storage/runStore';
 import type { TrainConfig } from '../tuning/config';
-import type { EngineEvent, EvaluationSummary, RunInfo } from '../engine/api';
+import type { EngineEvent, EvaluationSummary, ProjectionSummary, RunInfo } from '../engine/api';
 import { tableSource, useDataStore } from './dataStore';
-import { engine } from './engine';
 import { fromSerialized, toUiError, type UiError } from './errors';
 import { frameBatcher } from './frame';
-import { useExportStore } from './exportStore';
-import { useInspectStore } from './inspectStore';
 import { useModelStore } from './modelStore';
-import { useProjectionStore } from './projectionStore';
 import { fromStoredEvent, runRecorder } from './runRecorder';
 import { useSettingsStore } from './settingsStore';
 import { trainingSeries } from './trainingSeries';
+import { workerClient } from './workerClient';
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'ended' | 'failed';
 export type RunPhase = Extract<EngineEvent, { event: 'trainingPhase' }>['phase'];
@@ -58,6 +61,14 @@ interface TrainingState {
   checkpointStep: number | null;
   /** The run was resumed from a stored checkpoint at this step (this page session). */
   resumedFrom: number | null;
+  /**
+   * Counts the times a new current run began (a start, an adopted prompt, a resume that
+   * rebuilds its history, a dropped run): the slices holding results of the previous run
+   * (projection, inspect, export) reset themselves when it changes.
+   */
+  freshStarts: number;
+  /** The current run's newest nearest-token projection, as it arrived (the projection slice follows it). */
+  projection: ProjectionSummary | null;
 
   start(): Promise<void>;
   /**
@@ -74,7 +85,7 @@ interface TrainingState {
   setDiscrete(evaluation: EvaluationSummary): void;
   /** An evaluation asked for outside a run's own schedule (e.g. of an imported prompt). */
   setEvaluation(variant: 'soft' | 'zero-shot', evaluation: EvaluationSummary): void;
-  /** Another model was loaded: the worker dropped the current prompt with the old model. */
+  /** Another model was loaded (this slice follows the model slice): the worker dropped the current prompt with the old model. */
   dropRun(): void;
   /** An imported prompt becomes the current one: no training, but predictions, projections and export work on it. */
   adoptPrompt(info: RunInfo): void;
@@ -107,12 +118,10 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
   const beginFresh = (run: Pick<TrainingState, 'status' | 'runId' | 'info' | 'phase' | 'checkpointStep' | 'resumedFrom'>) => {
     latestStep = null;
     trainingSeries.reset();
-    useProjectionStore.getState().reset();
-    useInspectStore.getState().reset();
-    useExportStore.getState().reset();
+    // The projection, inspect and export slices see freshStarts change and reset themselves.
     set({
       ...run, lastStep: null, zeroShot: null, textBaseline: null, textPrompt: null, evaluation: null, bestAccuracy: null,
-      discrete: null, summary: null, error: null, notices: [], pending: null,
+      discrete: null, summary: null, error: null, notices: [], pending: null, projection: null, freshStarts: get().freshStarts + 1,
     });
   };
 
@@ -135,6 +144,8 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     timing: null,
     checkpointStep: null,
     resumedFrom: null,
+    freshStarts: 0,
+    projection: null,
 
     async start() {
       const settings = useSettingsStore.getState();
@@ -143,7 +154,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
       beginFresh({ status: 'starting', runId: null, info: null, phase: 'preparing', checkpointStep: null, resumedFrom: null });
       settings.setWorkerError(null);
       try {
-        const info = await engine().request('startTraining', { config: settings.config, verbalizer: settings.verbalizer });
+        const info = await workerClient().request('startTraining', { config: settings.config, verbalizer: settings.verbalizer });
         // Events of this run may have arrived first; they are accepted while starting (see receive).
         set((s) => ({ info, runId: info.runId, status: s.status === 'starting' ? 'running' : s.status }));
         // The run goes into the browser's run history as it happens.
@@ -179,7 +190,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
       set({ pending: action });
       if (action !== 'pause') userPaused = false;
       try {
-        await engine().request(action, {});
+        await workerClient().request(action, {});
         if (action === 'pause') userPaused = true;
       } catch (e) {
         set({ error: toUiError(e) });
@@ -204,7 +215,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
       useSettingsStore.getState().adopt(run.config as unknown as TrainConfig, run.verbalizer);
       runRecorder.attach(run, lastSeq, checkpoint);
       try {
-        const info = await engine().request('startTraining', {
+        const info = await workerClient().request('startTraining', {
           config: { steps: Number(run.config.steps) || undefined }, verbalizer: run.verbalizer, resumeFrom: checkpoint.bytes, runId: run.id,
         });
         set((s) => ({ info, status: s.status === 'starting' ? 'running' : s.status }));
@@ -304,7 +315,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         }
         break;
       case 'projection':
-        useProjectionStore.getState().receive(e.projection);
+        set({ projection: e.projection });
         break;
       case 'trainingEnded':
         set({ summary: e.summary, status: 'ended', lastStep: latestStep });
@@ -322,6 +333,11 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         break;
     }
   }
+});
+
+// Prompts belong to a model: after another model loads (not the first), the worker no longer has the current prompt.
+useModelStore.subscribe((model, before) => {
+  if (model.facts !== before.facts && before.facts !== null) useTrainingStore.getState().dropRun();
 });
 
 /** A run exists whose prompt can be evaluated, projected, predicted with and exported. */

@@ -6,7 +6,7 @@ import { EngineClient } from '../worker/client';
 
 let client: EngineClient | null = null;
 
-export function engine(): EngineClient {
+export function workerClient(): EngineClient {
   if (!client) {
     const worker = new Worker(new URL('../worker/studio.worker.ts', import.meta.url), { type: 'module', name: 'studio-engine' });
     client = new EngineClient(worker);
