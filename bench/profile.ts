@@ -12,7 +12,8 @@ import { folderSource } from '../src/cli/nodeSource';
 import { selectBackend, type BackendName } from '../src/engine/backend';
 import { ModelSession } from '../src/engine/session';
 import { validateTrainConfig } from '../src/tuning/config';
-import { RunControl, Trainer } from '../src/tuning/trainer';
+import { RunControl } from '../src/tuning/control';
+import { Trainer } from '../src/tuning/trainer';
 import { syntheticTask } from './step';
 
 const { values } = parseArgs({

@@ -11,7 +11,8 @@ import type { CausalLM } from '../src/model/types';
 import type { TextTokenizer } from '../src/tokenizer/tokenizer';
 import { validateTrainConfig } from '../src/tuning/config';
 import { prepareTask } from '../src/tuning/task';
-import { RunControl, Trainer } from '../src/tuning/trainer';
+import { RunControl } from '../src/tuning/control';
+import { Trainer } from '../src/tuning/trainer';
 
 export interface SoakOptions {
   steps: number;

@@ -9,7 +9,8 @@ import type { TextTokenizer } from '../src/tokenizer/tokenizer';
 import { validateTrainConfig } from '../src/tuning/config';
 import type { EncodedExample } from '../src/tuning/objective';
 import type { PreparedTask } from '../src/tuning/task';
-import { RunControl, Trainer } from '../src/tuning/trainer';
+import { RunControl } from '../src/tuning/control';
+import { Trainer } from '../src/tuning/trainer';
 import { createRng } from '../src/data/random';
 import { trainingStepFlops, type StepShape } from './flops';
 

@@ -13,7 +13,8 @@ import { ModelSession } from '../src/engine/session';
 import { folderSource } from '../src/cli/nodeSource';
 import { validateTrainConfig, type TrainConfig } from '../src/tuning/config';
 import { prepareTask } from '../src/tuning/task';
-import { RunControl, Trainer } from '../src/tuning/trainer';
+import { RunControl } from '../src/tuning/control';
+import { Trainer } from '../src/tuning/trainer';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const dataDir = path.join(process.env.STUDIO_SHARED_DIR ?? path.resolve(root, '..', 'shared'), 'data');
@@ -86,7 +87,7 @@ export async function runExperiment(session: ModelSession, dataset: Dataset, ove
     });
     const seconds = (performance.now() - started) / 1000;
     const trained = (await trainer.evaluate()).report.accuracy;
-    const discrete = await trainer.discretePrompt();
+    const discrete = await trainer.projector.discrete(trainer.method);
     return {
       zeroShot,
       trained,

@@ -4,15 +4,17 @@
  * Results go to stdout, progress and warnings to stderr; an error is one line on stderr
  * ("error: message hint") and a non-zero status.
  */
-import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { ModelSession } from '../engine/session';
-import { StudioError, describeError } from '../errors';
-import { loadModelPackage, quantizeOnLoad, saveStudioPackage } from '../model/package';
-import { finiteNumber, nodeBackend, nonNegativeInt, parse, positiveInt, processIo, type CliIo } from './args';
-import { writeFolder } from './files';
-import { folderSource, repoModelDir } from './nodeSource';
-import { evalCommand, exportCommand, importCommand, predictCommand, trainCommand } from './prompts';
+import { describeError, StudioError } from '../errors';
+import { processIo, type CliIo } from './args';
+import { convertCommand } from './commands/convert';
+import { evalCommand } from './commands/eval';
+import { exportCommand } from './commands/export';
+import { generateCommand } from './commands/generate';
+import { importCommand } from './commands/import';
+import { infoCommand } from './commands/info';
+import { predictCommand } from './commands/predict';
+import { trainCommand } from './commands/train';
+import { trainingUsage } from './settingsFlags';
 
 export const USAGE = `usage: npm run cli -- <command> [options]
 commands:
@@ -37,96 +39,14 @@ commands:
 data options (columns are guessed from the header when not given):
   --text-column C (repeat to join several)  --label-column L  --task-column T  --split-column S
   --validation-fraction F (0.2)  --split-seed N (42)       the page's defaults; give eval the same as train
-training options (the studio's defaults otherwise):
-  --method prompt|ptuning-mlp|ptuning-lstm|prefix|multitask (prompt)  --virtual-tokens N (20)
-  --init random|vocab|text|labels (labels)  --init-text T  --steps N (300)  --lr X (0.1)
-  --batch-size N (16)  --optimizer adamw|adafactor (adamw)  --max-length N (128)
-  --template T ("{text}\\nLabel:")  --seed S (42)  --eval-every N (50)  --warmup-steps N (10)
+training options (the studio's defaults otherwise; the Method step's settings, by the same names):
+${trainingUsage()}
   --verbalizer '{"label":" text",…}'
 every command: --model DIR (default: the built stories260K package)  --backend cpu|wasm
   train, eval, export, import and predict default to wasm (over 10× faster at training than cpu);
   generate, info and convert to cpu. Both are deterministic: the same seed gives the same run.
   Evaluate an adapter on the backend it was trained on to get its numbers to the last digit.
 generate and info quantize a float checkpoint to int8 as it loads, as the studio does; --float keeps it float.`;
-
-async function openSession(values: { backend?: string; model?: string; float?: boolean }): Promise<ModelSession> {
-  const backend = await nodeBackend(values);
-  return ModelSession.open(folderSource(values.model ?? repoModelDir()), backend, undefined, { quantize: !values.float });
-}
-
-async function generateCommand(argv: string[], io: CliIo): Promise<void> {
-  const values = parse(argv, {
-    prompt: { type: 'string' },
-    'max-new-tokens': { type: 'string' },
-    temperature: { type: 'string' },
-    'top-p': { type: 'string' },
-    seed: { type: 'string' },
-  });
-  if (values.prompt === undefined) throw new StudioError('cli', 'generate needs --prompt "TEXT".');
-  const session = await openSession(values);
-  const result = await session.generate(values.prompt, {
-    maxNewTokens: positiveInt(values['max-new-tokens'], '--max-new-tokens', 64),
-    temperature: finiteNumber(values.temperature, '--temperature', 0),
-    topP: finiteNumber(values['top-p'], '--top-p', 1),
-    seed: nonNegativeInt(values.seed, '--seed', 0),
-  });
-  if (values.json) {
-    io.out(JSON.stringify({ prompt_ids: result.promptIds, generated_ids: result.generatedIds, text: result.text }) + '\n');
-  } else {
-    io.out(result.text + '\n');
-  }
-}
-
-async function infoCommand(argv: string[], io: CliIo): Promise<void> {
-  const values = parse(argv, {});
-  const session = await openSession(values);
-  const facts = session.facts();
-  const memory = tf.memory();
-  const report = { ...facts, tfMemory: { numTensors: memory.numTensors, numBytes: memory.numBytes } };
-  if (values.json) {
-    io.out(JSON.stringify(report) + '\n');
-    return;
-  }
-  const lines = [
-    `model         ${facts.name} (${facts.architecture})`,
-    `parameters    ${facts.parameters}`,
-    `shape         ${facts.layers} layers, d=${facts.hiddenSize}, ${facts.heads} heads, ${facts.kvHeads} kv heads, vocab ${facts.vocabSize}`,
-    `quantization  ${facts.quantization}`,
-    `file bytes    ${Object.entries(facts.fileBytesByDtype).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `device bytes  ${facts.backendBytes} (${Object.entries(facts.backendBytesByDtype).map(([k, v]) => `${k} ${v}`).join(', ')})`,
-    `backend       ${facts.backend}: ${facts.backendReason}`,
-  ];
-  io.out(lines.join('\n') + '\n');
-}
-
-async function convertCommand(argv: string[], io: CliIo): Promise<void> {
-  const values = parse(argv, { out: { type: 'string' } });
-  if (values.model === undefined || values.out === undefined) throw new StudioError('cli', 'convert needs --model DIR and --out DIR.');
-  const from = path.resolve(values.model);
-  const to = path.resolve(values.out);
-  if (from === to) throw new StudioError('cli', '--out must be another folder than --model: convert does not overwrite the checkpoint it reads.');
-  const original = await loadModelPackage(folderSource(from));
-  const pkg = quantizeOnLoad(original);
-  // Building the model once checks every shape against config.json before anything is written.
-  ModelSession.fromPackage(pkg, await nodeBackend(values)).dispose();
-  const files = saveStudioPackage(pkg);
-  writeFolder(to, files);
-  const sum = (byDtype: Record<string, number>) => Object.values(byDtype).reduce((a, b) => a + b, 0);
-  const report = {
-    out: to,
-    files: [...files.keys()],
-    already_quantized: original === pkg,
-    weight_bytes_before: sum(original.weights.bytesByDtype()),
-    weight_bytes_after: sum(pkg.weights.bytesByDtype()),
-    bytes_by_dtype: pkg.weights.bytesByDtype(),
-  };
-  if (values.json) {
-    io.out(JSON.stringify(report) + '\n');
-    return;
-  }
-  io.out(`${report.already_quantized ? 'already int8; copied' : 'int8'}: ${report.weight_bytes_before} → ${report.weight_bytes_after} weight bytes `
-    + `(${Object.entries(report.bytes_by_dtype).map(([k, v]) => `${k} ${v}`).join(', ')})\nwrote ${report.files.join(', ')} to ${to}\n`);
-}
 
 const commands: Record<string, (argv: string[], io: CliIo) => Promise<void>> = {
   generate: generateCommand,

@@ -183,6 +183,12 @@ function columnStats(table: ParsedTable, name: string, j: number): ColumnStats {
 }
 
 /**
+ * The split a CSV gets unless told otherwise, on the page and in the CLI alike, so the same
+ * file splits the same way everywhere.
+ */
+export const DEFAULT_SPLIT = { validationFraction: 0.2, seed: 42 } as const;
+
+/**
  * Turns parsed rows into labeled examples and splits them into train and validation.
  * The random split is deterministic in `seed` and stratified by label (and task): each label
  * with n ≥ 2 examples puts round(n · fraction), clamped to [1, n − 1], into validation. Each

@@ -6,7 +6,8 @@
  */
 import { StudioError } from '../errors';
 import { adapterBundleFiles, writeAdapterZip, type AdapterBundleInput, type StudioInfo } from '../formats/bundle';
-import { methodVariableNames, readCheckpoint, writeCheckpoint, type Checkpoint } from '../tuning/checkpoint';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../tuning/checkpoint';
+import { methodVariableNames } from '../tuning/methods';
 import type { ModelFingerprint } from '../formats/fingerprint';
 import type { ModelConfig } from '../model/config';
 import { validateTrainConfig, type TrainConfig } from '../tuning/config';

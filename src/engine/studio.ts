@@ -4,55 +4,27 @@
  * every piece of state the page must not (tensors, parsed rows, the trainer) and emits
  * plain-data events.
  */
-import Papa from 'papaparse';
 import { buildDataset, defaultVerbalizer, guessMapping, readCsv, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
 import { StudioError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
-import { readAdapterBundle, type StudioFile } from '../formats/bundle';
-import { checkAdapterFits } from '../formats/peft';
-import { validateTrainConfig, type TrainConfig } from '../tuning/config';
-import { methodFromPeft } from '../tuning/methods/fromPeft';
-import type { MethodKind } from '../tuning/methods/types';
-import { methodPrompt, type PromptSource } from '../tuning/objective';
-import { encodeInput, labelOnlyTask, prepareTask, type PreparedTask } from '../tuning/task';
-import { RunControl, Trainer, type Evaluation, type RunSnapshot, type RunSummary } from '../tuning/trainer';
+import { validateTrainConfig } from '../tuning/config';
+import { RunControl } from '../tuning/control';
+import { methodPrompt } from '../tuning/objective';
+import { prepareTask } from '../tuning/task';
+import { Trainer, type RunSummary } from '../tuning/trainer';
+import { Adapters, encodeCheckpoint } from './adapters';
 import type {
-  AdapterInfo, BatchPredictArgs, DatasetSummary, EvaluationSummary, ImportAdapterArgs, LibraryEntry, Prediction, ProjectionSummary, PromptVariant, RunInfo, 
-  SplitOptions, StartTrainingArgs, TableSummary, EngineEvent,
+  AdapterInfo, BatchPredictArgs, DatasetSummary, EngineEvent, EvaluationSummary, ImportAdapterArgs, LibraryEntry, Prediction,
+  ProjectionSummary, PromptVariant, RunInfo, SplitOptions, StartTrainingArgs, TableSummary,
 } from './api';
 import {
   onWebGPUDeviceLost, restartAfterDeviceLoss, selectBackend, type BackendChoice, type BackendOptions, type BackendPreference,
 } from './backend';
-import {
-  adapterFiles, adapterZip, checkSameLabels, checkSameSplit, decodeRunCheckpoint, encodeRunCheckpoint, type AdapterExportInput, type EvaluationRecord,
-} from './runFiles';
-import { predictMixed, type LibraryPrompt, type MixedRow } from './library';
+import { toArrayBuffer } from '../formats/bytes';
+import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, type MixedRow } from './predictions';
+import { disposeRun, promptFor, record, summarize, type ActiveRun } from './run';
+import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
 import { ModelSession, type ModelFacts } from './session';
-
-function summarize(e: Evaluation): EvaluationSummary {
-  return { step: e.step, loss: e.loss, report: e.report, examples: e.examples };
-}
-
-interface ActiveRun {
-  info: RunInfo;
-  trainer: Trainer;
-  task: PreparedTask;
-  control: RunControl;
-  finished: Promise<RunSummary | null>;
-  lastEvaluation: Evaluation | null;
-  /** The latest checkpoint, kept in memory so a lost GPU device costs at most checkpointEvery steps. */
-  lastSnapshot: RunSnapshot | null;
-  /** Every evaluation so far (all prompt variants), for checkpoints and the exported card. */
-  history: EvaluationRecord[];
-  /** Set when the prompt came from an adapter file rather than training here. */
-  adapter: AdapterInfo | null;
-}
-
-function record(variant: PromptVariant, e: Evaluation | EvaluationSummary): EvaluationRecord {
-  return { step: e.step, variant, loss: e.loss, accuracy: e.report.accuracy, macroF1: e.report.macroF1 };
-}
-
-const toArrayBuffer = (bytes: Uint8Array) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
 export class StudioEngine {
   backend: BackendChoice | null = null;
@@ -62,12 +34,14 @@ export class StudioEngine {
   private dataset: Dataset | null = null;
   private run: ActiveRun | null = null;
   private runCounter = 0;
-  private readonly library = new Map<string, LibraryPrompt & { entry: LibraryEntry }>();
+  private readonly adapters: Adapters;
 
   constructor(
     private readonly emit: (e: EngineEvent, transfer?: Transferable[]) => void,
     private readonly options: { backendOptions?: BackendOptions; now?: () => Date } = {},
-  ) {}
+  ) {
+    this.adapters = new Adapters(() => ++this.runCounter, () => this.options.now?.() ?? new Date());
+  }
 
   private deviceLost: string | null = null;
   /** Set by tests (through the worker's test hook) to make the next training step fail. */
@@ -103,7 +77,7 @@ export class StudioEngine {
     const trainer = await Trainer.create(this.session.model, this.session.tokenizer, run.task, run.info.config);
     if (run.lastSnapshot) trainer.restore(run.lastSnapshot);
     const resumed: ActiveRun = {
-      ...run, trainer, control: new RunControl(), info: { ...run.info, startStep: trainer.step }, finished: Promise.resolve(null),
+      ...run, ...trainerParts(trainer), control: new RunControl(), info: { ...run.info, startStep: trainer.step }, finished: Promise.resolve(null),
     };
     this.run = resumed;
     this.emit({ event: 'deviceLost', runId, reason, backend: this.backend, resumedFromStep: trainer.step });
@@ -118,7 +92,7 @@ export class StudioEngine {
       this.emit({ event: 'loadProgress', file, loaded, total }), { quantize: true });
     // Only a model that loaded completely replaces the current one.
     this.disposeRun();
-    this.clearLibrary();
+    this.adapters.clear();
     this.session?.dispose();
     this.session = next;
     return next.facts();
@@ -216,7 +190,7 @@ export class StudioEngine {
     const control = new RunControl();
     this.finishedFlag = false;
     const active: ActiveRun = {
-      info, trainer, task, control, finished: Promise.resolve(null), lastEvaluation: null, lastSnapshot: null,
+      info, task, ...trainerParts(trainer), control, finished: Promise.resolve(null), lastEvaluation: null, lastSnapshot: null,
       history: resumed?.history ?? [], adapter: null,
     };
     this.run = active;
@@ -226,7 +200,7 @@ export class StudioEngine {
 
   private async execute(run: ActiveRun): Promise<RunSummary | null> {
     const { runId } = run.info;
-    const { trainer } = run;
+    const trainer = run.trainer!;
     const phase = (p: 'preparing' | 'baseline' | 'training' | 'paused' | 'finishing' | 'done') =>
       this.emit({ event: 'trainingPhase', runId, phase: p });
     try {
@@ -237,8 +211,8 @@ export class StudioEngine {
         const zero = await trainer.evaluate(null);
         run.history.push(record('zero-shot', zero));
         this.emit({ event: 'baseline', runId, variant: 'zero-shot', evaluation: summarize(zero) });
-        const instruction = trainer.baselineInstruction();
-        const text = await trainer.evaluate(trainer.textPrompt(instruction));
+        const instruction = trainer.evaluator.baselineInstruction(run.info.config.initText);
+        const text = await trainer.evaluate(trainer.evaluator.textPrompt(instruction));
         run.history.push(record('text', text));
         this.emit({ event: 'baseline', runId, variant: 'text', evaluation: summarize(text), prompt: instruction });
       }
@@ -259,14 +233,14 @@ export class StudioEngine {
         onProjection: (p) => this.emit({ event: 'projection', runId, projection: p }),
         onCheckpoint: (s) => {
           run.lastSnapshot = s;
-          const buffer = toArrayBuffer(this.encodeCheckpoint(run, s));
+          const buffer = toArrayBuffer(encodeCheckpoint(this.requireSession(), run, s));
           this.emit({ event: 'checkpoint', runId, step: s.step, bytes: buffer }, [buffer]);
         },
         onLog: (message) => this.emit({ event: 'log', level: 'warn', message }),
       });
       phase('finishing');
       if (summary.stoppedBy !== 'non-finite-loss') {
-        const discrete = await trainer.discretePrompt();
+        const discrete = await trainer.projector.discrete(trainer.method);
         if (discrete) {
           const evaluation = await trainer.evaluate(discrete.source);
           run.history.push(record('discrete', evaluation));
@@ -293,10 +267,6 @@ export class StudioEngine {
     } finally {
       if (this.run === run) this.finishedFlag = true;
     }
-  }
-
-  private encodeCheckpoint(run: ActiveRun, snapshot: RunSnapshot): Uint8Array {
-    return encodeRunCheckpoint(snapshot, { config: run.info.config, task: run.task, history: run.history }, this.requireSession().fingerprint, run.trainer.method.kind);
   }
 
   /** Resolves when the current run has finished (for tests and the CLI). */
@@ -332,274 +302,44 @@ export class StudioEngine {
     run.control.stop();
   }
 
-  private async promptFor(variant: PromptVariant, trainer: Trainer): Promise<PromptSource> {
-    switch (variant) {
-      case 'soft':
-        return methodPrompt(trainer.method);
-      case 'zero-shot':
-        return null;
-      case 'text':
-        return trainer.textPrompt(trainer.baselineInstruction());
-      case 'discrete': {
-        const d = await trainer.discretePrompt();
-        if (!d) throw new StudioError('training', 'This method has no discrete projection (prefix tuning without projection).');
-        return d.source;
-      }
-    }
-  }
-
   /**
    * Metrics of a prompt variant on the validation examples training evaluates on, or (scope
    * 'all', for the CLI) on every example of the loaded data, training split included.
    */
   async evaluate(variant: PromptVariant, scope: 'validation' | 'all' = 'validation'): Promise<EvaluationSummary> {
     const run = this.requireRun();
-    const { trainer, task } = run;
+    const { task } = run;
     if (task.validation.length === 0) {
       throw new StudioError('data', 'There is no validation data with this prompt\'s labels to evaluate on.',
         `Load a CSV whose labels are ${task.labels.join(', ')} (Data step), then load the adapter again.`);
     }
-    const examples = scope === 'all' ? [...task.train, ...task.validation] : trainer.evaluationSet();
-    const evaluation = await trainer.evaluate(await this.promptFor(variant, trainer), examples);
+    const examples = scope === 'all' ? [...task.train, ...task.validation] : run.evaluator.evaluationSet();
+    const evaluation = await run.evaluator.evaluate(await promptFor(run, variant), examples, run.trainer?.step ?? 0);
     // Asked for between runs (an imported prompt): these are the predictions the CSV download holds.
     if (variant === 'soft' && scope === 'validation' && this.finishedFlag) run.lastEvaluation = evaluation;
     return summarize(evaluation);
   }
 
   async project(task = 0): Promise<ProjectionSummary> {
-    return this.requireRun().trainer.project(task);
+    const run = this.requireRun();
+    return run.projector.event(run.trainer?.step ?? 0, run.method.projectable(task));
   }
 
+  // ---- predictions -----------------------------------------------------------------------
+
   async predict(texts: string[], variants: PromptVariant[]): Promise<Prediction[]> {
-    const run = this.requireRun();
-    const session = this.requireSession();
-    const { task, trainer } = run;
-    const examples = texts.map((text) => ({
-      inputIds: encodeInput(session.tokenizer, task.template, text, task.maxLength, run.info.config.truncateSide).ids,
-      label: -1, targetIds: [], task: 0,
-    }));
-    const out: Prediction[] = texts.map((text) => ({ text, probabilities: {} }));
-    for (const variant of variants) {
-      const e = await trainer.evaluate(await this.promptFor(variant, trainer), examples);
-      e.probabilities.forEach((p, i) => (out[i].probabilities[variant] = p));
-    }
-    return out;
+    return predictTexts(this.requireRun(), this.requireSession().tokenizer, texts, variants);
   }
 
   /** The validation predictions of the last evaluation as CSV, formula-looking cells neutralized. */
   exportPredictions(): { fileName: string; csv: string } {
-    const run = this.requireRun();
-    const e = run.lastEvaluation;
-    if (!e || !this.dataset) throw new StudioError('training', 'There are no validation predictions yet.', 'Train until the first evaluation.');
-    const byId = new Map(this.dataset.examples.map((x) => [x.id, x]));
-    const rows = e.predictions.map((predicted, i) => {
-      const example = byId.get(run.task.validationIds[i])!;
-      return {
-        line: example.line,
-        text: example.text,
-        label: example.label,
-        predicted: run.task.labels[predicted],
-        correct: example.label === run.task.labels[predicted] ? 'yes' : 'no',
-        ...Object.fromEntries(run.task.labels.map((l, j) => [`p(${l})`, e.probabilities[i][j].toFixed(6)])),
-      };
-    });
-    // escapeFormulae prefixes ' to cells starting with = + - @ tab or CR, so a spreadsheet shows them as text.
-    const csv = Papa.unparse(rows, { escapeFormulae: true, newline: '\r\n' });
-    const base = this.fileName.replace(/\.[^.]+$/, '') || 'data';
-    return { fileName: `${base}-predictions-step${e.step}.csv`, csv };
-  }
-
-  // ---- export and import -----------------------------------------------------------------
-
-  private async exportInput(run: ActiveRun): Promise<AdapterExportInput> {
-    const session = this.requireSession();
-    const latest = (variant: string) => [...run.history].reverse().find((h) => h.variant === variant);
-    const metrics: Record<string, number | string> = { step: run.trainer.step };
-    for (const variant of ['soft', 'zero-shot', 'text', 'discrete']) {
-      const h = latest(variant);
-      if (h) {
-        const name = variant === 'soft' ? 'validation' : variant;
-        metrics[`${name}_accuracy`] = h.accuracy;
-        metrics[`${name}_macro_f1`] = h.macroF1;
-        if (variant === 'soft') metrics.validation_loss = h.loss;
-      }
-    }
-    const imported = this.imported.get(run.info.runId);
-    const checkpoint = imported ? imported.checkpoint ?? undefined : this.encodeCheckpoint(run, await run.trainer.snapshot());
-    // An imported studio adapter keeps what it was made with: exported again, it is the same file.
-    const original = imported?.studio;
-    return {
-      method: run.trainer.method,
-      config: run.info.config,
-      task: run.task,
-      modelConfig: session.pkg.config,
-      baseModel: session.baseModelName,
-      fingerprint: original?.modelFingerprint ?? session.fingerprint,
-      metrics: original && run.history.length === 0 ? original.metrics as Record<string, number | string> : metrics,
-      history: run.history,
-      createdAt: original?.createdAt ?? (this.options.now?.() ?? new Date()).toISOString(),
-      checkpoint,
-    };
-  }
-
-  private exportBaseName(run: ActiveRun): string {
-    const data = (this.fileName.replace(/\.[^.]+$/, '') || 'prompt').replace(/[^\w.-]+/g, '_');
-    return run.adapter ? run.adapter.fileName.replace(/\.zip$/i, '').replace(/[^\w.-]+/g, '_')
-      : `${data}-${run.info.config.method}-step${run.trainer.step}`;
-  }
-
-  /** The PEFT adapter zip of the current prompt (with studio.json, a model card and a resumable checkpoint). */
-  async exportAdapter(): Promise<{ fileName: string; bytes: Uint8Array }> {
-    const run = this.requireRun();
-    return { fileName: `${this.exportBaseName(run)}.zip`, bytes: await adapterZip(await this.exportInput(run)) };
-  }
-
-  /** The same files unzipped, by name (the CLI writes them as a folder). */
-  async exportAdapterFiles(): Promise<Map<string, Uint8Array>> {
-    return adapterFiles(await this.exportInput(this.requireRun()));
-  }
-
-  /** The latest resumable checkpoint of the current run. */
-  async exportCheckpoint(): Promise<{ fileName: string; bytes: Uint8Array }> {
-    const run = this.requireRun();
-    if (run.adapter) throw new StudioError('checkpoint', 'An imported adapter has no training state to checkpoint.', 'Train a prompt here to get a resumable checkpoint.');
-    return { fileName: `${this.exportBaseName(run)}.checkpoint.safetensors`, bytes: this.encodeCheckpoint(run, await run.trainer.snapshot()) };
-  }
-
-  /** What an imported adapter brought beyond its weights, by run id. */
-  private readonly imported = new Map<string, { studio: StudioFile | null; checkpoint: Uint8Array | null }>();
-
-  /**
-   * A PEFT prompt adapter (zip, or a folder's files) becomes the current prompt: predictions,
-   * the playground and projections work on it. Labels, template and verbalizer come from its
-   * studio.json, else from the loaded data and the page's settings.
-   */
-  async importAdapter(args: ImportAdapterArgs): Promise<AdapterInfo> {
-    const session = this.requireSession();
-    if (!this.finishedFlag) throw new StudioError('training', 'A training run is in progress.', 'Stop it before importing an adapter.');
-    const bundle = readAdapterBundle(args.files ?? args.zip!);
-    const exported = checkAdapterFits(bundle.adapter, session.pkg.config);
-    const studio = bundle.studio;
-    const labels = studio?.labels ?? this.dataset?.labels.map((l) => l.name) ?? [];
-    if (labels.length === 0) {
-      throw new StudioError('adapter', `${args.fileName} has no studio.json, so the studio does not know which labels it predicts.`,
-        'Load the CSV it was trained for first (Data step); its labels and your verbalizer are used.');
-    }
-    const verbalizer = studio?.verbalizer ?? args.fallback?.verbalizer ?? defaultVerbalizer(this.dataset!.labels);
-    const method = methodFromPeft(exported, session.pkg.config);
-    try {
-      let config: TrainConfig;
-      try {
-        config = validateTrainConfig({ ...(studio?.trainingConfig as Partial<TrainConfig> | undefined), method: (studio?.method ?? method.kind) as MethodKind, numVirtualTokens: method.numVirtualTokens });
-      } catch {
-        config = validateTrainConfig({ method: method.kind, numVirtualTokens: method.numVirtualTokens });
-      }
-      if (!studio && args.fallback?.template) config = { ...config, template: args.fallback.template };
-      const setup = { template: config.template, verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide };
-      const datasetFits = this.dataset !== null && this.dataset.labels.length === labels.length
-        && this.dataset.labels.every((l) => labels.includes(l.name));
-      const task = datasetFits
-        ? prepareTask(session.tokenizer, this.dataset!, setup, session.pkg.config.maxPositions, method.numVirtualTokens)
-        : labelOnlyTask(session.tokenizer, labels, studio?.tasks ?? [], setup, session.pkg.config.maxPositions, method.numVirtualTokens);
-      const trainedOn = studio?.modelFingerprint ?? null;
-      const fingerprintMatches = trainedOn ? trainedOn.sha256 === session.fingerprint.sha256 : null;
-      const runId = `adapter-${Date.now().toString(36)}-${++this.runCounter}`;
-      const run: RunInfo = {
-        runId, config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
-        truncated: task.truncated, startStep: 0, verbalizer: task.verbalizer,
-      };
-      const info: AdapterInfo = {
-        runId,
-        fileName: args.fileName,
-        peftType: exported.peftType,
-        method: config.method,
-        numVirtualTokens: method.numVirtualTokens,
-        labels: task.labels,
-        verbalizer: task.verbalizer,
-        template: task.template,
-        tasks: task.tasks,
-        baseModel: String(bundle.adapter.config.base_model_name_or_path ?? ''),
-        fromStudio: studio !== null,
-        trainedOn: trainedOn?.label ?? null,
-        fingerprintMatches,
-        hasCheckpoint: bundle.checkpoint !== null,
-        metrics: studio && studio.metrics && typeof studio.metrics === 'object' ? studio.metrics as Record<string, number | string> : null,
-        evaluable: task.validation.length > 0,
-        run,
-      };
-      if (fingerprintMatches === false) {
-        this.emit({ event: 'log', level: 'warn', message: `${args.fileName} was trained on ${trainedOn!.label}, not on the loaded model (${session.fingerprint.label}); its predictions may be off.` });
-      }
-      this.disposeRun();
-      const trainer = Trainer.fromMethod(session.model, session.tokenizer, task, config, method);
-      this.run = {
-        info: run,
-        trainer, task, control: new RunControl(), finished: Promise.resolve(null),
-        lastEvaluation: null, lastSnapshot: null, history: [], adapter: info,
-      };
-      this.imported.set(runId, { studio, checkpoint: bundle.checkpoint });
-      return info;
-    } catch (e) {
-      if (!this.run || this.run.trainer.method !== method) method.dispose();
-      throw e;
-    }
-  }
-
-  // ---- prompt library ----------------------------------------------------------------------
-
-  private clearLibrary(): void {
-    for (const p of this.library.values()) p.method.dispose();
-    this.library.clear();
-  }
-
-  listLibrary(): LibraryEntry[] {
-    return [...this.library.values()].map((p) => p.entry);
-  }
-
-  /**
-   * Keeps a copy of the current prompt (trained or imported) under `name`; further
-   * training does not change the copy.
-   */
-  async addToLibrary(name: string): Promise<LibraryEntry> {
-    const run = this.requireRun();
-    const session = this.requireSession();
-    const trimmed = name.trim();
-    if (!trimmed) throw new StudioError('library', 'Give the prompt a name.');
-    if ([...this.library.values()].some((p) => p.name === trimmed)) {
-      throw new StudioError('library', `The library already has a prompt named "${trimmed}".`, 'Choose another name, or remove that one first.');
-    }
-    const method = methodFromPeft(await run.trainer.method.exportPeft(), session.pkg.config);
-    const accuracy = [...run.history].reverse().find((h) => h.variant === 'soft')?.accuracy
-      ?? (typeof run.adapter?.metrics?.validation_accuracy === 'number' ? run.adapter.metrics.validation_accuracy : null);
-    const entry: LibraryEntry = {
-      id: `prompt-${++this.runCounter}`,
-      name: trimmed,
-      method: run.info.config.method,
-      numVirtualTokens: method.numVirtualTokens,
-      labels: run.task.labels,
-      tasks: run.task.tasks,
-      template: run.task.template,
-      accuracy,
-      source: run.adapter ? run.adapter.fileName : `trained, step ${run.trainer.step}`,
-    };
-    this.library.set(entry.id, {
-      id: entry.id, name: trimmed, method, labels: run.task.labels, verbalizer: run.task.verbalizer, template: run.task.template,
-      maxLength: run.task.maxLength, truncateSide: run.info.config.truncateSide, tasks: run.task.tasks, entry,
-    });
-    return entry;
-  }
-
-  removeFromLibrary(id: string): void {
-    const p = this.library.get(id);
-    if (!p) throw new StudioError('library', 'That prompt is not in the library.');
-    p.method.dispose();
-    this.library.delete(id);
+    return validationPredictionsCsv(this.requireRun(), this.dataset, this.fileName);
   }
 
   /** Rows that each name their prompt, scored in mixed batches through the one model. */
   async predictRows(rows: MixedRow[], batchSize = 16, onProgress?: (done: number, total: number) => void) {
     const session = this.requireSession();
-    return predictMixed(session.model, session.tokenizer, [...this.library.values()], rows, { batchSize, onProgress });
+    return predictMixed(session.model, session.tokenizer, this.adapters.prompts(), rows, { batchSize, onProgress });
   }
 
   /**
@@ -607,52 +347,65 @@ export class StudioEngine {
    * their task): the results as CSV, formula-looking cells neutralized.
    */
   async batchPredict(args: BatchPredictArgs): Promise<{ fileName: string; csv: string; rows: number; failed: number }> {
-    const table = await readCsv(args.bytes);
-    const column = (name: string | undefined, what: string, required: boolean) => {
-      if (name === undefined || name === '') {
-        if (required) throw new StudioError('csv', `Choose the ${what} column.`);
-        return -1;
-      }
-      const i = table.columns.indexOf(name);
-      if (i < 0) throw new StudioError('csv', `${args.fileName} has no column "${name}" (its columns: ${table.columns.join(', ')}).`);
-      return i;
-    };
-    const textAt = column(args.textColumn, 'text', true);
-    const promptAt = column(args.promptColumn, 'prompt', args.prompt === undefined);
-    const taskAt = column(args.taskColumn, 'task', false);
-    if (table.rows.length === 0) throw new StudioError('csv', `${args.fileName} has no data rows.`);
-    const rows: MixedRow[] = table.rows.map((r) => ({
-      text: r[textAt],
-      prompt: promptAt >= 0 ? r[promptAt] : args.prompt!,
-      ...(taskAt >= 0 ? { task: r[taskAt] } : {}),
-    }));
-    const results = await this.predictRows(rows, args.batchSize ?? 16, (done, total) =>
-      this.emit({ event: 'batchProgress', done, total }));
-    const labelColumns = [...new Set([...this.library.values()].flatMap((p) => p.labels))];
-    const out = table.rows.map((r, i) => {
-      const res = results[i];
-      return {
-        line: table.lineNumbers[i],
-        text: r[textAt],
-        prompt: rows[i].prompt,
-        task: res.ok ? res.task ?? '' : rows[i].task ?? '',
-        predicted: res.ok ? res.predicted : '',
-        ...Object.fromEntries(labelColumns.map((l) => [`p(${l})`, res.ok && l in res.probabilities ? res.probabilities[l].toFixed(6) : ''])),
-        error: res.ok ? '' : res.error,
-      };
-    });
-    const csv = Papa.unparse(out, { escapeFormulae: true, newline: '\r\n' });
-    const base = args.fileName.replace(/\.[^.]+$/, '') || 'rows';
-    return { fileName: `${base}-predictions.csv`, csv, rows: out.length, failed: results.filter((r) => !r.ok).length };
+    const session = this.requireSession();
+    return batchPredictCsv(session.model, session.tokenizer, this.adapters.prompts(), args,
+      (done, total) => this.emit({ event: 'batchProgress', done, total }));
+  }
+
+  // ---- export and import -----------------------------------------------------------------
+
+  /** The PEFT adapter zip of the current prompt (with studio.json, a model card and a resumable checkpoint). */
+  async exportAdapter(): Promise<{ fileName: string; bytes: Uint8Array }> {
+    return this.adapters.zip(this.requireSession(), this.requireRun(), this.fileName);
+  }
+
+  /** The same files unzipped, by name (the CLI writes them as a folder). */
+  async exportAdapterFiles(): Promise<Map<string, Uint8Array>> {
+    return this.adapters.files(this.requireSession(), this.requireRun());
+  }
+
+  /** The latest resumable checkpoint of the current run. */
+  async exportCheckpoint(): Promise<{ fileName: string; bytes: Uint8Array }> {
+    return this.adapters.checkpoint(this.requireSession(), this.requireRun(), this.fileName);
+  }
+
+  /** A PEFT prompt adapter (zip, or a folder's files) becomes the current prompt. */
+  async importAdapter(args: ImportAdapterArgs): Promise<AdapterInfo> {
+    const session = this.requireSession();
+    if (!this.finishedFlag) throw new StudioError('training', 'A training run is in progress.', 'Stop it before importing an adapter.');
+    const run = this.adapters.importRun(session, this.dataset, args, (message) => this.emit({ event: 'log', level: 'warn', message }));
+    this.disposeRun();
+    this.run = run;
+    return run.adapter!;
+  }
+
+  // ---- prompt library ----------------------------------------------------------------------
+
+  listLibrary(): LibraryEntry[] {
+    return this.adapters.list();
+  }
+
+  /** Keeps a copy of the current prompt (trained or imported) under `name`. */
+  async addToLibrary(name: string): Promise<LibraryEntry> {
+    return this.adapters.add(this.requireSession(), this.requireRun(), name);
+  }
+
+  removeFromLibrary(id: string): void {
+    this.adapters.remove(id);
   }
 
   private disposeRun(): void {
     if (this.run) {
-      const { trainer, control, finished } = this.run;
-      control.stop();
-      if (this.finishedFlag) trainer.dispose();
-      else void finished.then(() => trainer.dispose());
+      const run = this.run;
+      run.control.stop();
+      if (this.finishedFlag) disposeRun(run);
+      else void run.finished.then(() => disposeRun(run));
     }
     this.run = null;
   }
+}
+
+/** A trained run's method, evaluator and projector are its trainer's. */
+function trainerParts(trainer: Trainer): Pick<ActiveRun, 'trainer' | 'method' | 'evaluator' | 'projector'> {
+  return { trainer, method: trainer.method, evaluator: trainer.evaluator, projector: trainer.projector };
 }

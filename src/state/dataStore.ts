@@ -7,7 +7,7 @@
  * after dropping a CSV.
  */
 import { create } from 'zustand';
-import type { ColumnMapping } from '../data';
+import { DEFAULT_SPLIT, type ColumnMapping } from '../data';
 import type { DatasetSummary, TableSummary } from '../engine/api';
 import { WorkerRequestError } from '../worker/client';
 import { toUiError, type UiError } from './errors';
@@ -47,8 +47,6 @@ interface DataState {
   setSplit(change: Partial<SplitSettings>): void;
   build(): Promise<void>;
 }
-
-export const DEFAULT_SPLIT: SplitSettings = { validationFraction: 0.2, seed: 42 };
 
 // Replies to superseded requests (an older file, an older mapping) are dropped.
 let tableRequest = 0;

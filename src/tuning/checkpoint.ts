@@ -10,6 +10,7 @@
  * safetensors reader, and a single ArrayBuffer to transfer out of the worker.
  */
 import { StudioError } from '../errors';
+import { methodVariableNames } from './methods';
 import type { MethodKind } from './methods/types';
 import type { OptimizerKind, OptimizerState } from './optimizers';
 import { describeFingerprint, type ModelFingerprint } from '../formats/fingerprint';
@@ -26,7 +27,7 @@ export interface NamedTensor {
 
 export interface Checkpoint {
   method: MethodKind;
-  /** In the method's `variables` order, named as PyTorch would name them (methodVariableNames). */
+  /** In the method's `variables` order, named as PyTorch would name them (methods/index.ts methodVariableNames). */
   variables: NamedTensor[];
   optimizer: OptimizerState;
   /** Training steps taken. */
@@ -48,44 +49,6 @@ export interface Checkpoint {
 
 function checkpointError(message: string, hint?: string): never {
   throw new StudioError('checkpoint', message, hint);
-}
-
-const linear = (i: number) => [`${i}.weight`, `${i}.bias`];
-
-/**
- * The names PyTorch (and so PEFT's PromptEncoder / PrefixEncoder / MultitaskPromptEmbedding)
- * gives the same parameters, for a method's `variables` in their order.
- */
-export function methodVariableNames(kind: MethodKind, count: number): string[] {
-  let names: string[] | null = null;
-  switch (kind) {
-    case 'prompt':
-      names = ['embedding.weight'];
-      break;
-    case 'ptuning-mlp':
-      names = ['embedding.weight', ...[0, 2, 4].flatMap((i) => linear(i).map((n) => `mlp_head.${n}`))];
-      break;
-    case 'ptuning-lstm': {
-      const layers = (count - 5) / 8;
-      if (!Number.isInteger(layers) || layers < 1) break;
-      names = ['embedding.weight'];
-      for (let l = 0; l < layers; l++) {
-        for (const suffix of ['', '_reverse']) {
-          names.push(...['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((p) => `lstm_head.${p}_l${l}${suffix}`));
-        }
-      }
-      names.push(...[0, 2].flatMap((i) => linear(i).map((n) => `mlp_head.${n}`)));
-      break;
-    }
-    case 'prefix':
-      names = count === 1 ? ['embedding.weight'] : ['embedding.weight', ...[0, 2].flatMap((i) => linear(i).map((n) => `transform.${n}`))];
-      break;
-    case 'multitask':
-      names = ['embedding.weight', 'prefix_task_cols', 'prefix_task_rows'];
-      break;
-  }
-  if (!names || names.length !== count) throw new Error(`a ${kind} method with ${count} variables has no known layout`);
-  return names;
 }
 
 /** A method's variables with their names and current values. */

@@ -1,11 +1,12 @@
 /**
- * Every training setting in one typed record, with the default a first-time user gets,
- * the help text the UI shows beside it, and the checks that turn a bad value into a
- * sentence instead of a NaN twenty minutes later.
+ * Every training setting in one table: its type, the default a first-time user gets, its
+ * bounds, the help text beside it, where the form shows it and its command-line flag.
+ * Validation, the page's Method step and the CLI's flags and usage all read this table, so
+ * a setting is added or changed in one place. Imports no tensor library (the page reads it).
  */
 import { StudioError } from '../errors';
 import type { InitKind } from './init';
-import type { MethodKind } from './methods/types';
+import { METHOD_CATALOG, METHOD_KINDS, methodUsesSetting, type MethodKind, type MethodSettingKey } from './methods/catalog';
 import type { OptimizerKind } from './optimizers';
 
 export type Schedule = 'constant' | 'linear' | 'cosine';
@@ -43,116 +44,251 @@ export interface TrainConfig {
   projectionTopK: number;
 }
 
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  method: 'prompt',
-  numVirtualTokens: 20,
-  init: 'labels',
-  initText: '',
-  optimizer: 'adamw',
-  learningRate: 0.1,
-  weightDecay: 0,
-  warmupSteps: 10,
-  schedule: 'constant',
-  batchSize: 16,
-  gradientAccumulation: 1,
-  maxGradNorm: 1.0,
-  steps: 300,
-  evalEvery: 50,
-  projectEvery: 10,
-  checkpointEvery: 50,
-  earlyStoppingPatience: 0,
-  seed: 42,
-  template: '{text}\nLabel:',
-  maxLength: 128,
-  truncateSide: 'right',
-  encoderHiddenSize: 0,
-  encoderNumLayers: 2,
-  prefixProjection: true,
-  numRanks: 1,
-  maxEvalExamples: 300,
-  evalBatchSize: 32,
-  projectionTopK: 5,
+/** Where the Method step shows a setting ('more' is folded away). */
+export type SettingGroup = 'prompt' | 'optimization' | 'input' | 'more';
+
+interface SettingBase<V> {
+  /** How the form names it, and how messages name it unless `noun` says otherwise. */
+  label: string;
+  /** Shown after the label in the form, e.g. "steps" in "Evaluate every (steps)". */
+  unit?: string;
+  /** How a sentence starts with it, when not the label ("The seed must be…"). */
+  noun?: string;
+  help: string;
+  group: SettingGroup;
+  default: V;
+  /** The CLI flag, without "--". */
+  flag: string;
+}
+
+export interface IntegerSetting extends SettingBase<number> {
+  type: 'integer';
+  min: number;
+  max: number;
+}
+
+/** A real number ≥ min (or > min), ≤ max; `tooHigh` words the upper bound's message. */
+export interface NumberSetting extends SettingBase<number> {
+  type: 'number';
+  min: number;
+  minExclusive?: boolean;
+  max?: number;
+  tooHigh?: (value: number) => string;
+  hint?: string;
+}
+
+export interface ChoiceSetting<V extends string = string> extends SettingBase<V> {
+  type: 'choice';
+  choices: readonly { value: V; label: string }[];
+}
+
+export interface TextSetting extends SettingBase<string> {
+  type: 'text';
+  multiline?: boolean;
+  placeholder?: string;
+}
+
+export interface BooleanSetting extends SettingBase<boolean> {
+  type: 'boolean';
+}
+
+type SettingFor<V> = [V] extends [boolean] ? BooleanSetting
+  : [V] extends [number] ? IntegerSetting | NumberSetting
+  : [V] extends [string] ? (string extends V ? TextSetting : ChoiceSetting<V>)
+  : never;
+
+export type SettingSpec = IntegerSetting | NumberSetting | ChoiceSetting | TextSetting | BooleanSetting;
+
+const MILLION = 1_000_000;
+
+/** The table. Its order is the form's order within each group, and the order settings are checked in. */
+export const SETTINGS: { readonly [K in keyof TrainConfig]: SettingFor<TrainConfig[K]> } = {
+  method: {
+    type: 'choice', label: 'Method', noun: 'method', group: 'prompt', default: 'prompt', flag: 'method',
+    choices: METHOD_KINDS.map((kind) => ({ value: kind, label: METHOD_CATALOG[kind].label })),
+    help: 'Prompt tuning trains P vectors before the input (Lester et al. 2021). P-tuning produces them with a small MLP or bi-LSTM encoder. Prefix tuning trains keys and values at every layer. Multitask shares one prompt across the tasks in a task column, with a low-rank update per task.',
+  },
+  numVirtualTokens: {
+    type: 'integer', label: 'Virtual tokens', group: 'prompt', default: 20, min: 1, max: 1000, flag: 'virtual-tokens',
+    help: 'Number of soft-prompt tokens P. The paper used 20-100; beyond 20 gains are small for large models, larger for small ones.',
+  },
+  init: {
+    type: 'choice', label: 'Initialization', noun: 'initialization', group: 'prompt', default: 'labels', flag: 'init',
+    choices: [
+      { value: 'labels', label: 'Class labels' },
+      { value: 'vocab', label: 'Sampled vocabulary' },
+      { value: 'text', label: 'Text' },
+      { value: 'random', label: 'Random uniform' },
+    ],
+    help: 'Starting point: class labels (best in the paper), sampled vocabulary, a text phrase, or random uniform [-0.5, 0.5] (worst).',
+  },
+  prefixProjection: {
+    type: 'boolean', label: 'Prefix projection (MLP)', group: 'prompt', default: true, flag: 'prefix-projection',
+    help: 'Prefix tuning through an MLP from P embeddings (more stable, the paper\'s choice) instead of free per-layer vectors.',
+  },
+  encoderHiddenSize: {
+    type: 'integer', label: 'Encoder width', group: 'prompt', default: 0, min: 0, max: 65536, flag: 'encoder-hidden-size',
+    help: 'Width of the P-tuning or prefix encoder (0: the model width).',
+  },
+  encoderNumLayers: {
+    type: 'integer', label: 'Encoder layers', group: 'prompt', default: 2, min: 1, max: 8, flag: 'encoder-num-layers',
+    help: 'LSTM layers of the P-tuning LSTM encoder (PEFT default 2).',
+  },
+  numRanks: {
+    type: 'integer', label: 'Task rank', group: 'prompt', default: 1, min: 1, max: 64, flag: 'num-ranks',
+    help: 'Rank of each task\'s multiplicative update in multitask prompt tuning.',
+  },
+  initText: {
+    type: 'text', label: 'Init text', group: 'prompt', default: '', flag: 'init-text', placeholder: 'Classify whether the message is spam',
+    help: 'The phrase for text initialization, e.g. "Classify whether the message is spam". Repeated or cut to P tokens.',
+  },
+  optimizer: {
+    type: 'choice', label: 'Optimizer', noun: 'optimizer', group: 'optimization', default: 'adamw', flag: 'optimizer',
+    choices: [{ value: 'adamw', label: 'AdamW' }, { value: 'adafactor', label: 'Adafactor' }],
+    help: 'Adafactor is what the paper used (lr 0.3, constant). AdamW (lr ~0.1 for prompts) converges faster on small models.',
+  },
+  learningRate: {
+    type: 'number', label: 'Learning rate', noun: 'The learning rate', group: 'optimization', default: 0.1, flag: 'lr',
+    min: 0, minExclusive: true, max: 100, tooHigh: (v) => `A learning rate of ${v} would diverge at once; use at most 100.`,
+    hint: 'The paper used 0.3 with Adafactor; 0.1 suits AdamW.',
+    help: 'Prompts need far larger rates than fine-tuning: the paper used 0.3 with Adafactor.',
+  },
+  batchSize: {
+    type: 'integer', label: 'Batch size', group: 'optimization', default: 16, min: 1, max: 4096, flag: 'batch-size',
+    help: 'Examples per step. The paper used 32.',
+  },
+  steps: {
+    type: 'integer', label: 'Steps', group: 'optimization', default: 300, min: 1, max: MILLION, flag: 'steps',
+    help: 'Optimizer steps to train. The paper trained 30,000 steps on T5; small tasks here need hundreds.',
+  },
+  warmupSteps: {
+    type: 'integer', label: 'Warm-up steps', group: 'optimization', default: 10, min: 0, max: MILLION, flag: 'warmup-steps',
+    help: 'Steps of linear warm-up from 0 to the learning rate.',
+  },
+  schedule: {
+    type: 'choice', label: 'Schedule', noun: 'schedule', group: 'optimization', default: 'constant', flag: 'schedule',
+    choices: [{ value: 'constant', label: 'Constant' }, { value: 'linear', label: 'Linear decay' }, { value: 'cosine', label: 'Cosine decay' }],
+    help: 'Learning rate after warm-up: constant (the paper), or decaying linearly or along a cosine to 0 at the last step.',
+  },
+  seed: {
+    type: 'integer', label: 'Seed', noun: 'The seed', group: 'optimization', default: 42,
+    min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, flag: 'seed',
+    help: 'The same seed, data and settings give the same run on the cpu backend.',
+  },
+  template: {
+    type: 'text', label: 'Template', group: 'input', default: '{text}\nLabel:', flag: 'template', multiline: true,
+    help: 'How an example is shown to the model; {text} is replaced by the text. The label follows it.',
+  },
+  maxLength: {
+    type: 'integer', label: 'Max length', unit: 'tokens', group: 'input', default: 128, min: 4, max: MILLION, flag: 'max-length',
+    help: 'Most tokens of [BOS] + template(text); longer texts are cut.',
+  },
+  truncateSide: {
+    type: 'choice', label: 'Truncate side', noun: 'truncate side', group: 'input', default: 'right', flag: 'truncate-side',
+    choices: [{ value: 'right', label: 'Right (keep the start)' }, { value: 'left', label: 'Left (keep the end)' }],
+    help: 'Which end of a long text is cut: right keeps the beginning, left keeps the end.',
+  },
+  evalEvery: {
+    type: 'integer', label: 'Evaluate every', unit: 'steps', group: 'more', default: 50, min: 1, max: MILLION, flag: 'eval-every',
+    help: 'Evaluate on the validation split every N steps.',
+  },
+  maxEvalExamples: {
+    type: 'integer', label: 'Evaluation examples', group: 'more', default: 300, min: 0, max: 10 * MILLION, flag: 'eval-examples',
+    help: 'Validation examples scored at each evaluation (0: all of them).',
+  },
+  projectEvery: {
+    type: 'integer', label: 'Project every', unit: 'steps', group: 'more', default: 10, min: 1, max: MILLION, flag: 'project-every',
+    help: 'Recompute each virtual token\'s nearest vocabulary tokens every N steps.',
+  },
+  projectionTopK: {
+    type: 'integer', label: 'Nearest tokens shown', group: 'more', default: 5, min: 1, max: 100, flag: 'top-k',
+    help: 'Nearest vocabulary tokens shown per virtual token.',
+  },
+  weightDecay: {
+    type: 'number', label: 'Weight decay', group: 'more', default: 0, min: 0, flag: 'weight-decay',
+    help: 'Decoupled weight decay on the prompt parameters. The paper: 1e-5.',
+  },
+  maxGradNorm: {
+    type: 'number', label: 'Clip gradient norm', noun: 'The gradient clipping norm', group: 'more', default: 1.0, min: 0, flag: 'max-grad-norm',
+    help: 'Clip the global gradient norm to this value (0 turns clipping off).',
+  },
+  gradientAccumulation: {
+    type: 'integer', label: 'Gradient accumulation', group: 'more', default: 1, min: 1, max: 1024, flag: 'gradient-accumulation',
+    help: 'Micro-batches whose gradients are averaged into one step: an effective batch of batch size × this.',
+  },
+  earlyStoppingPatience: {
+    type: 'integer', label: 'Early-stopping patience', group: 'more', default: 0, min: 0, max: 1000, flag: 'patience',
+    help: 'Stop after this many evaluations without a better validation accuracy, and keep the best prompt (0 turns it off).',
+  },
+  checkpointEvery: {
+    type: 'integer', label: 'Checkpoint every', unit: 'steps', group: 'more', default: 50, min: 1, max: MILLION, flag: 'checkpoint-every',
+    help: 'Save a resumable checkpoint every N steps.',
+  },
+  evalBatchSize: {
+    type: 'integer', label: 'Evaluation batch size', group: 'more', default: 32, min: 1, max: 4096, flag: 'eval-batch-size',
+    help: 'Examples per evaluation batch.',
+  },
 };
 
-/** Help shown beside each setting; the paper's choices where it made one. */
-export const TRAIN_CONFIG_HELP: Record<keyof TrainConfig, string> = {
-  method: 'Prompt tuning trains P vectors before the input (Lester et al. 2021). P-tuning produces them with a small MLP or bi-LSTM encoder. Prefix tuning trains keys and values at every layer. Multitask shares one prompt across the tasks in a task column, with a low-rank update per task.',
-  numVirtualTokens: 'Number of soft-prompt tokens P. The paper used 20-100; beyond 20 gains are small for large models, larger for small ones.',
-  init: 'Starting point: class labels (best in the paper), sampled vocabulary, a text phrase, or random uniform [-0.5, 0.5] (worst).',
-  initText: 'The phrase for text initialization, e.g. "Classify whether the message is spam". Repeated or cut to P tokens.',
-  optimizer: 'Adafactor is what the paper used (lr 0.3, constant). AdamW (lr ~0.1 for prompts) converges faster on small models.',
-  learningRate: 'Prompts need far larger rates than fine-tuning: the paper used 0.3 with Adafactor.',
-  weightDecay: 'Decoupled weight decay on the prompt parameters. The paper: 1e-5.',
-  warmupSteps: 'Steps of linear warm-up from 0 to the learning rate.',
-  schedule: 'Learning rate after warm-up: constant (the paper), or decaying linearly or along a cosine to 0 at the last step.',
-  batchSize: 'Examples per step. The paper used 32.',
-  gradientAccumulation: 'Micro-batches whose gradients are averaged into one step: an effective batch of batch size × this.',
-  maxGradNorm: 'Clip the global gradient norm to this value (0 turns clipping off).',
-  steps: 'Optimizer steps to train. The paper trained 30,000 steps on T5; small tasks here need hundreds.',
-  evalEvery: 'Evaluate on the validation split every N steps.',
-  projectEvery: 'Recompute each virtual token\'s nearest vocabulary tokens every N steps.',
-  checkpointEvery: 'Save a resumable checkpoint every N steps.',
-  earlyStoppingPatience: 'Stop after this many evaluations without a better validation accuracy, and keep the best prompt (0 turns it off).',
-  seed: 'The same seed, data and settings give the same run on the cpu backend.',
-  template: 'How an example is shown to the model; {text} is replaced by the text. The label follows it.',
-  maxLength: 'Most tokens of [BOS] + template(text); longer texts are cut.',
-  truncateSide: 'Which end of a long text is cut: right keeps the beginning, left keeps the end.',
-  encoderHiddenSize: 'Width of the P-tuning or prefix encoder (0: the model width).',
-  encoderNumLayers: 'LSTM layers of the P-tuning LSTM encoder (PEFT default 2).',
-  prefixProjection: 'Prefix tuning through an MLP from P embeddings (more stable, the paper\'s choice) instead of free per-layer vectors.',
-  numRanks: 'Rank of each task\'s multiplicative update in multitask prompt tuning.',
-  maxEvalExamples: 'Validation examples scored at each evaluation (0: all of them).',
-  evalBatchSize: 'Examples per evaluation batch.',
-  projectionTopK: 'Nearest vocabulary tokens shown per virtual token.',
-};
+export const SETTING_KEYS = Object.keys(SETTINGS) as (keyof TrainConfig)[];
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
+  SETTING_KEYS.map((key) => [key, SETTINGS[key].default]),
+) as unknown as TrainConfig;
+
+/** Whether the form shows this setting for this configuration (method-specific ones only for their method). */
+export function settingApplies(config: TrainConfig, key: keyof TrainConfig): boolean {
+  const methodSpecific = Object.values(METHOD_CATALOG).some((m) => m.settings.some((s) => s.key === key));
+  return !methodSpecific || methodUsesSetting(config, key as MethodSettingKey);
+}
 
 function fail(message: string, hint?: string): never {
   throw new StudioError('settings', message, hint);
 }
 
-function integerIn(cfg: TrainConfig, key: keyof TrainConfig, min: number, max: number, label: string): void {
-  const v = cfg[key] as number;
-  if (typeof v !== 'number' || !Number.isInteger(v)) fail(`${label} must be a whole number, got ${String(v)}.`);
-  if (v < min || v > max) fail(`${label} must be between ${min} and ${max}, got ${v}.`);
+/** The one value's problem, or nothing: a plain sentence that names the setting and its bounds. */
+function checkSetting(spec: SettingSpec, value: unknown): void {
+  const noun = spec.noun ?? spec.label;
+  switch (spec.type) {
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) fail(`${noun} must be a whole number, got ${String(value)}.`);
+      if (value < spec.min || value > spec.max) {
+        // Bounds at the edge of exact integers say only that (a seed of 1e20 is not a whole number to us).
+        if (spec.max === Number.MAX_SAFE_INTEGER) fail(`${noun} must be a whole number, got ${String(value)}.`);
+        fail(`${noun} must be between ${spec.min} and ${spec.max}, got ${value}.`);
+      }
+      return;
+    case 'number': {
+      const low = typeof value !== 'number' || !Number.isFinite(value) || (spec.minExclusive ? value <= spec.min : value < spec.min);
+      if (low) fail(`${noun} must be ${spec.minExclusive && spec.min === 0 ? 'a positive number' : `${spec.min} or more`}, got ${String(value)}.`, spec.hint);
+      if (spec.max !== undefined && (value as number) > spec.max) fail(spec.tooHigh?.(value as number) ?? `${noun} must be at most ${spec.max}, got ${String(value)}.`);
+      return;
+    }
+    case 'choice':
+      if (!spec.choices.some((c) => c.value === value)) fail(`Unknown ${noun} "${String(value)}".`);
+      return;
+    case 'text':
+      if (typeof value !== 'string') fail(`${noun} must be text, got ${String(value)}.`);
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') fail(`${noun} must be true or false, got ${String(value)}.`);
+  }
 }
 
 /** Checks a configuration against itself and the data; returns it with defaults filled in. */
 export function validateTrainConfig(partial: Partial<TrainConfig>, data?: { trainExamples: number; tasks: number }): TrainConfig {
   const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...partial };
-  integerIn(cfg, 'steps', 1, 1_000_000, 'Steps');
-  integerIn(cfg, 'numVirtualTokens', 1, 1000, 'Virtual tokens');
-  integerIn(cfg, 'batchSize', 1, 4096, 'Batch size');
-  integerIn(cfg, 'gradientAccumulation', 1, 1024, 'Gradient accumulation');
-  integerIn(cfg, 'warmupSteps', 0, 1_000_000, 'Warm-up steps');
-  integerIn(cfg, 'evalEvery', 1, 1_000_000, 'Evaluate every');
-  integerIn(cfg, 'projectEvery', 1, 1_000_000, 'Project every');
-  integerIn(cfg, 'checkpointEvery', 1, 1_000_000, 'Checkpoint every');
-  integerIn(cfg, 'earlyStoppingPatience', 0, 1000, 'Early-stopping patience');
-  integerIn(cfg, 'maxLength', 4, 1_000_000, 'Max length');
-  integerIn(cfg, 'encoderHiddenSize', 0, 65536, 'Encoder width');
-  integerIn(cfg, 'encoderNumLayers', 1, 8, 'Encoder layers');
-  integerIn(cfg, 'numRanks', 1, 64, 'Task rank');
-  integerIn(cfg, 'maxEvalExamples', 0, 10_000_000, 'Evaluation examples');
-  integerIn(cfg, 'evalBatchSize', 1, 4096, 'Evaluation batch size');
-  integerIn(cfg, 'projectionTopK', 1, 100, 'Nearest tokens shown');
-  if (!Number.isSafeInteger(cfg.seed)) fail(`The seed must be a whole number, got ${String(cfg.seed)}.`);
-  if (typeof cfg.learningRate !== 'number' || !Number.isFinite(cfg.learningRate) || cfg.learningRate <= 0) {
-    fail(`The learning rate must be a positive number, got ${String(cfg.learningRate)}.`, 'The paper used 0.3 with Adafactor; 0.1 suits AdamW.');
-  }
-  if (cfg.learningRate > 100) fail(`A learning rate of ${cfg.learningRate} would diverge at once; use at most 100.`);
-  if (!Number.isFinite(cfg.weightDecay) || cfg.weightDecay < 0) fail(`Weight decay must be 0 or more, got ${String(cfg.weightDecay)}.`);
-  if (!Number.isFinite(cfg.maxGradNorm) || cfg.maxGradNorm < 0) fail(`The gradient clipping norm must be 0 or more, got ${String(cfg.maxGradNorm)}.`);
+  for (const key of SETTING_KEYS) checkSetting(SETTINGS[key], cfg[key]);
   if (!cfg.template.includes('{text}')) fail('The template must contain {text}, where each example\'s text goes.');
-  if (!['prompt', 'ptuning-mlp', 'ptuning-lstm', 'prefix', 'multitask'].includes(cfg.method)) fail(`Unknown method "${cfg.method}".`);
-  if (!['random', 'vocab', 'text', 'labels'].includes(cfg.init)) fail(`Unknown initialization "${cfg.init}".`);
-  if (!['adafactor', 'adamw'].includes(cfg.optimizer)) fail(`Unknown optimizer "${cfg.optimizer}".`);
   if (cfg.init === 'text' && !cfg.initText.trim()) fail('Text initialization needs an init text.', 'Type a phrase that describes the task.');
   if (data) {
     if (cfg.batchSize > data.trainExamples) {
       fail(`The batch size (${cfg.batchSize}) is larger than the training split (${data.trainExamples} examples).`,
         `Use a batch size of at most ${data.trainExamples}.`);
     }
-    if (cfg.method === 'multitask' && data.tasks < 1) fail('Multitask prompt tuning needs a task column.', 'Map a column as the task, or choose another method.');
+    if (METHOD_CATALOG[cfg.method].needsTasks && data.tasks < 1) {
+      fail(`${METHOD_CATALOG[cfg.method].label} needs a task column.`, 'Map a column as the task, or choose another method.');
+    }
   }
   return cfg;
 }

@@ -12,6 +12,19 @@ import * as tf from '@tensorflow/tfjs';
 
 export type OptimizerKind = 'adafactor' | 'adamw';
 
+/** The learning rate of step `step` (0-based): linear warm-up, then constant or decaying to 0 at the last step. */
+export function scheduledLearningRate(
+  config: { learningRate: number; warmupSteps: number; schedule: 'constant' | 'linear' | 'cosine'; steps: number },
+  step: number,
+): number {
+  const { learningRate: lr, warmupSteps, schedule, steps } = config;
+  if (step < warmupSteps) return (lr * (step + 1)) / (warmupSteps + 1);
+  const progress = (step - warmupSteps) / Math.max(1, steps - warmupSteps);
+  if (schedule === 'linear') return lr * Math.max(0, 1 - progress);
+  if (schedule === 'cosine') return lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+  return lr;
+}
+
 export interface OptimizerConfig {
   kind: OptimizerKind;
   weightDecay: number;

@@ -7,6 +7,11 @@
  * tokens in JavaScript.
  */
 import * as tf from '@tensorflow/tfjs';
+import { StudioError } from '../errors';
+import type { CausalLM } from '../model/types';
+import type { TextTokenizer } from '../tokenizer/tokenizer';
+import type { SoftPromptMethod } from './methods/types';
+import type { PromptSource } from './objective';
 
 export type ProjectionMetric = 'cosine' | 'dot' | 'l2';
 
@@ -79,4 +84,71 @@ export async function projectToVocabulary(
 /** The discrete projection: each virtual token replaced by its nearest real token (cosine). */
 export function nearestTokenIds(projection: Projection): number[] {
   return projection.cosine.map((n) => n.ids[0]);
+}
+
+/** A projection at a training step, with display strings for every token id it names. */
+export interface ProjectionEvent {
+  step: number;
+  projection: Projection;
+  /** Display strings for every id that appears in the projection. */
+  tokens: Record<number, string>;
+}
+
+function emptyProjection(): Projection {
+  return { k: 0, cosine: [], dot: [], l2: [], norms: [], meanTokenNorm: 0 };
+}
+
+/**
+ * Projections of one method's prompts onto one model's vocabulary: the nearest tokens of
+ * each virtual token, and the discrete prompt made of them. Keeps the table's row norms,
+ * computed once per model.
+ */
+export class Projector {
+  private readonly tableNorms: tf.Tensor1D;
+
+  constructor(private readonly model: CausalLM, private readonly tokenizer: TextTokenizer, private readonly topK: number) {
+    this.tableNorms = tableSquaredNorms(model.embeddingTable());
+  }
+
+  private async project(vectors: tf.Tensor2D | null): Promise<Projection | null> {
+    if (!vectors) return null;
+    try {
+      return await projectToVocabulary(vectors, this.model.embeddingTable(), this.tableNorms, this.topK);
+    } finally {
+      vectors.dispose();
+    }
+  }
+
+  /** Projects `vectors` (and disposes them): the virtual tokens' nearest vocabulary tokens at `step`. */
+  async event(step: number, vectors: tf.Tensor2D | null): Promise<ProjectionEvent> {
+    const projection = await this.project(vectors);
+    const tokens: Record<number, string> = {};
+    if (projection) {
+      for (const list of [projection.cosine, projection.dot, projection.l2]) {
+        for (const n of list) for (const id of n.ids) tokens[id] ??= this.tokenizer.displayToken(id);
+      }
+    }
+    return { step, projection: projection ?? emptyProjection(), tokens };
+  }
+
+  /** Each virtual token replaced by its nearest real token (cosine): the discrete projection, or null for a method without one. */
+  async discrete(method: SoftPromptMethod): Promise<{ source: PromptSource; ids: number[] } | null> {
+    const projection = await this.project(method.projectable(0));
+    if (!projection) return null;
+    const ids = nearestTokenIds(projection);
+    const table = this.model.embeddingTable();
+    return {
+      ids,
+      source: (batch) => {
+        const vectors = tf.gather(table, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
+        const c = method.withVectors(vectors, batch);
+        if (!c) throw new StudioError('training', 'This method has no discrete projection.');
+        return c;
+      },
+    };
+  }
+
+  dispose(): void {
+    this.tableNorms.dispose();
+  }
 }

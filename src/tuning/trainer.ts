@@ -17,21 +17,24 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
-import { createRng, shuffleInPlace, type Rng } from '../data/random';
+import { createRng } from '../data/random';
 import type { CausalLM } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
 import type { TrainConfig } from './config';
+import type { RunControl } from './control';
+import { Evaluator, type Evaluation } from './evaluator';
 import { initialPrompt } from './init';
-import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
-import { MultitaskPromptTuning } from './methods/multitask';
-import { PrefixTuning } from './methods/prefix';
-import { PromptTuning } from './methods/prompt';
-import { PTuning } from './methods/ptuning';
-import type { PromptContribution, SoftPromptMethod } from './methods/types';
-import { batchLoss, freezePrompt, labelScores, methodPrompt, readLabelScores, type EncodedExample, type PromptSource } from './objective';
-import { createOptimizer, DEFAULT_OPTIMIZER, type CapturedOptimizerState, type Optimizer, type OptimizerState } from './optimizers';
-import { nearestTokenIds, projectToVocabulary, tableSquaredNorms, type Projection } from './projection';
+import { createMethod } from './methods';
+import type { SoftPromptMethod } from './methods/types';
+import { batchLoss, freezePrompt, methodPrompt, type EncodedExample, type PromptSource } from './objective';
+import { BestPrompt } from './bestPrompt';
+import { createOptimizer, DEFAULT_OPTIMIZER, scheduledLearningRate, type CapturedOptimizerState, type Optimizer, type OptimizerState } from './optimizers';
+import { Projector, type ProjectionEvent } from './projection';
+import { BatchSampler, type SamplerState } from './sampler';
 import type { PreparedTask } from './task';
+
+export type { Evaluation } from './evaluator';
+export type { ProjectionEvent } from './projection';
 
 export interface StepEvent {
   step: number;
@@ -43,24 +46,6 @@ export interface StepEvent {
   stepMs: number;
   elapsedMs: number;
   etaMs: number;
-}
-
-export interface Evaluation {
-  step: number;
-  loss: number;
-  report: ClassificationReport;
-  /** Predicted label index per scored validation example. */
-  predictions: number[];
-  /** Label probabilities per scored example (softmax over label log-likelihoods). */
-  probabilities: number[][];
-  examples: number;
-}
-
-export interface ProjectionEvent {
-  step: number;
-  projection: Projection;
-  /** Display strings for every id that appears in the projection. */
-  tokens: Record<number, string>;
 }
 
 export interface RunSnapshot {
@@ -88,49 +73,6 @@ export interface RunSummary {
   message: string;
 }
 
-/** Pause/resume/stop, set from outside the loop (the worker's message handler). */
-export class RunControl {
-  paused = false;
-  stopped = false;
-  private wake: (() => void) | null = null;
-  private reachedPause: (() => void)[] = [];
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    this.wake?.();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.wake?.();
-  }
-
-  /** Yields to the event loop once, so pause and stop requests get through. */
-  async yield(): Promise<void> {
-    await new Promise<void>((r) => setTimeout(r, 0));
-  }
-
-  /**
-   * Resolves once the loop has stopped at a pause: the steps already dispatched have landed
-   * and their events are out, so "paused at step N" is exact. (Or never: see StudioEngine.pause.)
-   */
-  whenPaused(): Promise<void> {
-    return new Promise<void>((r) => this.reachedPause.push(r));
-  }
-
-  async waitWhilePaused(): Promise<void> {
-    if (this.paused && !this.stopped) {
-      this.reachedPause.splice(0).forEach((r) => r());
-    }
-    while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
-    this.wake = null;
-  }
-}
-
 /** A step dispatched to the device whose loss and gradient norm are on their way back. */
 interface PendingStep {
   /** 0-based: the step that makes `step` index + 1. */
@@ -151,86 +93,16 @@ interface BoundaryWork {
   dispose(): void;
 }
 
-interface SamplerState {
-  epochStartState: number;
-  cursor: number;
-  rngState: number;
-}
-
-/** Epoch-based sampling without replacement; its state is three numbers, so runs resume exactly. */
-class BatchSampler {
-  private order: number[] = [];
-  private cursor = 0;
-  private epochStartState: number;
-
-  constructor(private readonly size: number, private readonly rng: Rng) {
-    this.epochStartState = rng.state();
-    this.reshuffle();
-  }
-
-  private reshuffle(): void {
-    this.epochStartState = this.rng.state();
-    this.order = shuffleInPlace(Array.from({ length: this.size }, (_, i) => i), this.rng);
-    this.cursor = 0;
-  }
-
-  next(n: number): number[] {
-    const out: number[] = [];
-    while (out.length < n) {
-      if (this.cursor >= this.order.length) this.reshuffle();
-      out.push(this.order[this.cursor++]);
-    }
-    return out;
-  }
-
-  state(): SamplerState {
-    return { epochStartState: this.epochStartState, cursor: this.cursor, rngState: this.rng.state() };
-  }
-
-  restore(epochStartState: number, cursor: number): void {
-    this.rng.setState(epochStartState);
-    this.reshuffle();
-    this.cursor = cursor;
-  }
-}
-
-export function createMethod(cfg: TrainConfig, initial: Float32Array, model: CausalLM, numTasks: number): SoftPromptMethod {
-  const mc = model.config;
-  const encoderHiddenSize = cfg.encoderHiddenSize || mc.hiddenSize;
-  switch (cfg.method) {
-    case 'prompt':
-      return new PromptTuning(initial, cfg.numVirtualTokens, mc.hiddenSize);
-    case 'ptuning-mlp':
-    case 'ptuning-lstm':
-      return new PTuning(initial, {
-        numVirtualTokens: cfg.numVirtualTokens,
-        encoder: cfg.method === 'ptuning-mlp' ? 'MLP' : 'LSTM',
-        encoderHiddenSize,
-        encoderNumLayers: cfg.encoderNumLayers,
-        seed: cfg.seed,
-      }, mc.hiddenSize);
-    case 'prefix':
-      return new PrefixTuning(initial, {
-        numVirtualTokens: cfg.numVirtualTokens, prefixProjection: cfg.prefixProjection, encoderHiddenSize, seed: cfg.seed,
-      }, mc);
-    case 'multitask':
-      return new MultitaskPromptTuning(initial, {
-        numVirtualTokens: cfg.numVirtualTokens, numTasks: Math.max(1, numTasks), numRanks: cfg.numRanks, seed: cfg.seed,
-      }, mc.hiddenSize);
-  }
-}
-
 export class Trainer {
   readonly method: SoftPromptMethod;
   private readonly optimizer: Optimizer;
   private readonly sampler: BatchSampler;
-  private readonly tableNorms: tf.Tensor1D;
+  /** Scores prompts on the task's validation examples (the trained one, baselines, the discrete projection). */
+  readonly evaluator: Evaluator;
+  /** Projects the prompt onto the vocabulary. */
+  readonly projector: Projector;
   step = 0;
-  private bestAccuracy = -Infinity;
-  private bestLoss = Infinity;
-  bestStep: number | null = null;
-  private bestValues: Float32Array[] | null = null;
-  private evaluationsSinceBest = 0;
+  private readonly best: BestPrompt;
   private elapsedMs = 0;
   private averageStepMs = 0;
   /** 1 while every step of this run had a finite loss and gradient; updates apply only then. */
@@ -258,7 +130,9 @@ export class Trainer {
     this.method = method;
     this.optimizer = createOptimizer(method.variables, { ...DEFAULT_OPTIMIZER[config.optimizer], weightDecay: config.weightDecay });
     this.sampler = new BatchSampler(task.train.length, createRng(config.seed ^ 0x243f6a88));
-    this.tableNorms = tableSquaredNorms(model.embeddingTable());
+    this.evaluator = new Evaluator(model, tokenizer, task, config);
+    this.best = new BestPrompt(config.earlyStoppingPatience);
+    this.projector = new Projector(model, tokenizer, config.projectionTopK);
     const one = tf.scalar(1);
     this.healthy = tf.variable(one, false);
     one.dispose();
@@ -272,12 +146,7 @@ export class Trainer {
       tokenCounts: task.tokenCounts,
       seed: config.seed,
     });
-    const method = createMethod(config, initial, model, task.tasks.length);
-    return new Trainer(model, tokenizer, task, config, method);
-  }
-
-  /** A trainer around a method that already exists (an imported adapter). */
-  static fromMethod(model: CausalLM, tokenizer: TextTokenizer, task: PreparedTask, config: TrainConfig, method: SoftPromptMethod): Trainer {
+    const method = createMethod({ config, initial, model: model.config, numTasks: task.tasks.length });
     return new Trainer(model, tokenizer, task, config, method);
   }
 
@@ -294,15 +163,6 @@ export class Trainer {
     this.heldInFlight.bytes += bytes;
   }
 
-  learningRate(step: number): number {
-    const { learningRate: lr, warmupSteps, schedule, steps } = this.config;
-    if (step < warmupSteps) return (lr * (step + 1)) / (warmupSteps + 1);
-    const progress = (step - warmupSteps) / Math.max(1, steps - warmupSteps);
-    if (schedule === 'linear') return lr * Math.max(0, 1 - progress);
-    if (schedule === 'cosine') return lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
-    return lr;
-  }
-
   /**
    * Dispatches step `index` (0-based) and starts reading its loss and gradient norm back
    * at once, so the read's copy is queued right behind this step's work and the next step
@@ -314,7 +174,7 @@ export class Trainer {
     const { batchSize, gradientAccumulation, maxGradNorm } = this.config;
     const before = { sampler: this.sampler.state(), optimizerStep: this.optimizer.step };
     const started = performance.now();
-    const lr = this.learningRate(index);
+    const lr = scheduledLearningRate(this.config, index);
     const vars = this.method.variables;
     const prompt = methodPrompt(this.method);
     let tokens = 0;
@@ -408,11 +268,11 @@ export class Trainer {
     };
     const run = async (events: TrainerEvents) => {
       try {
-        if (due.project) events.onProjection?.(await this.projectionEvent(step, projectable));
+        if (due.project) events.onProjection?.(await this.projector.event(step, projectable));
         if (prompt) {
           const evaluation = { ...(await this.evaluate(prompt.source)), step };
           events.onEvaluation?.(evaluation);
-          if (await this.trackBest(evaluation, variables) && this.config.earlyStoppingPatience > 0) this.patienceRanOut = true;
+          if (await this.best.offer(evaluation, variables) && this.config.earlyStoppingPatience > 0) this.patienceRanOut = true;
         }
         if (optimizer) await events.onCheckpoint?.(await this.readSnapshot(step, variables, optimizer, sampler));
       } finally {
@@ -445,7 +305,7 @@ export class Trainer {
     this.patienceRanOut = false;
     this.backgroundError = null;
     if (this.step === 0) {
-      events.onProjection?.(await this.project());
+      events.onProjection?.(await this.projector.event(0, this.method.projectable(0)));
     }
     let inFlight: PendingStep | null = null;
     let lastSettled = 0;
@@ -524,134 +384,21 @@ export class Trainer {
       await this.background;
     }
     if (this.backgroundError) throw this.backgroundError;
-    if (stoppedBy === 'early-stopping' && this.bestValues) {
-      this.restoreVariables(this.bestValues);
-      message += ` The prompt from step ${this.bestStep} (the best) is kept.`;
+    if (stoppedBy === 'early-stopping' && this.best.values) {
+      this.restoreVariables(this.best.values);
+      message += ` The prompt from step ${this.best.step} (the best) is kept.`;
     }
     if (!message) message = `Trained ${this.step} steps.`;
-    return { stoppedBy, step: this.step, bestStep: this.bestStep, message };
-  }
-
-  /** Records the best evaluation; true when patience has run out. */
-  private async trackBest(e: Evaluation, variables: tf.Tensor[]): Promise<boolean> {
-    const better = e.report.accuracy > this.bestAccuracy || (e.report.accuracy === this.bestAccuracy && e.loss < this.bestLoss);
-    if (better) {
-      this.bestAccuracy = e.report.accuracy;
-      this.bestLoss = e.loss;
-      this.bestStep = e.step;
-      this.bestValues = await Promise.all(variables.map((v) => v.data() as Promise<Float32Array>));
-      this.evaluationsSinceBest = 0;
-      return false;
-    }
-    this.evaluationsSinceBest++;
-    return this.evaluationsSinceBest >= this.config.earlyStoppingPatience;
+    return { stoppedBy, step: this.step, bestStep: this.best.step, message };
   }
 
   private restoreVariables(values: Float32Array[]): void {
     this.method.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape))));
   }
 
-  /** Validation examples scored at each evaluation: the first maxEvalExamples of a fixed order. */
-  evaluationSet(): EncodedExample[] {
-    const n = this.config.maxEvalExamples;
-    return n > 0 ? this.task.validation.slice(0, n) : this.task.validation;
-  }
-
-  /** Rank-classification metrics of a prompt source (default: the trained prompt) on the validation split. */
-  async evaluate(prompt: PromptSource = methodPrompt(this.method), examples = this.evaluationSet()): Promise<Evaluation> {
-    const labels = this.task.labels;
-    const batches: EncodedExample[][] = [];
-    for (let i = 0; i < examples.length; i += this.config.evalBatchSize) batches.push(examples.slice(i, i + this.config.evalBatchSize));
-    // Every batch is dispatched before any is read: one round trip per evaluation, not one per batch.
-    const dispatched: tf.Tensor2D[] = [];
-    try {
-      for (const batch of batches) dispatched.push(labelScores(this.model, prompt, batch, this.task.labelIds));
-    } catch (e) {
-      tf.dispose(dispatched);
-      throw e;
-    }
-    const results = await Promise.all(dispatched.map((scores, i) => readLabelScores(scores, batches[i], this.task.labelIds)));
-    const all = results.flatMap((r) => r.logLikelihood);
-    const nll = results.reduce((a, r) => a + r.goldNll, 0);
-    const tokens = results.reduce((a, r) => a + r.goldTokens, 0);
-    // An example competes only among its own task's labels.
-    examples.forEach((e, i) => {
-      const allowed = this.task.taskLabels[e.task] ?? this.task.taskLabels[0];
-      if (allowed.length < labels.length) all[i] = all[i].map((v, j) => (allowed.includes(j) ? v : -Infinity));
-    });
-    const predictions = argmaxRows(all);
-    const probabilities = all.map((row) => {
-      const max = Math.max(...row);
-      const exp = row.map((v) => Math.exp(v - max));
-      const sum = exp.reduce((a, b) => a + b, 0);
-      return exp.map((v) => v / sum);
-    });
-    return {
-      step: this.step,
-      loss: tokens ? nll / tokens : 0,
-      report: classificationReport(labels, examples.map((e) => e.label), predictions),
-      predictions,
-      probabilities,
-      examples: examples.length,
-    };
-  }
-
-  /** A plain-text prompt in place of the soft prompt (the "text prompt" baseline). */
-  textPrompt(text: string): PromptSource {
-    const ids = this.tokenizer.encode(text);
-    if (ids.length === 0) return null;
-    return (batch) => ({
-      inputEmbeds: this.model.embed(tf.tensor2d(ids, [1, ids.length], 'int32')).tile([batch, 1, 1]) as tf.Tensor3D,
-      length: ids.length,
-    });
-  }
-
-  /** The instruction used for the text-prompt baseline: the init text, or one listing the labels. */
-  baselineInstruction(): string {
-    if (this.config.initText.trim()) return this.config.initText.trim();
-    return `Classify the text as ${this.task.labels.join(', ')}.`;
-  }
-
-  /** Each virtual token replaced by its nearest real token (cosine): the discrete projection. */
-  async discretePrompt(): Promise<{ source: PromptSource; ids: number[] } | null> {
-    const projection = await this.projectVectors(this.method.projectable(0));
-    if (!projection) return null;
-    const ids = nearestTokenIds(projection);
-    const table = this.model.embeddingTable();
-    return {
-      ids,
-      source: (batch) => {
-        const vectors = tf.gather(table, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
-        const c = this.method.withVectors(vectors, batch);
-        if (!c) throw new StudioError('training', 'This method has no discrete projection.');
-        return c as PromptContribution;
-      },
-    };
-  }
-
-  private async projectVectors(vectors: tf.Tensor2D | null): Promise<Projection | null> {
-    if (!vectors) return null;
-    try {
-      return await projectToVocabulary(vectors, this.model.embeddingTable(), this.tableNorms, this.config.projectionTopK);
-    } finally {
-      vectors.dispose();
-    }
-  }
-
-  async project(task = 0): Promise<ProjectionEvent> {
-    return this.projectionEvent(this.step, this.method.projectable(task));
-  }
-
-  /** Projects `vectors` (and disposes them): the virtual tokens' nearest vocabulary tokens at `step`. */
-  private async projectionEvent(step: number, vectors: tf.Tensor2D | null): Promise<ProjectionEvent> {
-    const projection = await this.projectVectors(vectors);
-    const tokens: Record<number, string> = {};
-    if (projection) {
-      for (const list of [projection.cosine, projection.dot, projection.l2]) {
-        for (const n of list) for (const id of n.ids) tokens[id] ??= this.tokenizer.displayToken(id);
-      }
-    }
-    return { step, projection: projection ?? emptyProjection(), tokens };
+  /** Rank-classification metrics of a prompt source (default: the trained prompt) at the current step. */
+  evaluate(prompt: PromptSource = methodPrompt(this.method), examples = this.evaluator.evaluationSet()): Promise<Evaluation> {
+    return this.evaluator.evaluate(prompt, examples, this.step);
   }
 
   async snapshot(): Promise<RunSnapshot> {
@@ -675,7 +422,7 @@ export class Trainer {
       samplerRngState: sampler.rngState,
       samplerEpochStartState: sampler.epochStartState,
       samplerCursor: sampler.cursor,
-      bestStep: this.bestStep,
+      bestStep: this.best.step,
     };
   }
 
@@ -688,17 +435,14 @@ export class Trainer {
     this.optimizer.restore(s.optimizer);
     this.sampler.restore(s.samplerEpochStartState, s.samplerCursor);
     this.step = s.step;
-    this.bestStep = s.bestStep;
+    this.best.step = s.bestStep;
   }
 
   dispose(): void {
     this.method.dispose();
     this.optimizer.dispose();
-    this.tableNorms.dispose();
+    this.projector.dispose();
     this.healthy.dispose();
   }
 }
 
-function emptyProjection(): Projection {
-  return { k: 0, cosine: [], dot: [], l2: [], norms: [], meanTokenNorm: 0 };
-}

@@ -9,6 +9,7 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import { currentWebGPUDevice } from '../engine/backend';
 import { StudioEngine } from '../engine/studio';
 import { StudioError, serializeError } from '../errors';
+import { toArrayBuffer } from '../formats/bytes';
 import type { ModelSource } from '../model/package';
 import { cacheStorageFileCache, fileListSource, hubSource, urlSource } from '../model/sources';
 import {
@@ -47,8 +48,6 @@ function sourceFor(spec: ModelSourceSpec): ModelSource {
       return hubSource(spec.repo, spec.revision, { cache: cacheStorageFileCache() });
   }
 }
-
-const toArrayBuffer = (b: Uint8Array) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
 type Handler<M extends Method> = (args: Requests[M]['args'], id: number) => Promise<Requests[M]['result']> | Requests[M]['result'];
 

@@ -15,6 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import type { StudioErrorCode } from '../../src/errors';
+import { DEFAULT_SPLIT } from '../../src/data';
 import { readCheckpoint, writeCheckpoint } from '../../src/tuning/checkpoint';
 import type { ModelFingerprint } from '../../src/formats/fingerprint';
 import { writeSafetensors, type TensorToWrite } from '../../src/formats/safetensors';
@@ -28,8 +29,8 @@ export interface Expected {
   hint?: string;
 }
 
-/** The split the page uses by default (src/state/dataStore.ts DEFAULT_SPLIT); Node uses it too, so counts agree. */
-export const PAGE_SPLIT = { validationFraction: 0.2, seed: 42 } as const;
+/** The split the page uses by default; Node uses it too, so counts agree. */
+export const PAGE_SPLIT = DEFAULT_SPLIT;
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const rows = (n: number, label: (i: number) => string = (i) => (i % 2 ? 'spam' : 'ham')) =>

@@ -6,7 +6,7 @@ import {
   writeModelCard, type AdapterCommon, type PeftAdapter,
 } from '../../src/formats/peft';
 import { writeSafetensors } from '../../src/formats/safetensors';
-import { methodFromPeft } from '../../src/tuning/methods/fromPeft';
+import { methodFromPeft } from '../../src/tuning/methods';
 import { methodExportsFor, P, smallLlama, values } from './helpers';
 
 const model = smallLlama();

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/random';
 import { StudioError } from '../../src/errors';
 import {
-  methodVariableNames, namedMethodVariables, readCheckpoint, writeCheckpoint, type Checkpoint,
+  namedMethodVariables, readCheckpoint, writeCheckpoint, type Checkpoint,
 } from '../../src/tuning/checkpoint';
+import { methodVariableNames } from '../../src/tuning/methods';
 import { sha256Hex } from '../../src/formats/fingerprint';
 import { modelFingerprint, type WeightsSummary } from '../../src/model/fingerprint';
 import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors';

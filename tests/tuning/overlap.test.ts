@@ -11,7 +11,8 @@ import type { CausalLM } from '../../src/model/types';
 import { validateTrainConfig, type TrainConfig } from '../../src/tuning/config';
 import { freezePrompt, methodPrompt } from '../../src/tuning/objective';
 import { prepareTask, type PreparedTask } from '../../src/tuning/task';
-import { RunControl, Trainer, type Evaluation, type ProjectionEvent, type RunSnapshot, type RunSummary, type StepEvent } from '../../src/tuning/trainer';
+import { RunControl } from '../../src/tuning/control';
+import { Trainer, type Evaluation, type ProjectionEvent, type RunSnapshot, type RunSummary, type StepEvent } from '../../src/tuning/trainer';
 import { hasSharedModel, openDefault } from '../helpers';
 import { METHOD_CASES, smsSample, smsTask } from './fixtures';
 
@@ -108,7 +109,7 @@ describe.skipIf(!hasSharedModel)('overlapped training', () => {
       const { task, config } = twoTaskSms(session, { method, steps: 2, numVirtualTokens: 3, seed: 6, maxEvalExamples: 0, ...extra });
       const trainer = await Trainer.create(session.model, session.tokenizer, task, config);
       await trainer.run(new RunControl());
-      expect(new Set(trainer.evaluationSet().map((e) => e.task)).size).toBe(2);
+      expect(new Set(trainer.evaluator.evaluationSet().map((e) => e.task)).size).toBe(2);
       const frozen = freezePrompt(trainer.method, task.tasks.length);
       const live = await trainer.evaluate(methodPrompt(trainer.method));
       const copy = await trainer.evaluate(frozen.source);

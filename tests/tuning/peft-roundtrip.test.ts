@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { methodFromPeft } from '../../src/tuning/methods/fromPeft';
+import { methodFromPeft } from '../../src/tuning/methods';
 import type { MethodKind } from '../../src/tuning/methods/types';
 import { methodPrompt } from '../../src/tuning/objective';
-import { RunControl, Trainer } from '../../src/tuning/trainer';
+import { RunControl } from '../../src/tuning/control';
+import { Trainer } from '../../src/tuning/trainer';
 import { hasSharedModel, openDefault } from '../helpers';
 import { smsTask } from './fixtures';
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { ModelSession } from '../../src/engine/session';
-import { RunControl, Trainer, type StepEvent } from '../../src/tuning/trainer';
+import { RunControl } from '../../src/tuning/control';
+import { Trainer, type StepEvent } from '../../src/tuning/trainer';
 import type { TrainConfig } from '../../src/tuning/config';
 import { hasSharedModel, openDefault } from '../helpers';
 import { METHOD_CASES, smsTask } from './fixtures';

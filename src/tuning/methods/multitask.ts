@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../../data/random';
 import { uniformValues, variableFrom } from './nn';
-import type { PeftExport, PromptContribution, SoftPromptMethod } from './types';
+import { peftTensor, type PeftExport, type PromptContribution, type SoftPromptMethod } from './types';
 
 export interface MultitaskConfig {
   numVirtualTokens: number;
@@ -21,6 +21,19 @@ export interface MultitaskConfig {
 }
 
 export class MultitaskPromptTuning implements SoftPromptMethod {
+  /** Parameter names as PEFT's MultitaskPromptEmbedding has them. */
+  static readonly variableNames = ['embedding.weight', 'prefix_task_cols', 'prefix_task_rows'];
+
+  /** A MULTITASK_PROMPT_TUNING adapter: the shared prompt and every task's factors. */
+  static fromPeft(exported: PeftExport): MultitaskPromptTuning {
+    const prompt = peftTensor(exported, 'prompt_embeddings');
+    const cols = peftTensor(exported, 'prefix_task_cols');
+    const rows = peftTensor(exported, 'prefix_task_rows');
+    const [p, width] = prompt.shape;
+    const [tasks, , ranks] = cols.shape;
+    return new MultitaskPromptTuning(prompt.data, { numVirtualTokens: p, numTasks: tasks, numRanks: ranks, seed: 0 }, width, { cols: cols.data, rows: rows.data });
+  }
+
   readonly kind = 'multitask' as const;
   readonly numVirtualTokens: number;
   readonly variables: tf.Variable[];

@@ -9,10 +9,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../../data/random';
-import type { ModelConfig } from '../../model/config';
+import { StudioError } from '../../errors';
+import type { ModelDims } from '../../formats/peft';
 import type { LayerKV } from '../../model/types';
 import { createDense, dense, denseVariables, uniformValues, variableFrom, type DenseParams } from './nn';
-import type { PeftExport, PromptContribution, SoftPromptMethod } from './types';
+import { peftTensor, type PeftExport, type PromptContribution, type SoftPromptMethod } from './types';
 
 export interface PrefixTuningConfig {
   numVirtualTokens: number;
@@ -23,6 +24,23 @@ export interface PrefixTuningConfig {
 }
 
 export class PrefixTuning implements SoftPromptMethod {
+  /** Parameter names as PEFT's PrefixEncoder has them (with or without the projection). */
+  static variableNames(count: number): string[] {
+    return count === 1 ? ['embedding.weight'] : ['embedding.weight', 'transform.0.weight', 'transform.0.bias', 'transform.2.weight', 'transform.2.bias'];
+  }
+
+  /** A PREFIX_TUNING adapter: PEFT stores the per-layer keys and values, which run here as free prefixes. */
+  static fromPeft(exported: PeftExport, model: ModelDims): PrefixTuning {
+    const prompt = peftTensor(exported, 'prompt_embeddings');
+    const [p, width] = prompt.shape;
+    const expected = model.numLayers * 2 * model.numKeyValueHeads * model.headDim;
+    if (width !== expected) {
+      throw new StudioError('adapter', `The adapter's prefixes have ${width} values per virtual token, but this model needs ${expected} (${model.numLayers} layers × 2 × ${model.numKeyValueHeads * model.headDim}).`,
+        'Load the model the adapter was trained for.');
+    }
+    return new PrefixTuning(prompt.data, { numVirtualTokens: p, prefixProjection: false, encoderHiddenSize: model.hiddenSize, seed: 0 }, model);
+  }
+
   readonly kind = 'prefix' as const;
   readonly numVirtualTokens: number;
   readonly variables: tf.Variable[];
@@ -30,7 +48,7 @@ export class PrefixTuning implements SoftPromptMethod {
   private readonly mlp: DenseParams[] = [];
   private readonly kvDim: number;
 
-  constructor(initial: Float32Array, private readonly cfg: PrefixTuningConfig, private readonly model: ModelConfig) {
+  constructor(initial: Float32Array, private readonly cfg: PrefixTuningConfig, private readonly model: ModelDims) {
     this.numVirtualTokens = cfg.numVirtualTokens;
     this.kvDim = model.numKeyValueHeads * model.headDim;
     const rng = createRng(cfg.seed ^ 0x9e1f);

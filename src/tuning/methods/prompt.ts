@@ -3,8 +3,10 @@
  * placed before the input's token embeddings. The whole method is one [P, d] matrix.
  */
 import * as tf from '@tensorflow/tfjs';
+import { StudioError } from '../../errors';
+import type { ModelDims } from '../../formats/peft';
 import { variableFrom } from './nn';
-import type { PeftExport, PromptContribution, SoftPromptMethod } from './types';
+import { peftTensor, type PeftExport, type PromptContribution, type SoftPromptMethod } from './types';
 
 export interface PromptTuningConfig {
   /** Number of virtual tokens P. The paper: 20-100; longer helps small models most. */
@@ -12,6 +14,23 @@ export interface PromptTuningConfig {
 }
 
 export class PromptTuning implements SoftPromptMethod {
+  /** Parameter names as PEFT's PromptEmbedding has them. */
+  static readonly variableNames = ['embedding.weight'];
+
+  /**
+   * A PROMPT_TUNING adapter, and a P_TUNING one too: PEFT stores P-tuning's encoder
+   * output, which runs here as a plain prompt.
+   */
+  static fromPeft(exported: PeftExport, model: ModelDims): PromptTuning {
+    const prompt = peftTensor(exported, 'prompt_embeddings');
+    const [p, width] = prompt.shape;
+    if (width !== model.hiddenSize) {
+      throw new StudioError('adapter', `The adapter's prompt has token_dim ${width}, but this model's embeddings have ${model.hiddenSize}.`,
+        'Load the model the adapter was trained for.');
+    }
+    return new PromptTuning(prompt.data, p, width);
+  }
+
   readonly kind = 'prompt' as const;
   readonly numVirtualTokens: number;
   readonly variables: tf.Variable[];

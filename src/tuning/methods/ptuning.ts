@@ -27,7 +27,23 @@ export interface PTuningConfig {
   seed: number;
 }
 
+const linearNames = (prefix: string, indices: number[]) => indices.flatMap((i) => [`${prefix}.${i}.weight`, `${prefix}.${i}.bias`]);
+
 export class PTuning implements SoftPromptMethod {
+  /** Parameter names as PEFT's PromptEncoder has them, for `count` variables (the LSTM's depth follows from it). */
+  static variableNames(encoder: PTuningEncoder, count: number): string[] | null {
+    if (encoder === 'MLP') return ['embedding.weight', ...linearNames('mlp_head', [0, 2, 4])];
+    const layers = (count - 5) / 8;
+    if (!Number.isInteger(layers) || layers < 1) return null;
+    const names = ['embedding.weight'];
+    for (let l = 0; l < layers; l++) {
+      for (const suffix of ['', '_reverse']) {
+        names.push(...['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((p) => `lstm_head.${p}_l${l}${suffix}`));
+      }
+    }
+    return [...names, ...linearNames('mlp_head', [0, 2])];
+  }
+
   readonly kind: 'ptuning-mlp' | 'ptuning-lstm';
   readonly numVirtualTokens: number;
   readonly variables: tf.Variable[];

@@ -4,12 +4,14 @@
  * holds its parameters, how they enter the frozen model, and its PEFT export form.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { PeftExport } from '../../formats/peft';
+import { StudioError } from '../../errors';
+import type { ExportTensor, PeftExport } from '../../formats/peft';
 import type { LayerKV } from '../../model/types';
 
 export type { ExportTensor, PeftExport, PeftType } from '../../formats/peft';
+export type { MethodKind } from './catalog';
+import type { MethodKind } from './catalog';
 
-export type MethodKind = 'prompt' | 'ptuning-mlp' | 'ptuning-lstm' | 'prefix' | 'multitask';
 
 /** How the soft prompt reaches the model for one batch. */
 export interface PromptContribution {
@@ -47,4 +49,11 @@ export interface SoftPromptMethod {
   /** The tensors and config fields PEFT stores for this method. */
   exportPeft(): Promise<PeftExport>;
   dispose(): void;
+}
+
+/** A tensor an imported adapter must have for its PEFT type. */
+export function peftTensor(exported: PeftExport, name: string): ExportTensor {
+  const t = exported.tensors[name];
+  if (!t) throw new StudioError('adapter', `The adapter has no "${name}" tensor, which ${exported.peftType} needs.`);
+  return t;
 }

@@ -1,6 +1,5 @@
 import { useSettingsStore, USUAL_LEARNING_RATE } from '../../state/settingsStore';
-
-const NAME = { adafactor: 'Adafactor', adamw: 'AdamW' } as const;
+import { SETTINGS } from '../../tuning/config';
 
 /** When the rate is not the one usually paired with the chosen optimizer, offer that one. */
 export function LearningRateOffer({ disabled }: { disabled?: boolean }) {
@@ -11,7 +10,7 @@ export function LearningRateOffer({ disabled }: { disabled?: boolean }) {
   if (rate === usual) return null;
   return (
     <p className="offer" data-testid="lr-offer">
-      {NAME[optimizer]} is usually run at {usual} on soft prompts.{' '}
+      {SETTINGS.optimizer.choices.find((c) => c.value === optimizer)?.label} is usually run at {usual} on soft prompts.{' '}
       <button type="button" className="link" disabled={disabled} onClick={() => set('learningRate', usual)}>Use {usual}</button>
     </p>
   );

@@ -1,11 +1,9 @@
 import { useId, type ReactElement } from 'react';
 import { useSettingsStore } from '../../state/settingsStore';
-import { TRAIN_CONFIG_HELP, type TrainConfig } from '../../tuning/config';
+import { SETTINGS, type TrainConfig } from '../../tuning/config';
 import { NumberInput } from '../NumberInput';
 
-type NumberKey = { [K in keyof TrainConfig]: TrainConfig[K] extends number ? K : never }[keyof TrainConfig];
-
-/** A labelled control with its help text (from TRAIN_CONFIG_HELP) read out with it. */
+/** A labelled control with its help text (from the settings table) read out with it. */
 function Field({ setting, label, children, wide }: {
   setting: keyof TrainConfig;
   label: string;
@@ -18,85 +16,76 @@ function Field({ setting, label, children, wide }: {
     <div className={`field${wide ? ' wide' : ''}`}>
       <label htmlFor={id}>{label}</label>
       {children({ id, helpId })}
-      <p id={helpId} className="help">{TRAIN_CONFIG_HELP[setting]}</p>
+      <p id={helpId} className="help">{SETTINGS[setting].help}</p>
     </div>
   );
 }
 
-export function NumberSetting({ setting, label, integer, min, max, disabled }: {
-  setting: NumberKey;
-  label: string;
-  integer?: boolean;
-  min?: number;
-  max?: number;
-  disabled?: boolean;
-}) {
-  const value = useSettingsStore((s) => s.config[setting]);
-  const set = useSettingsStore((s) => s.set);
-  return (
-    <Field setting={setting} label={label}>
-      {({ id, helpId }) => (
-        <NumberInput id={id} aria-describedby={helpId} value={value} integer={integer} min={min} max={max} disabled={disabled}
-          onValue={(v) => set(setting, v)} data-testid={`setting-${setting}`} />
-      )}
-    </Field>
-  );
-}
-
-export function SelectSetting<K extends keyof TrainConfig>({ setting, label, options, disabled, wide }: {
-  setting: K;
-  label: string;
-  options: readonly { value: TrainConfig[K] & string; label: string }[];
-  disabled?: boolean;
-  /** A whole row, for a setting whose help is long. */
+/**
+ * One setting as its table entry describes it: a number field, a select, a text field or a
+ * checkbox. Numbers are not bounded in the field: an out-of-range value stays as typed and
+ * the settings check says what the bounds are, with the engine's own words.
+ */
+export function SettingControl({ setting, label, wide }: {
+  setting: keyof TrainConfig;
+  /** Instead of the table's label (e.g. when another setting changes what this one means). */
+  label?: string;
   wide?: boolean;
 }) {
-  const value = useSettingsStore((s) => s.config[setting]) as string;
-  const set = useSettingsStore((s) => s.set);
-  return (
-    <Field setting={setting} label={label} wide={wide}>
-      {({ id, helpId }) => (
-        <select id={id} aria-describedby={helpId} value={value} disabled={disabled}
-          onChange={(e) => set(setting, e.target.value as TrainConfig[K])} data-testid={`setting-${setting}`}>
-          {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
-        </select>
-      )}
-    </Field>
-  );
-}
-
-export function TextSetting({ setting, label, multiline, disabled, placeholder }: {
-  setting: 'template' | 'initText';
-  label: string;
-  multiline?: boolean;
-  disabled?: boolean;
-  placeholder?: string;
-}) {
+  const spec = SETTINGS[setting];
   const value = useSettingsStore((s) => s.config[setting]);
   const set = useSettingsStore((s) => s.set);
-  return (
-    <Field setting={setting} label={label} wide>
-      {({ id, helpId }) => multiline
-        ? <textarea id={id} aria-describedby={helpId} rows={2} value={value} disabled={disabled} placeholder={placeholder}
-          onChange={(e) => set(setting, e.target.value)} data-testid={`setting-${setting}`} />
-        : <input id={id} aria-describedby={helpId} value={value} disabled={disabled} placeholder={placeholder}
-          onChange={(e) => set(setting, e.target.value)} data-testid={`setting-${setting}`} />}
-    </Field>
-  );
+  const shown = label ?? (spec.unit ? `${spec.label} (${spec.unit})` : spec.label);
+  const testId = `setting-${setting}`;
+  switch (spec.type) {
+    case 'integer':
+    case 'number':
+      return (
+        <Field setting={setting} label={shown}>
+          {({ id, helpId }) => (
+            <NumberInput id={id} aria-describedby={helpId} value={value as number} integer={spec.type === 'integer'}
+              onValue={(v) => set(setting, v as never)} data-testid={testId} />
+          )}
+        </Field>
+      );
+    case 'choice':
+      return (
+        <Field setting={setting} label={shown} wide={wide}>
+          {({ id, helpId }) => (
+            <select id={id} aria-describedby={helpId} value={value as string}
+              onChange={(e) => set(setting, e.target.value as never)} data-testid={testId}>
+              {spec.choices.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+            </select>
+          )}
+        </Field>
+      );
+    case 'text':
+      return (
+        <Field setting={setting} label={shown} wide>
+          {({ id, helpId }) => spec.multiline
+            ? <textarea id={id} aria-describedby={helpId} rows={2} value={value as string} placeholder={spec.placeholder}
+              onChange={(e) => set(setting, e.target.value as never)} data-testid={testId} />
+            : <input id={id} aria-describedby={helpId} value={value as string} placeholder={spec.placeholder}
+              onChange={(e) => set(setting, e.target.value as never)} data-testid={testId} />}
+        </Field>
+      );
+    case 'boolean':
+      return <BooleanControl setting={setting} label={shown} />;
+  }
 }
 
-export function BooleanSetting({ setting, label, disabled }: { setting: 'prefixProjection'; label: string; disabled?: boolean }) {
-  const value = useSettingsStore((s) => s.config[setting]);
+function BooleanControl({ setting, label }: { setting: keyof TrainConfig; label: string }) {
+  const value = useSettingsStore((s) => s.config[setting]) as boolean;
   const set = useSettingsStore((s) => s.set);
   const id = useId();
   return (
     <div className="field">
       <label className="check">
-        <input type="checkbox" checked={value} disabled={disabled} aria-describedby={`${id}-help`}
-          onChange={(e) => set(setting, e.target.checked)} data-testid={`setting-${setting}`} />
+        <input type="checkbox" checked={value} aria-describedby={`${id}-help`}
+          onChange={(e) => set(setting, e.target.checked as never)} data-testid={`setting-${setting}`} />
         {label}
       </label>
-      <p id={`${id}-help`} className="help">{TRAIN_CONFIG_HELP[setting]}</p>
+      <p id={`${id}-help`} className="help">{SETTINGS[setting].help}</p>
     </div>
   );
 }

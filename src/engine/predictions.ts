@@ -1,19 +1,66 @@
 /**
- * The prompt library: several soft prompts for the one frozen model, side by side, and
- * batch prediction where each row names its own prompt. Rows for different prompts share
- * a batch — the point of prompt tuning at serving time: one model, many tasks, one batch.
- * Each prompt's contribution is computed once per batch for batch size 1, the rows' copies
- * are gathered by a per-row slot index, and every row is scored only among its own
- * prompt's labels.
+ * Predictions, from a trained or imported prompt or from the prompt library: label
+ * probabilities for texts typed in the playground, the validation predictions as a CSV,
+ * and batch prediction over a CSV whose rows each name their prompt.
+ *
+ * Rows for different prompts share a batch — the point of prompt tuning at serving time:
+ * one model, many tasks, one batch. Each prompt's contribution is computed once per batch
+ * for batch size 1, the rows' copies are gathered by a per-row slot index, and every row
+ * is scored only among its own prompt's labels.
  */
 import * as tf from '@tensorflow/tfjs';
+import Papa from 'papaparse';
+import { readCsv, type Dataset } from '../data';
 import { StudioError } from '../errors';
 import type { CausalLM } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
+import type { TrainConfig } from '../tuning/config';
+import { labelProbabilities } from '../tuning/evaluator';
 import type { SoftPromptMethod } from '../tuning/methods/types';
 import { scoreLabels, type EncodedExample, type PromptSource } from '../tuning/objective';
 import { encodeInput } from '../tuning/task';
-import type { TrainConfig } from '../tuning/config';
+import type { BatchPredictArgs, Prediction, PromptVariant } from './api';
+import { promptFor, type ActiveRun } from './run';
+
+/** Rows as CSV for a spreadsheet: formula-looking cells (= + - @ tab CR) prefixed with ' so they show as text. */
+function predictionsCsv(rows: Record<string, unknown>[]): string {
+  return Papa.unparse(rows, { escapeFormulae: true, newline: '\r\n' });
+}
+
+/** Label probabilities of each text under each prompt variant of the current prompt. */
+export async function predictTexts(run: ActiveRun, tokenizer: TextTokenizer, texts: string[], variants: PromptVariant[]): Promise<Prediction[]> {
+  const { task } = run;
+  const examples = texts.map((text) => ({
+    inputIds: encodeInput(tokenizer, task.template, text, task.maxLength, run.info.config.truncateSide).ids,
+    label: -1, targetIds: [], task: 0,
+  }));
+  const out: Prediction[] = texts.map((text) => ({ text, probabilities: {} }));
+  for (const variant of variants) {
+    const e = await run.evaluator.evaluate(await promptFor(run, variant), examples);
+    e.probabilities.forEach((p, i) => (out[i].probabilities[variant] = p));
+  }
+  return out;
+}
+
+/** The validation predictions of the run's last evaluation, as CSV. */
+export function validationPredictionsCsv(run: ActiveRun, dataset: Dataset | null, dataFileName: string): { fileName: string; csv: string } {
+  const e = run.lastEvaluation;
+  if (!e || !dataset) throw new StudioError('training', 'There are no validation predictions yet.', 'Train until the first evaluation.');
+  const byId = new Map(dataset.examples.map((x) => [x.id, x]));
+  const rows = e.predictions.map((predicted, i) => {
+    const example = byId.get(run.task.validationIds[i])!;
+    return {
+      line: example.line,
+      text: example.text,
+      label: example.label,
+      predicted: run.task.labels[predicted],
+      correct: example.label === run.task.labels[predicted] ? 'yes' : 'no',
+      ...Object.fromEntries(run.task.labels.map((l, j) => [`p(${l})`, e.probabilities[i][j].toFixed(6)])),
+    };
+  });
+  const base = dataFileName.replace(/\.[^.]+$/, '') || 'data';
+  return { fileName: `${base}-predictions-step${e.step}.csv`, csv: predictionsCsv(rows) };
+}
 
 export interface LibraryPrompt {
   id: string;
@@ -132,16 +179,13 @@ export async function predictMixed(
       batch.forEach(({ row, example }, j) => {
         const slot = group.slots[example.task];
         const own = scores.logLikelihood[j].slice(slot.labelOffset, slot.labelOffset + slot.prompt.labels.length);
-        const max = Math.max(...own);
-        const exp = own.map((v) => Math.exp(v - max));
-        const sum = exp.reduce((a, b) => a + b, 0);
-        const best = own.indexOf(max);
+        const probabilities = labelProbabilities(own);
         results[row] = {
           ok: true,
           prompt: slot.prompt.name,
           task: slot.prompt.tasks.length ? slot.prompt.tasks[slot.task] : null,
-          predicted: slot.prompt.labels[best],
-          probabilities: Object.fromEntries(slot.prompt.labels.map((l, k) => [l, exp[k] / sum])),
+          predicted: slot.prompt.labels[own.indexOf(Math.max(...own))],
+          probabilities: Object.fromEntries(slot.prompt.labels.map((l, k) => [l, probabilities[k]])),
         };
       });
       done += batch.length;
@@ -149,4 +193,52 @@ export async function predictMixed(
     }
   }
   return results;
+}
+
+/**
+ * Batch prediction over a CSV whose rows name their prompt (and, for multitask prompts,
+ * their task), through the library: the results as CSV.
+ */
+export async function batchPredictCsv(
+  model: CausalLM,
+  tokenizer: TextTokenizer,
+  library: readonly LibraryPrompt[],
+  args: BatchPredictArgs,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ fileName: string; csv: string; rows: number; failed: number }> {
+  const table = await readCsv(args.bytes);
+  const column = (name: string | undefined, what: string, required: boolean) => {
+    if (name === undefined || name === '') {
+      if (required) throw new StudioError('csv', `Choose the ${what} column.`);
+      return -1;
+    }
+    const i = table.columns.indexOf(name);
+    if (i < 0) throw new StudioError('csv', `${args.fileName} has no column "${name}" (its columns: ${table.columns.join(', ')}).`);
+    return i;
+  };
+  const textAt = column(args.textColumn, 'text', true);
+  const promptAt = column(args.promptColumn, 'prompt', args.prompt === undefined);
+  const taskAt = column(args.taskColumn, 'task', false);
+  if (table.rows.length === 0) throw new StudioError('csv', `${args.fileName} has no data rows.`);
+  const rows: MixedRow[] = table.rows.map((r) => ({
+    text: r[textAt],
+    prompt: promptAt >= 0 ? r[promptAt] : args.prompt!,
+    ...(taskAt >= 0 ? { task: r[taskAt] } : {}),
+  }));
+  const results = await predictMixed(model, tokenizer, library, rows, { batchSize: args.batchSize ?? 16, onProgress });
+  const labelColumns = [...new Set(library.flatMap((p) => p.labels))];
+  const out = table.rows.map((r, i) => {
+    const res = results[i];
+    return {
+      line: table.lineNumbers[i],
+      text: r[textAt],
+      prompt: rows[i].prompt,
+      task: res.ok ? res.task ?? '' : rows[i].task ?? '',
+      predicted: res.ok ? res.predicted : '',
+      ...Object.fromEntries(labelColumns.map((l) => [`p(${l})`, res.ok && l in res.probabilities ? res.probabilities[l].toFixed(6) : ''])),
+      error: res.ok ? '' : res.error,
+    };
+  });
+  const base = args.fileName.replace(/\.[^.]+$/, '') || 'rows';
+  return { fileName: `${base}-predictions.csv`, csv: predictionsCsv(out), rows: out.length, failed: results.filter((r) => !r.ok).length };
 }

@@ -1,0 +1,220 @@
+/**
+ * Prompts that travel: exporting the current prompt as a PEFT adapter (zip or files) or a
+ * resumable checkpoint, importing an adapter as the current prompt, and the library of
+ * prompts kept side by side for batch prediction.
+ */
+import { defaultVerbalizer, type Dataset } from '../data';
+import { StudioError } from '../errors';
+import { readAdapterBundle, type StudioFile } from '../formats/bundle';
+import { checkAdapterFits } from '../formats/peft';
+import { validateTrainConfig, type TrainConfig } from '../tuning/config';
+import { RunControl } from '../tuning/control';
+import { Evaluator } from '../tuning/evaluator';
+import { methodFromPeft } from '../tuning/methods';
+import type { MethodKind } from '../tuning/methods/types';
+import { Projector } from '../tuning/projection';
+import { labelOnlyTask, prepareTask } from '../tuning/task';
+import type { RunSnapshot } from '../tuning/trainer';
+import type { AdapterInfo, ImportAdapterArgs, LibraryEntry, RunInfo } from './api';
+import type { LibraryPrompt } from './predictions';
+import { runStep, type ActiveRun } from './run';
+import { adapterFiles, adapterZip, encodeRunCheckpoint, type AdapterExportInput } from './runFiles';
+import type { ModelSession } from './session';
+
+/** The run's resumable checkpoint at `snapshot`, for the loaded model. */
+export function encodeCheckpoint(session: ModelSession, run: ActiveRun, snapshot: RunSnapshot): Uint8Array {
+  return encodeRunCheckpoint(snapshot, { config: run.info.config, task: run.task, history: run.history }, session.fingerprint, run.method.kind);
+}
+
+export class Adapters {
+  private readonly library = new Map<string, LibraryPrompt & { entry: LibraryEntry }>();
+  /** What an imported adapter brought beyond its weights, by run id. */
+  private readonly imported = new Map<string, { studio: StudioFile | null; checkpoint: Uint8Array | null }>();
+
+  constructor(private readonly nextId: () => number, private readonly now: () => Date) {}
+
+  // ---- export ----------------------------------------------------------------------------
+
+  private async exportInput(session: ModelSession, run: ActiveRun): Promise<AdapterExportInput> {
+    const latest = (variant: string) => [...run.history].reverse().find((h) => h.variant === variant);
+    const metrics: Record<string, number | string> = { step: runStep(run) };
+    for (const variant of ['soft', 'zero-shot', 'text', 'discrete']) {
+      const h = latest(variant);
+      if (h) {
+        const name = variant === 'soft' ? 'validation' : variant;
+        metrics[`${name}_accuracy`] = h.accuracy;
+        metrics[`${name}_macro_f1`] = h.macroF1;
+        if (variant === 'soft') metrics.validation_loss = h.loss;
+      }
+    }
+    const imported = this.imported.get(run.info.runId);
+    const checkpoint = imported ? imported.checkpoint ?? undefined : encodeCheckpoint(session, run, await run.trainer!.snapshot());
+    // An imported studio adapter keeps what it was made with: exported again, it is the same file.
+    const original = imported?.studio;
+    return {
+      method: run.method,
+      config: run.info.config,
+      task: run.task,
+      modelConfig: session.pkg.config,
+      baseModel: session.baseModelName,
+      fingerprint: original?.modelFingerprint ?? session.fingerprint,
+      metrics: original && run.history.length === 0 ? original.metrics as Record<string, number | string> : metrics,
+      history: run.history,
+      createdAt: original?.createdAt ?? this.now().toISOString(),
+      checkpoint,
+    };
+  }
+
+  /** How downloads of this prompt are named: the adapter's own name, or data-method-step. */
+  baseName(run: ActiveRun, dataFileName: string): string {
+    const data = (dataFileName.replace(/\.[^.]+$/, '') || 'prompt').replace(/[^\w.-]+/g, '_');
+    return run.adapter ? run.adapter.fileName.replace(/\.zip$/i, '').replace(/[^\w.-]+/g, '_')
+      : `${data}-${run.info.config.method}-step${runStep(run)}`;
+  }
+
+  /** The PEFT adapter zip of the prompt (with studio.json, a model card and a resumable checkpoint). */
+  async zip(session: ModelSession, run: ActiveRun, dataFileName: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    return { fileName: `${this.baseName(run, dataFileName)}.zip`, bytes: await adapterZip(await this.exportInput(session, run)) };
+  }
+
+  /** The same files unzipped, by name (the CLI writes them as a folder). */
+  async files(session: ModelSession, run: ActiveRun): Promise<Map<string, Uint8Array>> {
+    return adapterFiles(await this.exportInput(session, run));
+  }
+
+  async checkpoint(session: ModelSession, run: ActiveRun, dataFileName: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    if (!run.trainer) {
+      throw new StudioError('checkpoint', 'An imported adapter has no training state to checkpoint.', 'Train a prompt here to get a resumable checkpoint.');
+    }
+    return { fileName: `${this.baseName(run, dataFileName)}.checkpoint.safetensors`, bytes: encodeCheckpoint(session, run, await run.trainer.snapshot()) };
+  }
+
+  // ---- import ----------------------------------------------------------------------------
+
+  /**
+   * A PEFT prompt adapter (zip, or a folder's files) as a run without a trainer: predictions,
+   * the playground and projections work on it. Labels, template and verbalizer come from its
+   * studio.json, else from the loaded data and the page's settings. `warn` hears of a model mismatch.
+   */
+  importRun(session: ModelSession, dataset: Dataset | null, args: ImportAdapterArgs, warn: (message: string) => void): ActiveRun {
+    const bundle = readAdapterBundle(args.files ?? args.zip!);
+    const exported = checkAdapterFits(bundle.adapter, session.pkg.config);
+    const studio = bundle.studio;
+    const labels = studio?.labels ?? dataset?.labels.map((l) => l.name) ?? [];
+    if (labels.length === 0) {
+      throw new StudioError('adapter', `${args.fileName} has no studio.json, so the studio does not know which labels it predicts.`,
+        'Load the CSV it was trained for first (Data step); its labels and your verbalizer are used.');
+    }
+    const verbalizer = studio?.verbalizer ?? args.fallback?.verbalizer ?? defaultVerbalizer(dataset!.labels);
+    const method = methodFromPeft(exported, session.pkg.config);
+    try {
+      let config: TrainConfig;
+      try {
+        config = validateTrainConfig({
+          ...(studio?.trainingConfig as Partial<TrainConfig> | undefined),
+          method: (studio?.method ?? method.kind) as MethodKind,
+          numVirtualTokens: method.numVirtualTokens,
+        });
+      } catch {
+        config = validateTrainConfig({ method: method.kind, numVirtualTokens: method.numVirtualTokens });
+      }
+      if (!studio && args.fallback?.template) config = { ...config, template: args.fallback.template };
+      const setup = { template: config.template, verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide };
+      const datasetFits = dataset !== null && dataset.labels.length === labels.length && dataset.labels.every((l) => labels.includes(l.name));
+      const maxPositions = session.pkg.config.maxPositions;
+      const task = datasetFits
+        ? prepareTask(session.tokenizer, dataset, setup, maxPositions, method.numVirtualTokens)
+        : labelOnlyTask(session.tokenizer, labels, studio?.tasks ?? [], setup, maxPositions, method.numVirtualTokens);
+      const trainedOn = studio?.modelFingerprint ?? null;
+      const fingerprintMatches = trainedOn ? trainedOn.sha256 === session.fingerprint.sha256 : null;
+      const runId = `adapter-${Date.now().toString(36)}-${this.nextId()}`;
+      const info: RunInfo = {
+        runId, config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
+        truncated: task.truncated, startStep: 0, verbalizer: task.verbalizer,
+      };
+      const adapter: AdapterInfo = {
+        runId,
+        fileName: args.fileName,
+        peftType: exported.peftType,
+        method: config.method,
+        numVirtualTokens: method.numVirtualTokens,
+        labels: task.labels,
+        verbalizer: task.verbalizer,
+        template: task.template,
+        tasks: task.tasks,
+        baseModel: String(bundle.adapter.config.base_model_name_or_path ?? ''),
+        fromStudio: studio !== null,
+        trainedOn: trainedOn?.label ?? null,
+        fingerprintMatches,
+        hasCheckpoint: bundle.checkpoint !== null,
+        metrics: studio && studio.metrics && typeof studio.metrics === 'object' ? studio.metrics as Record<string, number | string> : null,
+        evaluable: task.validation.length > 0,
+        run: info,
+      };
+      if (fingerprintMatches === false) {
+        warn(`${args.fileName} was trained on ${trainedOn!.label}, not on the loaded model (${session.fingerprint.label}); its predictions may be off.`);
+      }
+      this.imported.set(runId, { studio, checkpoint: bundle.checkpoint });
+      return {
+        info, task, method,
+        evaluator: new Evaluator(session.model, session.tokenizer, task, config),
+        projector: new Projector(session.model, session.tokenizer, config.projectionTopK),
+        trainer: null, control: new RunControl(), finished: Promise.resolve(null),
+        lastEvaluation: null, lastSnapshot: null, history: [], adapter,
+      };
+    } catch (e) {
+      method.dispose();
+      throw e;
+    }
+  }
+
+  // ---- library ---------------------------------------------------------------------------
+
+  prompts(): LibraryPrompt[] {
+    return [...this.library.values()];
+  }
+
+  list(): LibraryEntry[] {
+    return [...this.library.values()].map((p) => p.entry);
+  }
+
+  /** Keeps a copy of the run's current prompt under `name`; further training does not change the copy. */
+  async add(session: ModelSession, run: ActiveRun, name: string): Promise<LibraryEntry> {
+    const trimmed = name.trim();
+    if (!trimmed) throw new StudioError('library', 'Give the prompt a name.');
+    if ([...this.library.values()].some((p) => p.name === trimmed)) {
+      throw new StudioError('library', `The library already has a prompt named "${trimmed}".`, 'Choose another name, or remove that one first.');
+    }
+    const method = methodFromPeft(await run.method.exportPeft(), session.pkg.config);
+    const accuracy = [...run.history].reverse().find((h) => h.variant === 'soft')?.accuracy
+      ?? (typeof run.adapter?.metrics?.validation_accuracy === 'number' ? run.adapter.metrics.validation_accuracy : null);
+    const entry: LibraryEntry = {
+      id: `prompt-${this.nextId()}`,
+      name: trimmed,
+      method: run.info.config.method,
+      numVirtualTokens: method.numVirtualTokens,
+      labels: run.task.labels,
+      tasks: run.task.tasks,
+      template: run.task.template,
+      accuracy,
+      source: run.adapter ? run.adapter.fileName : `trained, step ${runStep(run)}`,
+    };
+    this.library.set(entry.id, {
+      id: entry.id, name: trimmed, method, labels: run.task.labels, verbalizer: run.task.verbalizer, template: run.task.template,
+      maxLength: run.task.maxLength, truncateSide: run.info.config.truncateSide, tasks: run.task.tasks, entry,
+    });
+    return entry;
+  }
+
+  remove(id: string): void {
+    const p = this.library.get(id);
+    if (!p) throw new StudioError('library', 'That prompt is not in the library.');
+    p.method.dispose();
+    this.library.delete(id);
+  }
+
+  clear(): void {
+    for (const p of this.library.values()) p.method.dispose();
+    this.library.clear();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Rank classification of a prompt on a task's examples: each example is scored against
+ * every label's verbalizer tokens, the most likely label is the prediction, and the
+ * softmax over the labels' log-likelihoods gives the probabilities the page shows. Used
+ * for the trained prompt during a run, for the zero-shot and text-prompt baselines, for
+ * the discrete projection, and for an imported adapter, which needs no trainer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CausalLM } from '../model/types';
+import type { TextTokenizer } from '../tokenizer/tokenizer';
+import type { TrainConfig } from './config';
+import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
+import { labelScores, readLabelScores, type EncodedExample, type PromptSource } from './objective';
+import type { PreparedTask } from './task';
+
+export interface Evaluation {
+  step: number;
+  loss: number;
+  report: ClassificationReport;
+  /** Predicted label index per scored validation example. */
+  predictions: number[];
+  /** Label probabilities per scored example (softmax over label log-likelihoods). */
+  probabilities: number[][];
+  examples: number;
+}
+
+/** Softmax of one example's label log-likelihoods: the label probabilities. */
+export function labelProbabilities(logLikelihoods: readonly number[]): number[] {
+  const max = Math.max(...logLikelihoods);
+  const exp = logLikelihoods.map((v) => Math.exp(v - max));
+  const sum = exp.reduce((a, b) => a + b, 0);
+  return exp.map((v) => v / sum);
+}
+
+export class Evaluator {
+  constructor(
+    readonly model: CausalLM,
+    readonly tokenizer: TextTokenizer,
+    readonly task: PreparedTask,
+    private readonly options: Pick<TrainConfig, 'evalBatchSize' | 'maxEvalExamples'>,
+  ) {}
+
+  /** Validation examples scored at each evaluation: the first maxEvalExamples of a fixed order. */
+  evaluationSet(): EncodedExample[] {
+    const n = this.options.maxEvalExamples;
+    return n > 0 ? this.task.validation.slice(0, n) : this.task.validation;
+  }
+
+  /** Rank-classification metrics of a prompt source on `examples` (default: the evaluation set), labelled with `step`. */
+  async evaluate(prompt: PromptSource, examples = this.evaluationSet(), step = 0): Promise<Evaluation> {
+    const labels = this.task.labels;
+    const batches: EncodedExample[][] = [];
+    for (let i = 0; i < examples.length; i += this.options.evalBatchSize) batches.push(examples.slice(i, i + this.options.evalBatchSize));
+    // Every batch is dispatched before any is read: one round trip per evaluation, not one per batch.
+    const dispatched: tf.Tensor2D[] = [];
+    try {
+      for (const batch of batches) dispatched.push(labelScores(this.model, prompt, batch, this.task.labelIds));
+    } catch (e) {
+      tf.dispose(dispatched);
+      throw e;
+    }
+    const results = await Promise.all(dispatched.map((scores, i) => readLabelScores(scores, batches[i], this.task.labelIds)));
+    const all = results.flatMap((r) => r.logLikelihood);
+    const nll = results.reduce((a, r) => a + r.goldNll, 0);
+    const tokens = results.reduce((a, r) => a + r.goldTokens, 0);
+    // An example competes only among its own task's labels.
+    examples.forEach((e, i) => {
+      const allowed = this.task.taskLabels[e.task] ?? this.task.taskLabels[0];
+      if (allowed.length < labels.length) all[i] = all[i].map((v, j) => (allowed.includes(j) ? v : -Infinity));
+    });
+    const predictions = argmaxRows(all);
+    return {
+      step,
+      loss: tokens ? nll / tokens : 0,
+      report: classificationReport(labels, examples.map((e) => e.label), predictions),
+      predictions,
+      probabilities: all.map(labelProbabilities),
+      examples: examples.length,
+    };
+  }
+
+  /** A plain-text prompt in place of the soft prompt (the "text prompt" baseline). */
+  textPrompt(text: string): PromptSource {
+    const ids = this.tokenizer.encode(text);
+    if (ids.length === 0) return null;
+    return (batch) => ({
+      inputEmbeds: this.model.embed(tf.tensor2d(ids, [1, ids.length], 'int32')).tile([batch, 1, 1]) as tf.Tensor3D,
+      length: ids.length,
+    });
+  }
+
+  /** The instruction used for the text-prompt baseline: the init text, or one listing the labels. */
+  baselineInstruction(initText: string): string {
+    if (initText.trim()) return initText.trim();
+    return `Classify the text as ${this.task.labels.join(', ')}.`;
+  }
+}
