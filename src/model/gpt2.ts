@@ -10,20 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
+import { DecoderLM, forwardContext, pastLengthOf } from './causalLM';
 import type { ModelConfig } from './config';
-import {
-  appendKV,
-  attentionBias,
-  defaultPositions,
-  layerNorm,
-  linear3,
-  type Embedding,
-  mergeHeads,
-  scaledDotProductAttention,
-  splitHeads,
-  type Linear,
-} from './layers';
-import type { CausalLM, ForwardInput, ForwardOutput, LayerKV } from './types';
+import { causalSelfAttention, layerNorm, linear3, splitHeads, type Embedding, type Linear } from './layers';
+import type { ForwardInput, ForwardOutput, LayerKV } from './types';
 
 export interface Norm {
   weight: tf.Tensor1D; // [d]
@@ -93,78 +83,69 @@ export function gpt2Activation(name: string): (x: tf.Tensor3D) => tf.Tensor3D {
   }
 }
 
-export class Gpt2Model implements CausalLM {
+/**
+ * LayerNorm → q, k, v → attention over the past and this call → c_proj:
+ * [B, T, d] → [B, T, d], and the keys/values it attended.
+ */
+function attention(layer: Gpt2LayerWeights, x: tf.Tensor3D, cfg: ModelConfig, past: LayerKV | undefined, bias: tf.Tensor4D) {
+  const h = layerNorm(x, layer.ln1.weight, layer.ln1.bias, cfg.normEps);
+  const q = splitHeads(linear3(layer.q, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
+  const k = splitHeads(linear3(layer.k, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
+  const v = splitHeads(linear3(layer.v, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
+  const { y, kv } = causalSelfAttention(q, k, v, past, bias); // [B, T, d], [B, H, S, hd]
+  return { y: linear3(layer.attnProj, y), kv }; // [B, T, d]
+}
+
+/** LayerNorm → c_fc → GELU → c_proj: [B, T, d] → [B, T, ffn] → [B, T, d]. */
+function mlp(layer: Gpt2LayerWeights, x: tf.Tensor3D, cfg: ModelConfig, act: (x: tf.Tensor3D) => tf.Tensor3D): tf.Tensor3D {
+  const h = layerNorm(x, layer.ln2.weight, layer.ln2.bias, cfg.normEps);
+  return linear3(layer.mlpProj, act(linear3(layer.fc, h)));
+}
+
+export class Gpt2Model extends DecoderLM {
   private readonly act: (x: tf.Tensor3D) => tf.Tensor3D;
 
   constructor(
-    readonly config: ModelConfig,
+    config: ModelConfig,
     private readonly w: Gpt2Weights,
   ) {
+    super(config, w.wte, w.lmHead);
     this.act = gpt2Activation(config.hiddenAct);
   }
 
-  embed(ids: tf.Tensor2D): tf.Tensor3D {
-    return this.w.wte.lookup(ids); // [B, T, d]
-  }
-
-  embeddingTable(): tf.Tensor2D {
-    return this.w.wte.table();
-  }
-
-  logits(hidden: tf.Tensor): tf.Tensor {
-    const d = this.config.hiddenSize;
-    const flat = hidden.reshape([-1, d]) as tf.Tensor2D;
-    return this.w.lmHead.apply(flat).reshape([...hidden.shape.slice(0, -1), this.config.vocabSize]);
-  }
-
-  forward({ inputsEmbeds, keyMask, positionIds, past, returnKV }: ForwardInput): ForwardOutput {
+  override forward(input: ForwardInput): ForwardOutput {
+    const { inputsEmbeds, positionIds, past, returnKV } = input;
     const cfg = this.config;
-    const [batch, t] = inputsEmbeds.shape;
-    const pastLength = past?.[0]?.k.shape[2] ?? 0;
+    const t = inputsEmbeds.shape[1];
+    const pastLength = pastLengthOf(past);
     if (!positionIds && pastLength + t > cfg.maxPositions) {
       // wpe has one row per position: a gather past its end would read nothing useful.
       throw new StudioError('settings',
         `The input reaches position ${pastLength + t}, past the ${cfg.maxPositions} positions this GPT-2 model has.`,
         'Use shorter inputs or fewer virtual tokens.');
     }
-    // As GPT2Model: positions of the new tokens start after the past (cache or prefix).
-    const positions = positionIds ?? defaultPositions(batch, t, pastLength); // [B, T]
-    const bias = attentionBias(t, pastLength, keyMask); // [B|1, 1, T, S]
+    const { positions, bias } = forwardContext(input); // [B, T], [B|1, 1, T, S]
 
     // Position embeddings are added here, not in embed(): soft prompts replace token
     // embeddings only, as in HF where inputs_embeds + wpe(position_ids) happens in forward.
     let x = tf.add<tf.Tensor3D>(inputsEmbeds, this.w.wpe.lookup(positions)); // [B, T, d]
     const kv: LayerKV[] = [];
     this.w.layers.forEach((layer, i) => {
-      // Attention block
-      const h = layerNorm(x, layer.ln1.weight, layer.ln1.bias, cfg.normEps);
-      const q = splitHeads(linear3(layer.q, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
-      const k = splitHeads(linear3(layer.k, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
-      const v = splitHeads(linear3(layer.v, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
-      const all = appendKV(past?.[i], k, v); // [B, H, S, hd]
-      if (returnKV) kv.push(all);
-      const attended = scaledDotProductAttention(q, all.k, all.v, bias); // [B, H, T, hd]
-      x = tf.add<tf.Tensor3D>(x, linear3(layer.attnProj, mergeHeads(attended)));
-
-      // MLP block: c_proj(gelu(c_fc(h)))
-      const m = layerNorm(x, layer.ln2.weight, layer.ln2.bias, cfg.normEps);
-      x = tf.add<tf.Tensor3D>(x, linear3(layer.mlpProj, this.act(linear3(layer.fc, m)))); // [B, T, d]
+      const attn = attention(layer, x, cfg, past?.[i], bias);
+      if (returnKV) kv.push(attn.kv);
+      x = tf.add<tf.Tensor3D>(x, attn.y);
+      x = tf.add<tf.Tensor3D>(x, mlp(layer, x, cfg, this.act)); // [B, T, d]
     });
     const hidden = layerNorm(x, this.w.lnF.weight, this.w.lnF.bias, cfg.normEps);
     return returnKV ? { hidden, kv } : { hidden };
   }
 
-  weightTensors(): tf.Tensor[] {
-    const out: tf.Tensor[] = [...this.w.wte.tensors(), ...this.w.wpe.tensors(), this.w.lnF.weight, this.w.lnF.bias];
+  protected override bodyTensors(): tf.Tensor[] {
+    const out: tf.Tensor[] = [...this.w.wpe.tensors(), this.w.lnF.weight, this.w.lnF.bias];
     for (const l of this.w.layers) {
       out.push(l.ln1.weight, l.ln1.bias, l.ln2.weight, l.ln2.bias);
       for (const lin of [l.q, l.k, l.v, l.attnProj, l.fc, l.mlpProj]) out.push(...lin.tensors());
     }
-    out.push(...this.w.lmHead.tensors());
-    return [...new Set(out)];
-  }
-
-  dispose(): void {
-    tf.dispose(this.weightTensors());
+    return out;
   }
 }

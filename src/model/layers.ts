@@ -228,6 +228,17 @@ export function scaledDotProductAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.
   return tf.matMul(tf.softmax(scores), v).reshape([b, h, t, hd]); // [B, H, T, hd]
 }
 
+/**
+ * Causal self-attention of this call's q [B, H, T, hd] and k, v [B, Hkv, T, hd] over the
+ * layer's past keys/values and its own → [B, T, H·hd] (heads merged, before the output
+ * projection), and the keys/values it attended, [B, Hkv, S, hd] each, for a KV cache.
+ */
+export function causalSelfAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, past: LayerKV | undefined, bias: tf.Tensor4D) {
+  const kv = appendKV(past, k, v); // [B, Hkv, S, hd]
+  const attended = scaledDotProductAttention(q, kv.k, kv.v, bias); // [B, H, T, hd]
+  return { y: mergeHeads(attended), kv }; // [B, T, H·hd]
+}
+
 /** Default positions: pastLength .. pastLength+T-1 for every row, [B, T] int32. */
 export function defaultPositions(batch: number, t: number, pastLength: number): tf.Tensor2D {
   return tf.range(pastLength, pastLength + t, 1, 'int32').expandDims(0).tile([batch, 1]) as tf.Tensor2D;

@@ -8,22 +8,10 @@
  * in the "rotate halves" order — the llama2.c converter permutes them into it).
  */
 import * as tf from '@tensorflow/tfjs';
+import { DecoderLM, forwardContext } from './causalLM';
 import type { ModelConfig } from './config';
-import {
-  appendKV,
-  applyRope,
-  attentionBias,
-  defaultPositions,
-  linear3,
-  mergeHeads,
-  rmsNorm,
-  ropeTables,
-  scaledDotProductAttention,
-  splitHeads,
-  type Embedding,
-  type Linear,
-} from './layers';
-import type { CausalLM, ForwardInput, ForwardOutput, LayerKV } from './types';
+import { applyRope, causalSelfAttention, linear3, rmsNorm, ropeTables, splitHeads, type Embedding, type Linear } from './layers';
+import type { ForwardInput, ForwardOutput, LayerKV } from './types';
 
 export interface LlamaLayerWeights {
   inputNorm: tf.Tensor1D; // [d]
@@ -60,77 +48,79 @@ export function llamaLayerNames(i: number) {
   };
 }
 
-export class LlamaModel implements CausalLM {
+/** Cos and sin [B, 1, T, hd] of the rotary embeddings at each row's positions. */
+interface Rope {
+  cos: tf.Tensor4D;
+  sin: tf.Tensor4D;
+}
+
+/**
+ * RMSNorm → q, k, v (RoPE on q and k) → grouped-query attention over the past and this
+ * call → o: [B, T, d] → [B, T, d], and the keys/values it attended.
+ */
+function attention(layer: LlamaLayerWeights, x: tf.Tensor3D, cfg: ModelConfig, rope: Rope, past: LayerKV | undefined, bias: tf.Tensor4D) {
+  const h = rmsNorm(x, layer.inputNorm, cfg.normEps);
+  const q = applyRope(splitHeads(linear3(layer.q, h), cfg.numHeads, cfg.headDim), rope.cos, rope.sin); // [B, H, T, hd]
+  const k = applyRope(splitHeads(linear3(layer.k, h), cfg.numKeyValueHeads, cfg.headDim), rope.cos, rope.sin); // [B, Hkv, T, hd]
+  const v = splitHeads(linear3(layer.v, h), cfg.numKeyValueHeads, cfg.headDim); // [B, Hkv, T, hd]
+  const { y, kv } = causalSelfAttention(q, k, v, past, bias); // [B, T, H*hd], [B, Hkv, S, hd]
+  return { y: linear3(layer.o, y), kv }; // [B, T, d]
+}
+
+/** RMSNorm → down(silu(gate(h)) * up(h)): [B, T, d] → [B, T, ffn] → [B, T, d]. */
+function mlp(layer: LlamaLayerWeights, x: tf.Tensor3D, cfg: ModelConfig): tf.Tensor3D {
+  const h = rmsNorm(x, layer.postAttentionNorm, cfg.normEps);
+  const gate = linear3(layer.gate, h); // [B, T, ffn]
+  const gated = tf.mul<tf.Tensor3D>(tf.mul(gate, tf.sigmoid(gate)), linear3(layer.up, h));
+  return linear3(layer.down, gated);
+}
+
+export class LlamaModel extends DecoderLM {
   private readonly cos: tf.Tensor2D; // [maxPositions, hd]
   private readonly sin: tf.Tensor2D;
 
   constructor(
-    readonly config: ModelConfig,
+    config: ModelConfig,
     private readonly w: LlamaWeights,
   ) {
+    super(config, w.embedTokens, w.lmHead);
     const tables = ropeTables(config.maxPositions, config.headDim, config.ropeTheta, config.ropeScaling);
     this.cos = tables.cos;
     this.sin = tables.sin;
   }
 
-  embed(ids: tf.Tensor2D): tf.Tensor3D {
-    return this.w.embedTokens.lookup(ids); // [B, T, d]
-  }
-
-  embeddingTable(): tf.Tensor2D {
-    return this.w.embedTokens.table();
-  }
-
-  logits(hidden: tf.Tensor): tf.Tensor {
-    const d = this.config.hiddenSize;
-    const flat = hidden.reshape([-1, d]) as tf.Tensor2D;
-    return this.w.lmHead.apply(flat).reshape([...hidden.shape.slice(0, -1), this.config.vocabSize]);
-  }
-
-  forward({ inputsEmbeds, keyMask, positionIds, past, returnKV }: ForwardInput): ForwardOutput {
+  override forward(input: ForwardInput): ForwardOutput {
+    const { inputsEmbeds, past, returnKV } = input;
     const cfg = this.config;
-    const [batch, t] = inputsEmbeds.shape;
-    const pastLength = past?.[0]?.k.shape[2] ?? 0;
-    const positions = positionIds ?? defaultPositions(batch, t, pastLength);
-    const cos = tf.gather(this.cos, positions).expandDims(1) as tf.Tensor4D; // [B, 1, T, hd]
-    const sin = tf.gather(this.sin, positions).expandDims(1) as tf.Tensor4D;
-    const bias = attentionBias(t, pastLength, keyMask); // [B|1, 1, T, S]
+    const { positions, bias } = forwardContext(input); // [B, T], [B|1, 1, T, S]
+    const rope: Rope = {
+      cos: tf.gather(this.cos, positions).expandDims(1) as tf.Tensor4D, // [B, 1, T, hd]
+      sin: tf.gather(this.sin, positions).expandDims(1) as tf.Tensor4D,
+    };
 
     let x = inputsEmbeds; // [B, T, d]
     const kv: LayerKV[] = [];
     this.w.layers.forEach((layer, i) => {
-      // Attention block
-      const h = rmsNorm(x, layer.inputNorm, cfg.normEps);
-      const q = applyRope(splitHeads(linear3(layer.q, h), cfg.numHeads, cfg.headDim), cos, sin); // [B, H, T, hd]
-      const k = applyRope(splitHeads(linear3(layer.k, h), cfg.numKeyValueHeads, cfg.headDim), cos, sin); // [B, Hkv, T, hd]
-      const v = splitHeads(linear3(layer.v, h), cfg.numKeyValueHeads, cfg.headDim); // [B, Hkv, T, hd]
-      const all = appendKV(past?.[i], k, v); // [B, Hkv, S, hd]
-      if (returnKV) kv.push(all);
-      const attended = scaledDotProductAttention(q, all.k, all.v, bias); // [B, H, T, hd]
-      x = tf.add<tf.Tensor3D>(x, linear3(layer.o, mergeHeads(attended)));
-
-      // MLP block: down(silu(gate(h)) * up(h))
-      const m = rmsNorm(x, layer.postAttentionNorm, cfg.normEps);
-      const gate = linear3(layer.gate, m); // [B, T, ffn]
-      const gated = tf.mul<tf.Tensor3D>(tf.mul(gate, tf.sigmoid(gate)), linear3(layer.up, m));
-      x = tf.add<tf.Tensor3D>(x, linear3(layer.down, gated));
+      const attn = attention(layer, x, cfg, rope, past?.[i], bias);
+      if (returnKV) kv.push(attn.kv);
+      x = tf.add<tf.Tensor3D>(x, attn.y);
+      x = tf.add<tf.Tensor3D>(x, mlp(layer, x, cfg)); // [B, T, d]
     });
     const hidden = rmsNorm(x, this.w.finalNorm, cfg.normEps);
     return returnKV ? { hidden, kv } : { hidden };
   }
 
-  weightTensors(): tf.Tensor[] {
-    const out: tf.Tensor[] = [...this.w.embedTokens.tensors(), this.w.finalNorm];
+  protected override bodyTensors(): tf.Tensor[] {
+    const out: tf.Tensor[] = [this.w.finalNorm];
     for (const l of this.w.layers) {
       out.push(l.inputNorm, l.postAttentionNorm);
       for (const lin of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) out.push(...lin.tensors());
     }
-    out.push(...this.w.lmHead.tensors());
-    return [...new Set(out)];
+    return out;
   }
 
-  dispose(): void {
-    tf.dispose(this.weightTensors());
+  override dispose(): void {
+    super.dispose();
     tf.dispose([this.cos, this.sin]);
   }
 }
