@@ -11,14 +11,13 @@ import { validateTrainConfig, type TrainConfig } from '../tuning/config';
 import { RunControl } from '../tuning/control';
 import { Evaluator } from '../tuning/evaluator';
 import { methodFromPeft } from '../tuning/methods';
-import type { MethodKind } from '../tuning/methods/types';
 import { Projector } from '../tuning/projection';
 import { labelOnlyTask, prepareTask } from '../tuning/task';
 import type { RunSnapshot } from '../tuning/trainer';
 import type { AdapterInfo, ImportAdapterArgs, LibraryEntry, RunInfo } from './api';
 import type { LibraryPrompt } from './predictions';
 import { runStep, type ActiveRun } from './run';
-import { adapterFiles, adapterZip, encodeRunCheckpoint, type AdapterExportInput } from './runFiles';
+import { adapterFiles, adapterZip, bundleLimits, checkStudioFile, encodeRunCheckpoint, type AdapterExportInput } from './runFiles';
 import type { ModelSession } from './session';
 
 /** The run's resumable checkpoint at `snapshot`, for the loaded model. */
@@ -51,16 +50,17 @@ export class Adapters {
     const checkpoint = imported ? imported.checkpoint ?? undefined : encodeCheckpoint(session, run, await run.trainer!.snapshot());
     // An imported studio adapter keeps what it was made with: exported again, it is the same file.
     const original = imported?.studio;
+    const fingerprint = original?.modelFingerprint && original.modelFingerprint.sha256 ? original.modelFingerprint : session.fingerprint;
     return {
       method: run.method,
       config: run.info.config,
       task: run.task,
       modelConfig: session.pkg.config,
       baseModel: session.baseModelName,
-      fingerprint: original?.modelFingerprint ?? session.fingerprint,
-      metrics: original && run.history.length === 0 ? original.metrics as Record<string, number | string> : metrics,
+      fingerprint,
+      metrics: original?.metrics && run.history.length === 0 ? original.metrics as Record<string, number | string> : metrics,
       history: run.history,
-      createdAt: original?.createdAt ?? this.now().toISOString(),
+      createdAt: original?.createdAt || this.now().toISOString(),
       checkpoint,
     };
   }
@@ -97,27 +97,24 @@ export class Adapters {
    * studio.json, else from the loaded data and the page's settings. `warn` hears of a model mismatch.
    */
   importRun(session: ModelSession, dataset: Dataset | null, args: ImportAdapterArgs, warn: (message: string) => void): ActiveRun {
-    const bundle = readAdapterBundle(args.files ?? args.zip!);
+    const bundle = readAdapterBundle(args.files ?? args.zip!, bundleLimits(session.pkg.config));
     const exported = checkAdapterFits(bundle.adapter, session.pkg.config);
-    const studio = bundle.studio;
-    const labels = studio?.labels ?? dataset?.labels.map((l) => l.name) ?? [];
-    if (labels.length === 0) {
-      throw new StudioError('adapter', `${args.fileName} has no studio.json, so the studio does not know which labels it predicts.`,
-        'Load the CSV it was trained for first (Data step); its labels and your verbalizer are used.');
-    }
-    const verbalizer = studio?.verbalizer ?? args.fallback?.verbalizer ?? defaultVerbalizer(dataset!.labels);
     const method = methodFromPeft(exported, session.pkg.config);
     try {
-      let config: TrainConfig;
-      try {
-        config = validateTrainConfig({
-          ...(studio?.trainingConfig as Partial<TrainConfig> | undefined),
-          method: (studio?.method ?? method.kind) as MethodKind,
-          numVirtualTokens: method.numVirtualTokens,
-        });
-      } catch {
-        config = validateTrainConfig({ method: method.kind, numVirtualTokens: method.numVirtualTokens });
+      const checked = bundle.studio ? checkStudioFile(bundle.studio, {
+        peftType: exported.peftType,
+        fallbackMethod: method.kind,
+        numVirtualTokens: method.numVirtualTokens,
+        numTasks: exported.peftType === 'MULTITASK_PROMPT_TUNING' ? exported.tensors.prefix_task_cols.shape[0] : null,
+      }) : null;
+      const studio = checked?.studio ?? null;
+      const labels = studio?.labels ?? dataset?.labels.map((l) => l.name) ?? [];
+      if (labels.length === 0) {
+        throw new StudioError('adapter', `${args.fileName} has no studio.json, so the studio does not know which labels it predicts.`,
+          'Load the CSV it was trained for first (Data step); its labels and your verbalizer are used.');
       }
+      const verbalizer = studio?.verbalizer ?? args.fallback?.verbalizer ?? defaultVerbalizer(dataset!.labels);
+      let config: TrainConfig = checked?.config ?? validateTrainConfig({ method: method.kind, numVirtualTokens: method.numVirtualTokens });
       if (!studio && args.fallback?.template) config = { ...config, template: args.fallback.template };
       const setup = { template: config.template, verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide };
       const datasetFits = dataset !== null && dataset.labels.length === labels.length && dataset.labels.every((l) => labels.includes(l.name));
@@ -125,7 +122,7 @@ export class Adapters {
       const task = datasetFits
         ? prepareTask(session.tokenizer, dataset, setup, maxPositions, method.numVirtualTokens)
         : labelOnlyTask(session.tokenizer, labels, studio?.tasks ?? [], setup, maxPositions, method.numVirtualTokens);
-      const trainedOn = studio?.modelFingerprint ?? null;
+      const trainedOn = checked?.fingerprint ?? null;
       const fingerprintMatches = trainedOn ? trainedOn.sha256 === session.fingerprint.sha256 : null;
       const runId = `adapter-${Date.now().toString(36)}-${this.nextId()}`;
       const info: RunInfo = {
@@ -151,6 +148,7 @@ export class Adapters {
         evaluable: task.validation.length > 0,
         run: info,
       };
+      for (const w of checked?.warnings ?? []) warn(w);
       if (fingerprintMatches === false) {
         warn(`${args.fileName} was trained on ${trainedOn!.label}, not on the loaded model (${session.fingerprint.label}); its predictions may be off.`);
       }

@@ -27,9 +27,13 @@ function predictionsCsv(rows: Record<string, unknown>[]): string {
   return Papa.unparse(rows, { escapeFormulae: true, newline: '\r\n' });
 }
 
+/** What an empty text gets instead of a prediction (the model would still rank the labels, confidently, on nothing). */
+const EMPTY_TEXT = 'The text is empty, so there is nothing to classify.';
+
 /** Label probabilities of each text under each prompt variant of the current prompt. */
 export async function predictTexts(run: ActiveRun, tokenizer: TextTokenizer, texts: string[], variants: PromptVariant[]): Promise<Prediction[]> {
   const { task } = run;
+  if (texts.some((t) => t.trim() === '')) throw new StudioError('data', EMPTY_TEXT, 'Type or load a text to classify.');
   const examples = texts.map((text) => ({
     inputIds: encodeInput(tokenizer, task.template, text, task.maxLength, run.info.config.truncateSide).ids,
     label: -1, targetIds: [], task: 0,
@@ -139,6 +143,10 @@ export async function predictMixed(
     const prompt = byName.get(row.prompt.trim());
     if (!prompt) {
       results[i] = { ok: false, error: `No prompt named "${row.prompt}" in the library.` };
+      return;
+    }
+    if ((row.text ?? '').trim() === '') {
+      results[i] = { ok: false, error: EMPTY_TEXT };
       return;
     }
     let task = 0;

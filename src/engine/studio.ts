@@ -105,8 +105,9 @@ export class StudioEngine {
 
   // ---- data -------------------------------------------------------------------------
 
-  async loadTable(fileName: string, bytes: Uint8Array): Promise<TableSummary> {
-    const table = await readCsv(bytes, { onProgress: (fraction) => this.emit({ event: 'tableProgress', fraction }) });
+  /** `options.hasHeader` says whether the first line is a header (the CLI's --header / --no-header); guessed otherwise. */
+  async loadTable(fileName: string, bytes: Uint8Array, options: { hasHeader?: boolean } = {}): Promise<TableSummary> {
+    const table = await readCsv(bytes, { ...options, onProgress: (fraction) => this.emit({ event: 'tableProgress', fraction }) });
     if (table.rows.length === 0) {
       throw new StudioError('csv', `${fileName} has no data rows${table.columns.length ? ' (only a header)' : ''}.`,
         'Use a file with a header line and one row per example.');
@@ -212,6 +213,8 @@ export class StudioEngine {
         run.history.push(record('zero-shot', zero));
         this.emit({ event: 'baseline', runId, variant: 'zero-shot', evaluation: summarize(zero) });
         const instruction = trainer.evaluator.baselineInstruction(run.info.config.initText);
+        const shortened = trainer.evaluator.baselineNote(run.info.config.initText);
+        if (shortened) this.emit({ event: 'log', level: 'warn', message: shortened });
         const text = await trainer.evaluate(trainer.evaluator.textPrompt(instruction));
         run.history.push(record('text', text));
         this.emit({ event: 'baseline', runId, variant: 'text', evaluation: summarize(text), prompt: instruction });

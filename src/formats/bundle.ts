@@ -7,11 +7,13 @@
  * Reading takes the zip, or the files of a folder (from Python PEFT or from the studio);
  * studio.json is optional there.
  */
-import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
 import { StudioError } from '../errors';
 import type { ModelFingerprint } from './fingerprint';
+import { outlineSafetensors, safetensorsHeaderBytes } from './safetensors';
+import { isZip, readZipDirectory, readZipEntry, type EntryBudget, type ZipContext } from './zip';
 import {
-  ADAPTER_CONFIG_FILE, ADAPTER_PICKLE_FILE, ADAPTER_WEIGHTS_FILE, adapterRootFiles, buildAdapterConfig, readPeftAdapter,
+  ADAPTER_CONFIG_FILE, ADAPTER_PICKLE_FILE, ADAPTER_WEIGHTS_FILE, adapterRoot, adapterRootFiles, buildAdapterConfig, readPeftAdapter,
   serializeAdapterConfig, writeAdapterSafetensors, writeModelCard, type AdapterCommon, type PeftAdapter, type PeftExport,
 } from './peft';
 
@@ -59,7 +61,7 @@ export interface AdapterBundleInput {
 export interface AdapterBundle {
   adapter: PeftAdapter;
   /** Null for a plain PEFT adapter. */
-  studio: StudioFile | null;
+  studio: UncheckedStudioFile | null;
   readme: string | null;
   checkpoint: Uint8Array | null;
 }
@@ -112,103 +114,112 @@ export function writeAdapterZip(input: AdapterBundleInput): Uint8Array {
   return zipSync(zippable);
 }
 
-const isZip = (b: Uint8Array) => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && (b[2] === 3 || b[2] === 5) && (b[3] === 4 || b[3] === 6);
-
 /** Files we open from an archive; anything else (a whole model someone zipped along) is skipped. */
 const WANTED = new Set([ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, ADAPTER_PICKLE_FILE, STUDIO_FILE, README_FILE, CHECKPOINT_FILE]);
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+/** How much an adapter's files may unpack to (the engine derives these from the model's dimensions). */
+export interface BundleLimits {
+  /** adapter_model.safetensors, in bytes. */
+  weights: number;
+  /** checkpoint.safetensors, in bytes. */
+  checkpoint: number;
+  /** What the limits are, to end a sentence: "an adapter for this model can hold". */
+  why: string;
 }
 
-/**
- * Each entry's CRC-32 from the central directory. fflate does not check them, and the
- * weights are stored uncompressed, so without this a flipped bit would load silently.
- * Null when the directory is zip64 (never for an adapter), which is then left unchecked.
- */
-function centralCrcs(zip: Uint8Array): Map<string, number> | null {
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  let end = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      end = i;
-      break;
-    }
-  }
-  if (end < 0) throw new Error('no end of central directory');
-  const count = view.getUint16(end + 10, true);
-  let at = view.getUint32(end + 16, true);
-  if (count === 0xffff || at === 0xffffffff) return null;
-  const crcs = new Map<string, number>();
-  for (let i = 0; i < count; i++) {
-    if (view.getUint32(at, true) !== 0x02014b50) throw new Error('bad central directory entry');
-    const nameLength = view.getUint16(at + 28, true);
-    const name = strFromU8(zip.subarray(at + 46, at + 46 + nameLength));
-    crcs.set(name, view.getUint32(at + 16, true));
-    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
-  }
-  return crcs;
+const MiB = 2 ** 20;
+/** Without a model to size them by: more than any prompt adapter of a model the studio can run. */
+export const DEFAULT_BUNDLE_LIMITS: BundleLimits = { weights: 256 * MiB, checkpoint: 256 * MiB, why: 'an adapter can hold' };
+/** adapter_config.json, studio.json, README.md: text a few kilobytes long. */
+const TEXT_LIMIT = 16 * MiB;
+
+const ZIP_CONTEXT: ZipContext = {
+  label: 'The adapter zip',
+  code: 'adapter',
+  damaged: { message: 'The adapter file is not a readable zip archive: it is damaged or incomplete.', hint: 'Download the adapter again, or unzip it yourself and load the folder.' },
+};
+
+/** A safetensors entry's budget narrows to what its header describes, checked as soon as the header is in. */
+function safetensorsBudget(name: string, limit: number, why: string): EntryBudget {
+  return {
+    limit,
+    why,
+    header: {
+      need: safetensorsHeaderBytes,
+      check: (prefix) => {
+        try {
+          return outlineSafetensors(prefix, name).fileBytes;
+        } catch (e) {
+          if (e instanceof StudioError) bundleError(e.message, e.hint);
+          throw e;
+        }
+      },
+    },
+  };
 }
 
-function unzip(bytes: Uint8Array): Map<string, Uint8Array> {
-  try {
-    const entries = unzipSync(bytes, { filter: (f) => WANTED.has(f.name.split('/').pop() ?? '') });
-    const crcs = centralCrcs(bytes);
-    for (const [name, data] of Object.entries(entries)) {
-      if (crcs && crcs.get(name) !== crc32(data)) throw new Error(`CRC mismatch in ${name}`);
-    }
-    return new Map(Object.entries(entries));
-  } catch {
-    return bundleError('The adapter file is not a readable zip archive: it is damaged or incomplete.',
-      'Download the adapter again, or unzip it yourself and load the folder.');
+/** The adapter's own files from a zip (the folder holding adapter_config.json), each unpacked within its budget. */
+function unzip(bytes: Uint8Array, limits: BundleLimits): Map<string, Uint8Array> {
+  const entries = readZipDirectory(bytes, ZIP_CONTEXT);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const files = new Map<string, Uint8Array>();
+  for (const [rel, name] of adapterRoot(byName.keys())) {
+    if (!WANTED.has(rel)) continue;
+    const budget = rel === ADAPTER_WEIGHTS_FILE ? safetensorsBudget(rel, limits.weights, limits.why)
+      // The checkpoint stays opaque until a run resumes from it (readCheckpoint checks it then): only its size is bounded here.
+      : rel === CHECKPOINT_FILE ? { limit: limits.checkpoint, why: limits.why }
+      : { limit: TEXT_LIMIT, why: `a ${rel} can reasonably hold` };
+    files.set(rel, readZipEntry(bytes, byName.get(name)!, budget, ZIP_CONTEXT));
   }
+  return files;
 }
 
-function parseStudioFile(bytes: Uint8Array): StudioFile {
+/** studio.json as read: its format and version checked, every other field still to be checked (engine/runFiles.ts). */
+export type UncheckedStudioFile = { format: typeof STUDIO_FORMAT; version: number } & Record<string, unknown>;
+
+function parseStudioFile(bytes: Uint8Array): UncheckedStudioFile {
   let parsed: unknown;
   try {
     parsed = JSON.parse(strFromU8(bytes));
   } catch {
     bundleError(`${STUDIO_FILE} is not valid JSON.`, 'The file is damaged; the adapter itself may still load without it.');
   }
-  const s = parsed as Partial<StudioFile> | null;
+  const s = parsed as Record<string, unknown> | null;
   if (typeof s !== 'object' || s === null || Array.isArray(s) || s.format !== STUDIO_FORMAT) {
     bundleError(`${STUDIO_FILE} is not a Prompt Tuning Studio file.`, 'Remove it to load the adapter on its own.');
   }
   if (typeof s.version !== 'number' || s.version > STUDIO_FORMAT_VERSION) {
-    bundleError(`${STUDIO_FILE} has version ${JSON.stringify(s.version)}; this studio reads version ${STUDIO_FORMAT_VERSION}.`,
+    bundleError(`${STUDIO_FILE} has version ${JSON.stringify(s.version)?.slice(0, 40)}; this studio reads version ${STUDIO_FORMAT_VERSION}.`,
       'Update the studio, or remove studio.json to load the adapter on its own.');
   }
-  return s as StudioFile;
+  return s as UncheckedStudioFile;
+}
+
+function notZip(): never {
+  return bundleError('The adapter file is not a zip archive.',
+    `Load the zip the studio exported, or the folder holding ${ADAPTER_CONFIG_FILE} and ${ADAPTER_WEIGHTS_FILE}.`);
+}
+
+/** The names of the adapter's own files (relative to its folder), read from a zip's directory or a folder's paths: nothing is unpacked. */
+export function adapterFileNames(input: Uint8Array | ArrayBuffer | Map<string, Uint8Array>): string[] {
+  if (input instanceof Map) return [...adapterRoot(input.keys()).keys()];
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  if (!isZip(bytes)) notZip();
+  return [...adapterRoot(readZipDirectory(bytes, ZIP_CONTEXT).map((e) => e.name)).keys()];
 }
 
 /**
  * A downloaded zip, or a folder's files keyed by their paths (a dropped folder's
  * relative paths are fine: the folder holding adapter_config.json is the adapter).
  */
-export function readAdapterBundle(input: Uint8Array | ArrayBuffer | Map<string, Uint8Array>): AdapterBundle {
+export function readAdapterBundle(input: Uint8Array | ArrayBuffer | Map<string, Uint8Array>, limits: BundleLimits = DEFAULT_BUNDLE_LIMITS): AdapterBundle {
   let files: Map<string, Uint8Array>;
   if (input instanceof Map) {
     files = input;
   } else {
     const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-    if (!isZip(bytes)) {
-      bundleError('The adapter file is not a zip archive.',
-        `Load the zip the studio exported, or the folder holding ${ADAPTER_CONFIG_FILE} and ${ADAPTER_WEIGHTS_FILE}.`);
-    }
-    files = unzip(bytes);
+    if (!isZip(bytes)) notZip();
+    files = unzip(bytes, limits);
   }
   const adapter = readPeftAdapter(files);
   const root = adapterRootFiles(files);

@@ -14,7 +14,8 @@
  * `modules_to_save`). Older PEFT versions drop fields they do not know, with a warning.
  */
 import { StudioError } from '../errors';
-import { compareCodePoints, parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile } from './safetensors';
+import { listSome } from './bytes';
+import { compareCodePoints, countNonFinite, parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile } from './safetensors';
 
 export type PeftType = 'PROMPT_TUNING' | 'P_TUNING' | 'PREFIX_TUNING' | 'MULTITASK_PROMPT_TUNING';
 
@@ -300,14 +301,17 @@ function adapterError(message: string, hint?: string): never {
 const IGNORED_PATH = /(^|\/)(__MACOSX\/|\._)/;
 
 /**
- * An adapter folder's files by their names relative to the folder holding
- * adapter_config.json, whatever folder a zip or a folder upload nested them in.
+ * Which of these paths make up the adapter: the folder holding adapter_config.json,
+ * whatever folder a zip or a folder upload nested it in. Its files' names relative to that
+ * folder → their paths as given. Works on names alone, so a zip is read only for these.
  */
-export function adapterRootFiles(files: Map<string, Uint8Array>): Map<string, Uint8Array> {
-  const paths = [...files.keys()].map((p) => p.replace(/\\/g, '/').replace(/^\.?\//, '')).filter((p) => !IGNORED_PATH.test(p) && !p.endsWith('/'));
+export function adapterRoot(paths: Iterable<string>): Map<string, string> {
   const original = new Map<string, string>();
-  for (const p of files.keys()) original.set(p.replace(/\\/g, '/').replace(/^\.?\//, ''), p);
-  const configs = paths.filter((p) => p === ADAPTER_CONFIG_FILE || p.endsWith(`/${ADAPTER_CONFIG_FILE}`));
+  for (const p of paths) {
+    const clean = p.replace(/\\/g, '/').replace(/^\.?\//, '');
+    if (!IGNORED_PATH.test(clean) && !clean.endsWith('/')) original.set(clean, p);
+  }
+  const configs = [...original.keys()].filter((p) => p === ADAPTER_CONFIG_FILE || p.endsWith(`/${ADAPTER_CONFIG_FILE}`));
   if (configs.length === 0) {
     adapterError(`The adapter has no ${ADAPTER_CONFIG_FILE}.`,
       `A PEFT adapter folder holds ${ADAPTER_CONFIG_FILE} and ${ADAPTER_WEIGHTS_FILE}, as save_pretrained writes them.`);
@@ -315,17 +319,22 @@ export function adapterRootFiles(files: Map<string, Uint8Array>): Map<string, Ui
   const depth = (p: string) => p.split('/').length;
   configs.sort((a, b) => depth(a) - depth(b));
   if (configs.length > 1 && depth(configs[0]) === depth(configs[1])) {
-    adapterError(`There are several adapters here (${configs.map((c) => c.slice(0, -ADAPTER_CONFIG_FILE.length) || './').join(', ')}).`,
-      'Load one adapter folder at a time.');
+    const side = configs.filter((c) => depth(c) === depth(configs[0])).map((c) => c.slice(0, -ADAPTER_CONFIG_FILE.length) || './');
+    adapterError(`There are several adapters here (${listSome(side)}).`, 'Load one adapter folder at a time.');
   }
   const root = configs[0].slice(0, -ADAPTER_CONFIG_FILE.length);
-  const out = new Map<string, Uint8Array>();
-  for (const p of paths) {
+  const out = new Map<string, string>();
+  for (const [p, given] of original) {
     if (!p.startsWith(root)) continue;
     const rel = p.slice(root.length);
-    if (!rel.includes('/')) out.set(rel, files.get(original.get(p) as string) as Uint8Array);
+    if (!rel.includes('/')) out.set(rel, given);
   }
   return out;
+}
+
+/** An adapter folder's files by their names relative to the folder holding adapter_config.json. */
+export function adapterRootFiles(files: Map<string, Uint8Array>): Map<string, Uint8Array> {
+  return new Map([...adapterRoot(files.keys())].map(([rel, p]) => [rel, files.get(p) as Uint8Array]));
 }
 
 export function parseAdapterConfigText(bytes: Uint8Array): Record<string, unknown> {
@@ -451,6 +460,13 @@ export function checkAdapterFits(adapter: PeftAdapter, model: ModelDims): PeftEx
     expectShape('prefix_task_rows', adapter.tensors.prefix_task_rows, [tasks, ranks, tokenDim]);
     tensors.prefix_task_cols = adapter.tensors.prefix_task_cols;
     tensors.prefix_task_rows = adapter.tensors.prefix_task_rows;
+  }
+  for (const [name, t] of Object.entries(tensors)) {
+    const bad = countNonFinite(t.data);
+    if (bad > 0) {
+      adapterError(`${ADAPTER_WEIGHTS_FILE}: tensor "${name}" holds ${bad.toLocaleString('en-US')} of ${t.data.length.toLocaleString('en-US')} values that are not finite numbers (NaN or infinity).`,
+        'The run that saved it diverged: export the prompt again from a step before its loss became NaN, or train again with a lower learning rate.');
+    }
   }
   return { peftType, tensors, config: c };
 }

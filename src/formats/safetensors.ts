@@ -99,14 +99,22 @@ export function parseSafetensorsHeader(
   return { headerLength, header: header as Record<string, unknown> };
 }
 
-export function parseSafetensors(file: Uint8Array, label = 'the safetensors file'): SafetensorsFile {
-  const { headerLength, header } = parseSafetensorsHeader(file, label);
-  const dataStart = 8 + headerLength;
-  const dataLength = file.byteLength - dataStart;
-  const metadata: Record<string, string> = {};
-  const tensors = new Map<string, TensorEntry>();
-  const spans: { begin: number; end: number; name: string }[] = [];
+interface HeaderTensor {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
+/**
+ * The header's tensor entries and metadata, each checked: dtype, shape, offsets that run
+ * forwards, lie within `dataLength` (Infinity when the data is not at hand yet) and match
+ * the shape, and do not overlap.
+ */
+function headerEntries(header: Record<string, unknown>, label: string, dataLength: number): { metadata: Record<string, string>; entries: HeaderTensor[] } {
+  const metadata: Record<string, string> = {};
+  const entries: HeaderTensor[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null) fail(`${label} has a __metadata__ entry that is not an object.`);
@@ -130,7 +138,11 @@ export function parseSafetensors(file: Uint8Array, label = 'the safetensors file
       fail(`${label}: tensor "${name}" has invalid data_offsets ${describeValue(offsets)}.`);
     }
     const [begin, end] = offsets as [number, number];
-    if (begin > end || end > dataLength) {
+    if (begin > end) {
+      fail(`${label}: tensor "${name}" has data_offsets [${begin}, ${end}] that end before they begin; the file is corrupt.`,
+        'Download or copy the file again.');
+    }
+    if (end > dataLength) {
       fail(`${label}: tensor "${name}" has data_offsets [${begin}, ${end}] outside the ${dataLength} data bytes; the file is truncated or corrupt.`,
         'Download or copy the file again.');
     }
@@ -139,18 +151,56 @@ export function parseSafetensors(file: Uint8Array, label = 'the safetensors file
     if (end - begin !== expected) {
       fail(`${label}: tensor "${name}" holds ${end - begin} bytes but its shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${expected}.`);
     }
-    spans.push({ begin, end, name });
-    const bytes = file.subarray(dataStart + begin, dataStart + end);
-    tensors.set(name, { name, dtype: typedDtype, shape: [...(shape as number[])], bytes });
+    entries.push({ name, dtype: typedDtype, shape: [...(shape as number[])], begin, end });
   }
-
-  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const spans = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < spans.length; i++) {
     if (spans[i].begin < spans[i - 1].end) {
       fail(`${label}: tensors "${spans[i - 1].name}" and "${spans[i].name}" overlap in the file; it is corrupt.`);
     }
   }
+  return { metadata, entries };
+}
+
+/** How many leading bytes of a safetensors file hold its header: 8 until the length is known, then 8 + that length. */
+export function safetensorsHeaderBytes(prefix: Uint8Array): number {
+  if (prefix.byteLength < 8) return 8;
+  const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  return length > BigInt(MAX_HEADER_BYTES) ? 8 : 8 + Number(length);
+}
+
+/** What a safetensors header says about its file before the data is read: tensors, metadata, the file's whole size. */
+export interface SafetensorsOutline {
+  metadata: Record<string, string>;
+  tensors: { name: string; dtype: SafetensorsDtype; shape: number[] }[];
+  /** 8 + the header + the end of the last tensor's data: all a well-formed file holds. */
+  fileBytes: number;
+}
+
+/** Reads and checks the header from a prefix of the file (at least safetensorsHeaderBytes(prefix) bytes, or the whole file). */
+export function outlineSafetensors(prefix: Uint8Array, label = 'the safetensors file'): SafetensorsOutline {
+  const { headerLength, header } = parseSafetensorsHeader(prefix, label);
+  const { metadata, entries } = headerEntries(header, label, Infinity);
+  const dataEnd = entries.reduce((m, e) => Math.max(m, e.end), 0);
+  return { metadata, tensors: entries.map(({ name, dtype, shape }) => ({ name, dtype, shape })), fileBytes: 8 + headerLength + dataEnd };
+}
+
+export function parseSafetensors(file: Uint8Array, label = 'the safetensors file'): SafetensorsFile {
+  const { headerLength, header } = parseSafetensorsHeader(file, label);
+  const dataStart = 8 + headerLength;
+  const { metadata, entries } = headerEntries(header, label, file.byteLength - dataStart);
+  const tensors = new Map<string, TensorEntry>();
+  for (const e of entries) {
+    tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, bytes: file.subarray(dataStart + e.begin, dataStart + e.end) });
+  }
   return { metadata, tensors };
+}
+
+/** How many of a float tensor's values are NaN or infinite (0 for integer dtypes). */
+export function countNonFinite(values: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) n++;
+  return n;
 }
 
 function halfToFloat(h: number): number {

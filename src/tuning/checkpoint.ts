@@ -10,11 +10,13 @@
  * safetensors reader, and a single ArrayBuffer to transfer out of the worker.
  */
 import { StudioError } from '../errors';
+import { SETTINGS } from './config';
 import { methodVariableNames } from './methods';
+import { METHOD_KINDS } from './methods/catalog';
 import type { MethodKind } from './methods/types';
 import type { OptimizerKind, OptimizerState } from './optimizers';
 import { describeFingerprint, type ModelFingerprint } from '../formats/fingerprint';
-import { parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from '../formats/safetensors';
+import { countNonFinite, parseSafetensors, toFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from '../formats/safetensors';
 
 export const CHECKPOINT_FORMAT = 'prompt-tuning-studio/checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -99,19 +101,39 @@ export function writeCheckpoint(c: Checkpoint): Uint8Array {
   return writeSafetensors(tensors, metadata);
 }
 
-function metaJson<T>(meta: Record<string, string>, key: string): T {
+const DAMAGED = 'It may be damaged; start a new run, or resume from an earlier checkpoint.';
+
+function metaJson(meta: Record<string, string>, key: string): unknown {
   const text = meta[key];
-  if (text === undefined) checkpointError(`The checkpoint is incomplete: it has no "${key}" entry.`, 'It may be damaged; start a new run.');
+  if (text === undefined) checkpointError(`The checkpoint is incomplete: it has no "${key}" entry.`, DAMAGED);
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text);
   } catch {
-    return checkpointError(`The checkpoint's "${key}" entry is not valid JSON.`, 'It may be damaged; start a new run.');
+    return checkpointError(`The checkpoint's "${key}" entry is not valid JSON.`, DAMAGED);
   }
+}
+
+/** A value for a message: short whatever it is. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNames = (x: unknown): x is string[] => Array.isArray(x) && x.every((n) => typeof n === 'string' && n !== '');
+
+/** The largest step count a run can have (the settings table's bound). */
+const MAX_STEP = SETTINGS.steps.type === 'integer' ? SETTINGS.steps.max : Number.MAX_SAFE_INTEGER;
+
+/** Whether a fingerprint as stored is one: a SHA-256 in hex and a label for people. */
+export function isModelFingerprint(x: unknown): x is ModelFingerprint {
+  return isObject(x) && typeof x.sha256 === 'string' && /^[0-9a-f]{64}$/.test(x.sha256) && typeof x.label === 'string';
 }
 
 /**
  * `expectedFingerprint` is the loaded model's: a checkpoint of another model is refused,
- * naming both, before any tensor is read.
+ * naming both, before any tensor is read. Every metadata entry is checked for its type,
+ * and every variable and optimizer value must be a finite number.
  */
 export function readCheckpoint(bytes: Uint8Array | ArrayBuffer, expectedFingerprint?: ModelFingerprint): Checkpoint {
   const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -134,55 +156,87 @@ export function readCheckpoint(bytes: Uint8Array | ArrayBuffer, expectedFingerpr
     checkpointError('This file is not a Prompt Tuning Studio checkpoint.', 'Load a checkpoint the studio saved.');
   }
   if (Number(meta.version) !== CHECKPOINT_VERSION) {
-    checkpointError(`The checkpoint has format version ${meta.version}; this studio reads version ${CHECKPOINT_VERSION}.`);
+    checkpointError(`The checkpoint has format version ${shown(meta.version)}; this studio reads version ${CHECKPOINT_VERSION}.`);
   }
-  const fingerprint = metaJson<ModelFingerprint>(meta, 'fingerprint');
+  const fingerprint = metaJson(meta, 'fingerprint');
+  if (!isModelFingerprint(fingerprint)) {
+    checkpointError('The checkpoint does not say which model it was trained on (its "fingerprint" entry is not a model fingerprint).', DAMAGED);
+  }
   if (expectedFingerprint && fingerprint.sha256 !== expectedFingerprint.sha256) {
     checkpointError(`This checkpoint was trained on the model ${describeFingerprint(fingerprint)}, but the loaded model is ${describeFingerprint(expectedFingerprint)}.`,
       'Load the model the run was trained on, or start a new run.');
   }
+  const method = meta.method;
+  if (!(METHOD_KINDS as readonly string[]).includes(method)) {
+    checkpointError(`The checkpoint's method is ${shown(method)}, which is not one of ${METHOD_KINDS.join(', ')}.`, DAMAGED);
+  }
+  const step = Number(meta.step);
+  if (!/^\d+$/.test(meta.step ?? '') || !Number.isSafeInteger(step)) checkpointError(`The checkpoint's step is ${shown(meta.step)}, not a step count.`, DAMAGED);
+  if (step > MAX_STEP) {
+    checkpointError(`The checkpoint's step is ${step.toLocaleString('en-US')}, more than the ${MAX_STEP.toLocaleString('en-US')} steps a run can have.`, DAMAGED);
+  }
   const tensor = (name: string) => {
     const t = file.tensors.get(name);
-    if (!t) checkpointError(`The checkpoint is incomplete: it has no tensor "${name}".`, 'It may be damaged; start a new run.');
+    if (!t) checkpointError(`The checkpoint is incomplete: it has no tensor "${name}".`, DAMAGED);
     return t;
   };
-  const variables = metaJson<string[]>(meta, 'variables').map((name) => {
+  const finite = (name: string, values: Float32Array) => {
+    const bad = countNonFinite(values);
+    if (bad > 0) {
+      checkpointError(`The checkpoint's tensor "${name}" holds ${bad.toLocaleString('en-US')} of ${values.length.toLocaleString('en-US')} values that are not finite numbers (NaN or infinity).`,
+        'The run had diverged when it was saved: resume from an earlier checkpoint, or start a new run with a lower learning rate.');
+    }
+    return values;
+  };
+  const variableNames = metaJson(meta, 'variables');
+  if (!isNames(variableNames)) checkpointError(`The checkpoint's "variables" entry is ${shown(variableNames)}, not a list of names.`, DAMAGED);
+  const variables = variableNames.map((name) => {
     const t = tensor(`variable/${name}`);
-    return { name, shape: [...t.shape], data: toFloat32(t) };
+    return { name, shape: [...t.shape], data: finite(`variable/${name}`, toFloat32(t)) };
   });
-  const opt = metaJson<{ kind: OptimizerKind; step: number; slots: string[] }>(meta, 'optimizer');
+  const opt = metaJson(meta, 'optimizer');
+  if (!isObject(opt) || !['adamw', 'adafactor'].includes(opt.kind as string) || !Number.isSafeInteger(opt.step) || (opt.step as number) < 0
+    || (opt.step as number) > MAX_STEP || !isNames(opt.slots)) {
+    checkpointError(`The checkpoint's "optimizer" entry is ${shown(opt)}, not an optimizer state (kind adamw or adafactor, a step, slot names).`, DAMAGED);
+  }
   const optimizer: OptimizerState = {
-    kind: opt.kind,
-    step: opt.step,
-    slots: opt.slots.map((name) => {
+    kind: opt.kind as OptimizerKind,
+    step: opt.step as number,
+    slots: (opt.slots as string[]).map((name) => {
       const t = tensor(`optimizer/${name}`);
-      return { name, shape: [...t.shape], data: toFloat32(t) };
+      return { name, shape: [...t.shape], data: finite(`optimizer/${name}`, toFloat32(t)) };
     }),
   };
+  const splitNames = metaJson(meta, 'split');
+  if (!isNames(splitNames)) checkpointError(`The checkpoint's "split" entry is ${shown(splitNames)}, not a list of names.`, DAMAGED);
   const split: Record<string, number[]> = {};
-  for (const name of metaJson<string[]>(meta, 'split')) {
+  for (const name of splitNames) {
     const t = tensor(`split/${name}`);
     if (t.dtype !== 'I32') checkpointError(`The checkpoint's split "${name}" is ${t.dtype}, not I32 example ids.`);
     // Read as integers: through float32 ids past 2^24 would come back rounded.
     const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
     split[name] = Array.from({ length: t.bytes.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true));
+    if (split[name].some((id) => id < 0)) checkpointError(`The checkpoint's split "${name}" holds negative example ids.`, DAMAGED);
   }
-  const rng = metaJson<Record<string, number>>(meta, 'rng');
+  const rng = metaJson(meta, 'rng');
+  if (!isObject(rng)) checkpointError(`The checkpoint's "rng" entry is ${shown(rng)}, not the random generators' states.`, DAMAGED);
   for (const [name, state] of Object.entries(rng)) {
-    if (!isUint32(state)) checkpointError(`The checkpoint's random generator state "${name}" is ${JSON.stringify(state)}, not a 32-bit state.`);
+    if (!isUint32(state)) checkpointError(`The checkpoint's random generator state "${name}" is ${shown(state)}, not a 32-bit state.`);
   }
-  const step = Number(meta.step);
-  if (!Number.isInteger(step) || step < 0) checkpointError(`The checkpoint's step is ${JSON.stringify(meta.step)}, not a step count.`);
+  const trainingConfig = metaJson(meta, 'training_config');
+  if (!isObject(trainingConfig)) checkpointError(`The checkpoint's "training_config" entry is ${shown(trainingConfig)}, not the run's settings.`, DAMAGED);
+  const trainerState = metaJson(meta, 'trainer_state');
+  if (!isObject(trainerState)) checkpointError(`The checkpoint's "trainer_state" entry is ${shown(trainerState)}, not the trainer's state.`, DAMAGED);
   return {
-    method: meta.method as MethodKind,
+    method: method as MethodKind,
     variables,
     optimizer,
     step,
-    rng,
+    rng: rng as Record<string, number>,
     split,
-    trainingConfig: metaJson<Record<string, unknown>>(meta, 'training_config'),
-    metrics: metaJson<unknown>(meta, 'metrics'),
-    trainerState: metaJson<Record<string, unknown>>(meta, 'trainer_state'),
+    trainingConfig,
+    metrics: metaJson(meta, 'metrics'),
+    trainerState,
     fingerprint,
     createdAt: meta.created_at ?? '',
   };

@@ -89,9 +89,45 @@ export class Evaluator {
     });
   }
 
-  /** The instruction used for the text-prompt baseline: the init text, or one listing the labels. */
+  /**
+   * The instruction used for the text-prompt baseline: the init text, or one listing the
+   * labels — within the positions the model has left beside the longest input and label
+   * (a 40-label list or a 1,000-character init text would otherwise run past the model's
+   * last position). A list that does not fit names the labels that do and counts the rest;
+   * a text that does not fit is cut, ending in "…". `baselineNote` says when either happened.
+   */
   baselineInstruction(initText: string): string {
-    if (initText.trim()) return initText.trim();
-    return `Classify the text as ${this.task.labels.join(', ')}.`;
+    return this.fittedInstruction(initText).text;
+  }
+
+  /** A sentence for the user when the baseline instruction had to be shortened, else null. */
+  baselineNote(initText: string): string | null {
+    const { text, full, room } = this.fittedInstruction(initText);
+    if (text === full) return null;
+    return `The text-prompt baseline's instruction was shortened to fit the model's ${this.model.config.maxPositions} positions `
+      + `(${room} tokens are left beside the max length and the longest label): "${text}".`;
+  }
+
+  private fittedInstruction(initText: string): { text: string; full: string; room: number } {
+    const labels = this.task.labels;
+    const room = this.model.config.maxPositions - this.task.maxLength - Math.max(1, ...this.task.labelIds.map((l) => l.length));
+    const given = initText.trim();
+    const full = given || `Classify the text as ${labels.join(', ')}.`;
+    const fits = (text: string) => this.tokenizer.encode(text).length <= room;
+    // Every character is at least one token: a text longer than the room in characters never fits whole.
+    if (room <= 0) return { text: '', full, room: Math.max(0, room) };
+    if (full.length <= room * 16 && fits(full)) return { text: full, full, room };
+    if (!given) {
+      for (let k = labels.length - 1; k >= 1; k--) {
+        const text = `Classify the text as ${labels.slice(0, k).join(', ')} or one of ${labels.length - k} other labels.`;
+        if (text.length <= room * 16 && fits(text)) return { text, full, room };
+      }
+    }
+    const ids = this.tokenizer.encode(full.slice(0, room * 16));
+    for (let keep = Math.min(ids.length, room - 1); keep > 0; keep--) {
+      const text = `${this.tokenizer.decode(ids.slice(0, keep)).trim()}…`;
+      if (fits(text)) return { text, full, room };
+    }
+    return { text: '', full, room };
   }
 }

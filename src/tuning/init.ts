@@ -89,7 +89,9 @@ export async function initialPrompt(
     case 'text': {
       const text = opts.text?.trim() ?? '';
       if (!text) throw new StudioError('settings', 'Text initialization needs an init text.', 'Type a phrase that describes the task, e.g. "Classify if the SMS is spam or not".');
-      const ids = tokenizer.encode(text);
+      // Only the first P tokens are used: a phrase far longer (a pasted page) is cut before it is
+      // tokenized, at 32 characters a token, more than any token spans.
+      const ids = tokenizer.encode(text.length > numVirtualTokens * 32 ? text.slice(0, numVirtualTokens * 32) : text);
       // Repeat the phrase until the prompt is full, then cut (PEFT's TEXT init does the same).
       const filled = Array.from({ length: numVirtualTokens }, (_, i) => ids[i % ids.length]);
       out.set(await rowsOf(filled));
