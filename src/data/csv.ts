@@ -305,6 +305,10 @@ class TableReader implements RowSink {
       this.header = fields;
       return CONTINUE;
     }
+    if (this.header !== null && sameRow(fields, this.header)) {
+      this.problems.push({ line, reason: `This row repeats the header row (${listFew(this.columns())}), as where two files were pasted together; it was skipped.` });
+      return CONTINUE;
+    }
 
     const width = this.plan.width;
     let row = fields;
@@ -380,6 +384,15 @@ class TableReader implements RowSink {
       warnings,
     };
   }
+}
+
+/** The same cells, ignoring the spaces around each (a header typed again is rarely typed identically). */
+function sameRow(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v.trim() === (b[i] ?? '').trim());
+}
+
+function listFew(items: string[], max = 6): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')}, …`;
 }
 
 function isBlankRow(fields: string[]): boolean {
@@ -462,7 +475,9 @@ function makePlan(input: string, options: ParseCsvOptions): Plan {
   }
 
   const first = best.rows[0] ?? [];
-  const dataRows = best.rows.slice(1).filter((r) => r.length === best.width);
+  // A copy of the first line further down (two exports pasted together) says nothing about
+  // whether it is a header: judged without its copies, and skipped as a row problem if it is one.
+  const dataRows = best.rows.slice(1).filter((r) => r.length === best.width && !sameRow(r, first));
   const hasHeader = options.hasHeader ?? looksLikeHeader(first, dataRows);
   let width = best.width;
   if (hasHeader && first.length > 0) {

@@ -511,17 +511,29 @@ function warnSingleLabelTasks(examples: Example[], tasks: string[], warnings: st
   }
 }
 
+/** What two labels that look the same share: Unicode compatibility form, no invisible characters, one case, one kind of space. */
+function lookalikeKey(label: string): string {
+  return label.normalize('NFKC').replace(/[\p{Cf}\p{Cc}\u034f\ufe00-\ufe0f]/gu, '').toLowerCase().replace(/[\s_\-\u2010-\u2015]+/g, ' ').trim();
+}
+
+/** A label as the user can read it: invisible and unusual characters spelled out as <U+200B>. */
+function visibleLabel(label: string): string {
+  const spelled = label.replace(/[^\p{L}\p{N}\p{P}\p{S} ]/gu, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+  return `"${spelled}"`;
+}
+
 function warnLookalikeLabels(labels: string[], warnings: string[]): void {
   const byKey = new Map<string, string[]>();
   for (const l of labels) {
-    const key = l.toLowerCase().replace(/[\s_-]+/g, ' ');
+    const key = lookalikeKey(l);
     const list = byKey.get(key) ?? [];
     list.push(l);
     byKey.set(key, list);
   }
-  const groups = [...byKey.values()].filter((g) => g.length > 1).map((g) => g.map((l) => `"${l}"`).join(' / '));
+  const groups = [...byKey.values()].filter((g) => g.length > 1).map((g) => g.map(visibleLabel).join(' / '));
   if (groups.length > 0) {
-    warnings.push(`Some labels differ only in capitals, spaces or dashes (${listSome(groups)}); they are treated as different classes. Fix the file if they are the same.`);
+    warnings.push(`Some labels look alike but are written differently (${listSome(groups)}): they differ only in capitals, spaces, dashes, invisible characters or Unicode forms. `
+      + 'They are treated as different classes; fix the file if they are the same.');
   }
 }
 
