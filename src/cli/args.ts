@@ -1,12 +1,14 @@
 /** Flag parsing and small checks shared by the CLI's commands. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { selectBackend, type BackendName } from '../engine/backend';
-import { StudioError } from '../errors';
+import { StudioError, type SerializedError } from '../errors';
 
 /** Where a command writes: stdout gets results (JSON, CSV), stderr progress and warnings. */
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** Told of the error a command ends with, as data (tests check its code, message and hint). */
+  onError?(error: SerializedError): void;
 }
 
 export const processIo: CliIo = {

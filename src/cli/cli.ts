@@ -4,7 +4,7 @@
  * Results go to stdout, progress and warnings to stderr; an error is one line on stderr
  * ("error: message hint") and a non-zero status.
  */
-import { describeError, StudioError } from '../errors';
+import { describeError, serializeError, StudioError } from '../errors';
 import { processIo, type CliIo } from './args';
 import { convertCommand } from './commands/convert';
 import { evalCommand } from './commands/eval';
@@ -25,20 +25,24 @@ commands:
            trains a soft prompt; one JSON line per evaluation on stdout (zero-shot and text baselines,
            each soft-prompt evaluation, the discrete projection last), progress on stderr; writes the
            PEFT adapter folder (adapter_config.json, adapter_model.safetensors, studio.json, README.md,
-           checkpoint.safetensors). Ctrl-C stops after the current step and still writes the prompt.
+           checkpoint.safetensors). While it trains, --out holds the latest checkpoint (every
+           --checkpoint-every steps), so a crash loses only the steps since: --resume DIR continues.
+           Ctrl-C or SIGTERM stops after the current step, writes the prompt so far and exits 130 / 143.
   eval     --adapter DIR|ZIP --data FILE.csv [data options] [--all] [--baselines] [--json]
            accuracy, macro-F1, loss and per-class metrics on the validation split (--all: every row)
   export   --adapter DIR|ZIP --out DIR|FILE.zip [--data FILE.csv …]
            re-exports an adapter (folder → zip, zip → folder); a studio adapter keeps its bytes
   import   --adapter DIR|ZIP [--data FILE.csv …] [--json]
            checks an adapter against the model and prints what it is (labels, method, metrics) as JSON
-  predict  --adapters A[,B…] --data FILE.csv [--text-column C] [--prompt-column P] [--task-column T]
+  predict  --adapters A [--adapters B …] --data FILE.csv [--text-column C] [--prompt-column P] [--task-column T]
            [--batch-size N] [--out FILE.csv]
            each adapter joins the prompt library under its folder or zip name; every row is predicted
-           with the prompt its --prompt-column names (one adapter: all rows); CSV to --out or stdout
+           with the prompt its --prompt-column names (one adapter: all rows); CSV to --out or stdout.
+           --adapters A,B also works; give the flag once per adapter when a path holds a comma
 data options (columns are guessed from the header when not given):
   --text-column C (repeat to join several)  --label-column L  --task-column T  --split-column S
   --validation-fraction F (0.2)  --split-seed N (42)       the page's defaults; give eval the same as train
+  --header | --no-header   whether the first line names the columns (guessed otherwise)
 training options (the studio's defaults otherwise; the Method step's settings, by the same names):
 ${trainingUsage()}
   --verbalizer '{"label":" text",…}'
@@ -48,7 +52,8 @@ every command: --model DIR (default: the built stories260K package)  --backend c
   Evaluate an adapter on the backend it was trained on to get its numbers to the last digit.
 generate and info quantize a float checkpoint to int8 as it loads, as the studio does; --float keeps it float.`;
 
-const commands: Record<string, (argv: string[], io: CliIo) => Promise<void>> = {
+/** Each command resolves to nothing (exit 0) or to its exit status (train stopped by a signal). */
+const commands: Record<string, (argv: string[], io: CliIo) => Promise<void | number>> = {
   generate: generateCommand,
   info: infoCommand,
   convert: convertCommand,
@@ -69,9 +74,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     }
     const run = commands[command];
     if (!run) throw new StudioError('cli', `unknown command "${command}".`, 'Commands: ' + Object.keys(commands).join(', ') + '.');
-    await run(rest, io);
-    return 0;
+    return (await run(rest, io)) ?? 0;
   } catch (e) {
+    io.onError?.(serializeError(e));
     io.err(`error: ${describeError(e).replace(/\s*\n\s*/g, ' ')}\n`);
     return 1;
   }

@@ -4,7 +4,7 @@ import { ModelSession } from '../../engine/session';
 import { StudioError } from '../../errors';
 import { loadModelPackage, quantizeOnLoad, saveStudioPackage } from '../../model/package';
 import { nodeBackend, parse, type CliIo } from '../args';
-import { writeFolder } from '../files';
+import { checkOutFolder, writeFolder } from '../files';
 import { folderSource } from '../nodeSource';
 
 export async function convertCommand(argv: string[], io: CliIo): Promise<void> {
@@ -13,12 +13,13 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<void> {
   const from = path.resolve(values.model);
   const to = path.resolve(values.out);
   if (from === to) throw new StudioError('cli', '--out must be another folder than --model: convert does not overwrite the checkpoint it reads.');
+  checkOutFolder(values.out);
   const original = await loadModelPackage(folderSource(from));
   const pkg = quantizeOnLoad(original);
   // Building the model once checks every shape against config.json before anything is written.
   ModelSession.fromPackage(pkg, await nodeBackend(values)).dispose();
   const files = saveStudioPackage(pkg);
-  writeFolder(to, files);
+  writeFolder(to, files, []);
   const sum = (byDtype: Record<string, number>) => Object.values(byDtype).reduce((a, b) => a + b, 0);
   const report = {
     out: to,

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { StudioError } from '../../errors';
 import { parse, type CliIo } from '../args';
-import { readAdapterSource, readDataFile } from '../files';
+import { locateAdapter, readDataFile } from '../files';
 import { dataOptions, evaluationRecord, importInto, loadDataset, openEngine, perClass } from './shared';
 
 export async function evalCommand(argv: string[], io: CliIo): Promise<void> {
@@ -13,7 +13,7 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<void> {
     baselines: { type: 'boolean', default: false },
     template: { type: 'string' },
   });
-  const source = readAdapterSource(values.adapter, 'eval');
+  const source = locateAdapter(values.adapter, 'eval');
   if (values.data === undefined) throw new StudioError('cli', 'eval needs --data FILE.csv, the labeled data to score the adapter on.', 'Run with --help for usage.');
   const file = readDataFile(values.data, 'eval');
   const { engine } = await openEngine(values, io);

@@ -2,13 +2,15 @@
 import path from 'node:path';
 import { StudioError } from '../../errors';
 import { parse, type CliIo } from '../args';
-import { readAdapterSource, readDataFile, writeFile, writeFolder } from '../files';
+import { checkOutFile, checkOutFolder, locateAdapter, readDataFile, writeFile, writeFolder } from '../files';
 import { dataOptions, importInto, loadDataset, openEngine } from './shared';
 
 export async function exportCommand(argv: string[], io: CliIo): Promise<void> {
   const values = parse(argv, { ...dataOptions, adapter: { type: 'string' }, out: { type: 'string' } });
-  const source = readAdapterSource(values.adapter, 'export');
+  const source = locateAdapter(values.adapter, 'export');
   if (values.out === undefined) throw new StudioError('cli', 'export needs --out DIR or --out FILE.zip.', 'Run with --help for usage.');
+  if (/\.zip$/i.test(values.out)) checkOutFile(values.out, '--out');
+  else checkOutFolder(values.out);
   const file = values.data !== undefined ? readDataFile(values.data, 'export') : null;
   const { engine } = await openEngine(values, io);
   // A plain PEFT adapter (no studio.json) takes its labels from --data.

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { AdapterInfo } from '../../engine/api';
 import { parse, type CliIo } from '../args';
-import { readAdapterSource, readDataFile } from '../files';
+import { locateAdapter, readDataFile } from '../files';
 import { dataOptions, importInto, loadDataset, openEngine } from './shared';
 
 /** What an imported adapter is, as JSON (the engine's AdapterInfo without its session-local id). */
@@ -13,7 +13,7 @@ function adapterReport(info: AdapterInfo, location: string) {
 
 export async function importCommand(argv: string[], io: CliIo): Promise<void> {
   const values = parse(argv, { ...dataOptions, adapter: { type: 'string' } });
-  const source = readAdapterSource(values.adapter, 'import');
+  const source = locateAdapter(values.adapter, 'import');
   const file = values.data !== undefined ? readDataFile(values.data, 'import') : null;
   const { engine } = await openEngine(values, io);
   const dataset = file ? (await loadDataset(engine, values, file, io)).dataset : null;

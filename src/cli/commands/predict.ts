@@ -1,7 +1,9 @@
 /** `predict`: adapters + a CSV of texts → a CSV of predictions (mixed batches, as the library does). */
 import { StudioError } from '../../errors';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { listFlag, parse, positiveInt, type CliIo } from '../args';
-import { readAdapterSource, readDataFile, writeFile } from '../files';
+import { checkOutFile, locateAdapter, readDataFile, writeFile } from '../files';
 import { column, importInto, openEngine } from './shared';
 
 export async function predictCommand(argv: string[], io: CliIo): Promise<void> {
@@ -14,9 +16,11 @@ export async function predictCommand(argv: string[], io: CliIo): Promise<void> {
     'batch-size': { type: 'string' },
     out: { type: 'string' },
   });
-  const locations = listFlag(values.adapters);
-  if (locations.length === 0) throw new StudioError('cli', 'predict needs --adapters DIR|ZIP[,DIR|ZIP…].', 'Run with --help for usage.');
-  const sources = locations.map((l) => readAdapterSource(l, 'predict', '--adapters'));
+  // Each --adapters value is one adapter when that path exists as given (a name may hold a
+  // comma), else a comma-separated list of them.
+  const locations = (values.adapters ?? []).flatMap((v) => (existsSync(path.resolve(v)) ? [v] : listFlag(v)));
+  if (locations.length === 0) throw new StudioError('cli', 'predict needs --adapters DIR|ZIP (once per adapter, or a comma-separated list).', 'Run with --help for usage.');
+  const sources = locations.map((l) => locateAdapter(l, 'predict', '--adapters'));
   const names = sources.map((s) => s.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice !== undefined) {
@@ -24,6 +28,7 @@ export async function predictCommand(argv: string[], io: CliIo): Promise<void> {
       'Rename one of the folders (or zips).');
   }
   const { fileName, bytes } = readDataFile(values.data, 'predict');
+  if (values.out !== undefined) checkOutFile(values.out, '--out');
   if (values['prompt-column'] === undefined && sources.length > 1) {
     throw new StudioError('cli', `With ${sources.length} adapters, each row must name its prompt: pass --prompt-column COLUMN.`,
       `Its values are the adapters' names: ${names.join(', ')}.`);

@@ -6,14 +6,17 @@
 import { DEFAULT_SPLIT, type ColumnMapping } from '../../data';
 import type { AdapterInfo, DatasetSummary, EngineEvent, EvaluationSummary, PromptVariant, SerializedError, TableSummary } from '../../engine/api';
 import { StudioEngine } from '../../engine/studio';
-import { StudioError, type StudioErrorCode } from '../../errors';
-import { readAdapterBundle } from '../../formats/bundle';
+import { isStudioError, StudioError, type StudioErrorCode } from '../../errors';
+import { adapterFileNames, STUDIO_FILE, type BundleLimits } from '../../formats/bundle';
+import { bundleLimits } from '../../engine/runFiles';
 import { finiteNumber, nodeBackendName, nonNegativeInt, type CliIo } from '../args';
-import type { AdapterSource, readDataFile } from '../files';
+import { readAdapter, type AdapterLocation, type readDataFile } from '../files';
 import { folderSource, repoModelDir } from '../nodeSource';
 
 export const dataOptions = {
   data: { type: 'string' },
+  header: { type: 'boolean' },
+  'no-header': { type: 'boolean' },
   'text-column': { type: 'string', multiple: true },
   'label-column': { type: 'string' },
   'task-column': { type: 'string' },
@@ -24,6 +27,8 @@ export const dataOptions = {
 
 export type DataValues = {
   data?: string;
+  header?: boolean;
+  'no-header'?: boolean;
   'text-column'?: string[];
   'label-column'?: string;
   'task-column'?: string;
@@ -49,6 +54,14 @@ export async function openEngine(values: { backend?: string; model?: string }, i
   await engine.init(backend);
   const facts = await engine.loadModel(folderSource(values.model ?? repoModelDir()));
   return { engine, facts };
+}
+
+/** --header / --no-header: whether the first line names the columns; guessed when neither is given. */
+export function headerOption(values: Pick<DataValues, 'header' | 'no-header'>): { hasHeader?: boolean } {
+  if (values.header && values['no-header']) throw new StudioError('cli', 'Give --header or --no-header, not both.');
+  if (values.header) return { hasHeader: true };
+  if (values['no-header']) return { hasHeader: false };
+  return {};
 }
 
 /** "" means "no such column" (to turn off a guessed task or split column). */
@@ -78,7 +91,14 @@ export type DataFile = ReturnType<typeof readDataFile>;
 /** Loads --data and builds the labeled dataset, saying on stderr what was used. */
 export async function loadDataset(engine: StudioEngine, values: DataValues, file: DataFile, io: CliIo): Promise<{ table: TableSummary; dataset: DatasetSummary; mapping: ColumnMapping }> {
   const { fileName, bytes } = file;
-  const table = await engine.loadTable(fileName, bytes);
+  const header = headerOption(values);
+  let table: TableSummary;
+  try {
+    table = await engine.loadTable(fileName, bytes, header);
+  } catch (e) {
+    // The engine's words are for the page, where the file is in view: here, name it.
+    throw isStudioError(e) && e.code === 'csv' ? new StudioError(e.code, `${values.data ?? fileName}: ${e.message}`, e.hint) : e;
+  }
   const mapping = columnMapping(values, table);
   const validationFraction = finiteNumber(values['validation-fraction'], '--validation-fraction', DEFAULT_SPLIT.validationFraction);
   const seed = nonNegativeInt(values['split-seed'], '--split-seed', DEFAULT_SPLIT.seed);
@@ -121,9 +141,19 @@ export function rethrow(error: SerializedError): never {
   throw new StudioError(codes.includes(error.code as StudioErrorCode) ? error.code as StudioErrorCode : 'training', error.message, error.hint);
 }
 
-/** Imports an adapter; with `dataset` its labels (for a plain PEFT adapter) and verbalizer are the fallback. */
-export async function importInto(engine: StudioEngine, source: AdapterSource, fallback?: { verbalizer?: Record<string, string>; template?: string }, command = ''): Promise<AdapterInfo> {
-  if (!fallback && readAdapterBundle(source.files ?? source.zip!).studio === null) {
+/** What an adapter's files may hold for the engine's model (its dimensions bound them). */
+export function limitsOf(engine: StudioEngine): BundleLimits {
+  return bundleLimits(engine.session!.pkg.config);
+}
+
+/**
+ * Reads and imports an adapter, once: a zip is unpacked by the engine alone, within the
+ * model's limits. With `fallback`, a plain PEFT adapter takes its labels from the data.
+ */
+export async function importInto(engine: StudioEngine, located: AdapterLocation, fallback?: { verbalizer?: Record<string, string>; template?: string }, command = ''): Promise<AdapterInfo> {
+  const source = readAdapter(located, limitsOf(engine));
+  // Only the zip's directory is read to see whether it has a studio.json.
+  if (!fallback && !adapterFileNames(source.files ?? source.zip!).includes(STUDIO_FILE)) {
     throw new StudioError('cli', `${source.fileName} is a plain PEFT adapter (no studio.json), so its labels are unknown.`,
       command === 'predict'
         ? 'Make it a studio adapter first: `export --adapter DIR --data TRAIN.csv --out DIR2` takes the labels from the data.'

@@ -2,14 +2,15 @@
  * `train`: a CSV → a PEFT adapter folder (and zip); one JSON line per evaluation on stdout,
  * progress on stderr. Every training setting is a flag, named in the settings table.
  */
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { SerializedError } from '../../engine/api';
 import { toArrayBuffer } from '../../formats/bytes';
 import { StudioError } from '../../errors';
 import { parse, type CliIo } from '../args';
-import { readCheckpointFile, readDataFile, writeFile, writeFolder } from '../files';
+import { checkOutFile, checkOutFolder, locateCheckpoint, readCheckpointFile, readDataFile, writeFile, writeFolder, writeRunCheckpoint } from '../files';
 import { trainingFlagOptions, trainConfigFromFlags } from '../settingsFlags';
-import { dataOptions, evaluationRecord, loadDataset, openEngine, rethrow } from './shared';
+import { dataOptions, evaluationRecord, limitsOf, loadDataset, openEngine, rethrow } from './shared';
 
 function parseVerbalizer(text: string | undefined, labels: string[]): Record<string, string> | undefined {
   if (text === undefined) return undefined;
@@ -27,7 +28,13 @@ function parseVerbalizer(text: string | undefined, labels: string[]): Record<str
   return parsed as Record<string, string>;
 }
 
-export async function trainCommand(argv: string[], io: CliIo): Promise<void> {
+/** The process's exit status for a run stopped by a signal (after its prompt was written): 128 + the signal's number, as a shell reports it. */
+const signalStatus = (signal: NodeJS.Signals) => 128 + (osConstants.signals[signal] ?? 0);
+
+/** A second signal within this time is the same Ctrl-C delivered twice (the terminal sends it to npm and to us, and npm passes it on). */
+const SAME_SIGNAL_MS = 1000;
+
+export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
   const values = parse(argv, {
     ...dataOptions,
     ...trainingFlagOptions,
@@ -40,15 +47,28 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<void> {
   if (values.data === undefined) throw new StudioError('cli', 'train needs --data FILE.csv.', 'Run with --help for usage.');
   if (values.out === undefined) throw new StudioError('cli', 'train needs --out DIR, the folder the adapter is written to.', 'Run with --help for usage.');
   if (values.zip !== undefined && !/\.zip$/i.test(values.zip)) throw new StudioError('cli', `--zip takes a file name ending in .zip, got "${values.zip}".`);
+  // Where the results go is checked before any work: a file in the way, a folder that cannot be written, a system path.
+  const outDir = checkOutFolder(values.out);
+  if (values.zip !== undefined) {
+    const zipFile = checkOutFile(values.zip, '--zip');
+    if (zipFile.startsWith(outDir + path.sep)) {
+      throw new StudioError('cli', `--zip ${values.zip} is inside the --out folder, which is replaced as a whole when the adapter is written.`,
+        'Put the zip beside the folder, e.g. --out spam-prompt --zip spam-prompt.zip.');
+    }
+  }
   const file = readDataFile(values.data, 'train');
   const config = trainConfigFromFlags(values);
-  const resumeFrom = values.resume !== undefined ? readCheckpointFile(values.resume) : undefined;
+  const resumeAt = values.resume !== undefined ? locateCheckpoint(values.resume) : undefined;
   const ignored = Object.keys(config).filter((k) => k !== 'steps');
-  if (resumeFrom && (ignored.length || values.verbalizer !== undefined)) {
+  if (resumeAt && (ignored.length || values.verbalizer !== undefined)) {
     io.err(`note: a resumed run keeps the checkpoint's settings and verbalizer; only --steps applies (ignoring ${[...ignored, ...(values.verbalizer !== undefined ? ['verbalizer'] : [])].join(', ')})\n`);
   }
 
   let failure: SerializedError | null = null;
+  // The run's checkpoints go to --out as they are made, so a crash or kill -9 loses only the steps since the last.
+  let training = false;
+  let savedStep: number | null = null;
+  let writeFailure: unknown = null;
   const { engine } = await openEngine(values, io, (e) => {
     switch (e.event) {
       case 'baseline':
@@ -66,6 +86,16 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<void> {
         }
         break;
       }
+      case 'checkpoint':
+        if (!training || writeFailure) break;
+        try {
+          writeRunCheckpoint(values.out!, new Uint8Array(e.bytes), savedStep === null);
+          savedStep = e.step;
+        } catch (err) {
+          writeFailure = err;
+          engine.stop();
+        }
+        break;
       case 'trainingPhase':
         if (e.phase === 'baseline') io.err('evaluating the zero-shot and text baselines…\n');
         if (e.phase === 'finishing') io.err('evaluating the discrete projection…\n');
@@ -78,38 +108,58 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<void> {
   });
   const { dataset } = await loadDataset(engine, values, file, io);
   const verbalizer = parseVerbalizer(values.verbalizer, dataset.labels.map((l) => l.name)) ?? dataset.verbalizer;
+  const resumeFrom = resumeAt ? readCheckpointFile(resumeAt, limitsOf(engine)) : undefined;
   const info = await engine.startTraining({ config, verbalizer, ...(resumeFrom ? { resumeFrom: toArrayBuffer(resumeFrom) } : {}) });
+  training = true;
   io.err(`${info.startStep > 0 ? `resuming at step ${info.startStep}: ` : ''}${info.config.method}, ${info.config.numVirtualTokens} virtual tokens, `
     + `${info.config.optimizer} lr ${info.config.learningRate}, batch ${info.config.batchSize}, ${info.config.steps} steps, max length ${info.config.maxLength}, `
-    + `backend ${engine.backend?.backend}${info.truncated ? `; ${info.truncated} texts cut to ${info.config.maxLength} tokens` : ''}\n`);
+    + `backend ${engine.backend?.backend}${info.truncated ? `; ${info.truncated} texts cut to ${info.config.maxLength} tokens` : ''}; `
+    + `a checkpoint every ${info.config.checkpointEvery} steps goes to ${outDir}\n`);
 
-  // Ctrl-C stops after the current step; the prompt trained so far is still written.
-  let interrupts = 0;
-  const onInterrupt = () => {
-    if (++interrupts > 1) process.exit(130);
-    io.err('stopping after this step (Ctrl-C again to quit without writing)…\n');
+  // Ctrl-C (SIGINT) or SIGTERM stops after the current step; the prompt trained so far is still written.
+  let interrupted: { signal: NodeJS.Signals; at: number } | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      if (Date.now() - interrupted.at < SAME_SIGNAL_MS) return;
+      io.err('stopped without writing the prompt; the last checkpoint is in the --out folder\n');
+      process.exit(signalStatus(signal));
+    }
+    interrupted = { signal, at: Date.now() };
+    io.err(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after this step, then writing the prompt trained so far (Ctrl-C again to quit without writing)…\n`);
     engine.stop();
   };
-  process.on('SIGINT', onInterrupt);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let summary;
   try {
     summary = await engine.waitForRun();
   } finally {
-    process.off('SIGINT', onInterrupt);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const failed = failure as SerializedError | null;
-  if (failed) rethrow(failed);
+  const resumable = savedStep !== null ? ` ${outDir} holds the checkpoint of step ${savedStep}: train --resume ${values.out} continues from it.` : '';
+  if (writeFailure) {
+    const e = writeFailure instanceof StudioError ? writeFailure : new StudioError('cli', String(writeFailure));
+    throw new StudioError(e.code, `The run was stopped: ${e.message}`, `${e.hint ?? ''}${resumable}`.trim() || undefined);
+  }
+  if (failed) {
+    if (resumable) io.err(`note:${resumable}\n`);
+    rethrow(failed);
+  }
   if (!summary) throw new StudioError('training', 'The run ended without a result.');
   io.err(`${summary.message}\n`);
 
   const files = await engine.exportAdapterFiles();
-  const written = writeFolder(values.out, files);
-  io.err(`wrote ${[...files.keys()].join(', ')} to ${path.dirname(written[0])}\n`);
+  writeFolder(values.out, files);
+  io.err(`wrote ${[...files.keys()].join(', ')} to ${outDir}\n`);
   if (values.zip !== undefined) {
     // The zip of exactly these files: the folder imported and exported again (a studio
     // adapter re-exports byte for byte), so folder and zip carry the same checkpoint and dates.
     await engine.importAdapter({ fileName: path.basename(values.out), files });
     const { bytes } = await engine.exportAdapter();
-    io.err(`wrote ${writeFile(values.zip, bytes)}\n`);
+    io.err(`wrote ${writeFile(values.zip, bytes, '--zip')}\n`);
   }
+  const stoppedBy = interrupted as { signal: NodeJS.Signals } | null;
+  return stoppedBy ? signalStatus(stoppedBy.signal) : 0;
 }
