@@ -3,17 +3,22 @@
  * exactly the message and hint listed there, as a StudioError (never an internal error),
  * and a failed load leaves what was loaded before in place and working.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { folderSource } from '../../src/cli/nodeSource';
 import { selectBackend, type BackendChoice } from '../../src/engine/backend';
 import { StudioEngine } from '../../src/engine/studio';
-import { isStudioError } from '../../src/errors';
+import { runCli } from '../../src/cli/cli';
+import type { AdapterInfo } from '../../src/engine/api';
+import { isStudioError, type SerializedError } from '../../src/errors';
 import { fileListSource, urlSource } from '../../src/model/sources';
 import { hasSharedModel, packageDir } from '../helpers';
 import {
-  ADAPTER_CASES, CASES, CHECKPOINT_CASES, CSV_CASES, MODEL_CASES, PAGE_SPLIT, SETTINGS_CASES, SETTINGS_CSV, TRAINED_RUN,
+  ADAPTER_CASES, CASES, CHECKPOINT_CASES, CLI_CASES, CSV_CASES, MODEL_CASES, PAGE_SPLIT, SETTINGS_CASES, SETTINGS_CSV, TRAINED_RUN,
   OTHER_MODEL, fixtureDir, fixtureFiles, type Expected, type Fixture, type ModelCase, type Serve, type Trained,
 } from './corpus';
 
@@ -40,8 +45,10 @@ const fill = (e: Expected, values: Record<string, string>): Expected => {
   return { ...e, message: sub(e.message), ...(e.hint !== undefined ? { hint: sub(e.hint) } : {}) };
 };
 
-async function engine(model: 'stories260K' | Fixture | null): Promise<StudioEngine> {
-  const e = new StudioEngine(() => {});
+async function engine(model: 'stories260K' | Fixture | null, warnings: string[] = []): Promise<StudioEngine> {
+  const e = new StudioEngine((event) => {
+    if (event.event === 'log' && event.level === 'warn') warnings.push(event.message);
+  });
   await e.init('cpu');
   if (model === 'stories260K') await e.loadModel(folderSource(packageDir('stories260K')));
   else if (model) await e.loadModel(folderSource(fixtureDir(model)));
@@ -229,9 +236,15 @@ describe.skipIf(!hasSharedModel)('bad-input corpus: adapters and checkpoints', (
 
   for (const c of ADAPTER_CASES) {
     it(`${c.id}: ${c.describe}`, async () => {
-      const e = await engine('stories260K');
+      const warnings: string[] = [];
+      const e = await engine('stories260K', warnings);
       if (!c.noData) await withData(e);
-      expect(await failure(() => e.importAdapter(c.input(trained)))).toEqual(c.error);
+      let info: AdapterInfo | null = null;
+      expect(await failure(async () => {
+        info = await e.importAdapter(c.input(trained));
+      })).toEqual(c.error);
+      if (c.warnings) expect(warnings).toEqual(c.warnings);
+      if (c.info) expect(info).toMatchObject(c.info);
     });
   }
 
@@ -258,6 +271,33 @@ describe.skipIf(!hasSharedModel)('bad-input corpus: training settings', () => {
         await e.waitForRun();
       });
       expect(error).toEqual(c.error);
+    });
+  }
+});
+
+// ---- the command line ---------------------------------------------------------------------------
+
+describe('bad-input corpus: the command line', () => {
+  for (const c of CLI_CASES) {
+    const skip = c.skip?.() ?? (c.model && !hasSharedModel ? 'the default model is not built' : null);
+    it.skipIf(skip !== null)(`${c.id}: ${c.describe}${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'studio-cli-case-'));
+      try {
+        const argv = c.setup(dir);
+        let out = '';
+        let err = '';
+        let error: SerializedError | null = null;
+        const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t), onError: (e) => (error = e) });
+        const expected = fill(c.error, { dir });
+        expect(error).toEqual(expected);
+        // What the terminal shows: one line, message then hint, no stack; exit status 1; nothing on stdout.
+        expect(code).toBe(1);
+        expect(err.split('\n').filter((l) => l.startsWith('error:'))).toEqual([`error: ${expected.message}${expected.hint ? ` ${expected.hint}` : ''}`]);
+        expect(err).not.toMatch(/^\s+at /m);
+        expect(out).toBe('');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });

@@ -11,16 +11,19 @@
  *
  * Cases build their bytes when asked (`bytes()`, `files()`), so importing the corpus is cheap.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import type { StudioErrorCode } from '../../src/errors';
 import { DEFAULT_SPLIT } from '../../src/data';
 import { readCheckpoint, writeCheckpoint } from '../../src/tuning/checkpoint';
+import type { AdapterInfo } from '../../src/engine/api';
+import { rawZip, stored, zeros } from './bombs';
 import type { ModelFingerprint } from '../../src/formats/fingerprint';
 import { writeSafetensors, type TensorToWrite } from '../../src/formats/safetensors';
 
-export type Area = 'csv' | 'model' | 'adapter' | 'checkpoint' | 'settings';
+export type Area = 'csv' | 'model' | 'adapter' | 'checkpoint' | 'settings' | 'cli';
 
 /** What the user reads: `code` is the StudioError's (the page's error note carries it as data-code). */
 export interface Expected {
@@ -207,6 +210,19 @@ export const CSV_CASES: CsvCase[] = [
     id: 'csv-huge-cell', area: 'csv', describe: 'a 2,000,000-character cell', fileName: 'huge.csv',
     bytes: () => utf8(`text,label\n${'a'.repeat(2_000_000)},a\nshort,b\nfoo,a\nbar,b\n`), error: null, warnings: [],
     check: { rows: 4 },
+  },
+  {
+    id: 'csv-repeated-header', area: 'csv', describe: 'the header row again inside the file (two exports pasted together)', fileName: 'pasted-twice.csv', ui: true,
+    bytes: () => utf8('text,label\nhello there,ham\nwin a prize now,spam\ntext,label\nsee you soon,ham\nfree entry today,spam\n'),
+    error: null, warnings: [], check: { rows: 4, columns: ['text', 'label'], labels: [['ham', 2], ['spam', 2]] },
+    rejected: [{ line: 4, reason: 'This row repeats the header row (text, label), as where two files were pasted together; it was skipped.' }],
+  },
+  {
+    id: 'csv-lookalike-labels', area: 'csv', describe: 'labels that look the same and are not: a zero-width space, full-width letters', fileName: 'lookalike.csv', ui: true,
+    bytes: () => utf8('text,label\n' + ['yes', 'yes\u200b', '\uff59\uff45\uff53', 'no'].flatMap((l, i) => [`message ${2 * i},${l}`, `message ${2 * i + 1},${l}`]).join('\n')),
+    error: null, check: { rows: 8 },
+    warnings: ['Some labels look alike but are written differently ("yes" / "yes<U+200B>" / "\uff59\uff45\uff53"): they differ only in capitals, spaces, dashes, invisible characters or Unicode forms. '
+      + 'They are treated as different classes; fix the file if they are the same.'],
   },
 ];
 
@@ -408,6 +424,15 @@ export const MODEL_CASES: ModelCase[] = [
     },
   },
   {
+    id: 'model-offsets-reversed', area: 'model', describe: 'data_offsets that end before they begin',
+    files: () => editedHeader('llama', (h) => (h['model.norm.weight'].data_offsets = [57984, 57856])),
+    error: {
+      code: 'safetensors',
+      message: 'model.safetensors: tensor "model.norm.weight" has data_offsets [57984, 57856] that end before they begin; the file is corrupt.',
+      hint: AGAIN,
+    },
+  },
+  {
     id: 'model-offsets-overlap', area: 'model', describe: 'two tensors whose data overlap',
     files: () => editedHeader('llama', (h) => (h['model.layers.1.self_attn.q_proj.weight'].data_offsets = [...h['model.layers.0.self_attn.q_proj.weight'].data_offsets])),
     error: {
@@ -575,7 +600,12 @@ export interface AdapterCase {
   input: (t: Trained) => { fileName: string; zip?: Uint8Array; files?: Map<string, Uint8Array> };
   /** Loaded before any CSV (no labels to fall back on). */
   noData?: boolean;
-  error: Expected;
+  /** The error the user reads, or null when the adapter loads. */
+  error: Expected | null;
+  /** Exactly the warnings the import gives, when it loads. */
+  warnings?: string[];
+  /** What must be true of the imported adapter. */
+  info?: Partial<AdapterInfo>;
   ui?: boolean;
 }
 
@@ -604,6 +634,36 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   }
   return -1;
 }
+
+/** The run's adapter zip with its studio.json changed (`null` values delete the field). */
+function withStudio(t: Trained, change: Record<string, unknown>): Uint8Array {
+  const studio = decodeJson(t.files.get('studio.json')!);
+  for (const [k, v] of Object.entries(change)) {
+    if (v === null) delete studio[k];
+    else studio[k] = v;
+  }
+  return zipFiles(new Map([...t.files, ['studio.json', json(studio)]]));
+}
+
+const withTrainingConfig = (t: Trained, change: Record<string, unknown>) =>
+  withStudio(t, { trainingConfig: { ...(decodeJson(t.files.get('studio.json')!).trainingConfig as object), ...change } });
+
+/** A safetensors header for one F32 tensor [rows, 64] (the default model's width), as PEFT writes it. */
+function promptHeader(rows: number): Uint8Array {
+  const header = utf8(JSON.stringify({ __metadata__: { format: 'pt' }, prompt_embeddings: { dtype: 'F32', shape: [rows, 64], data_offsets: [0, rows * 64 * 4] } }));
+  const out = new Uint8Array(8 + header.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(header.length), true);
+  out.set(header, 8);
+  return out;
+}
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+/** What adapter_model.safetensors may unpack to for the default model (engine/runFiles.ts bundleLimits): 20.9 MiB. */
+const WEIGHTS_LIMIT = '20.9 MiB';
+const NOT_OURS = 'It is not a file the studio or PEFT wrote; load the adapter\'s own zip or folder.';
+const FIX_OR_REMOVE = 'Fix that field, or remove studio.json to load the adapter on its own (its labels then come from your data).';
+const DIVERGED = 'The run that saved it diverged: export the prompt again from a step before its loss became NaN, or train again with a lower learning rate.';
 
 const RETRAIN = 'Load the model the adapter was trained for.';
 const DAMAGED_ZIP: Expected = {
@@ -735,6 +795,124 @@ export const ADAPTER_CASES: AdapterCase[] = [
       hint: 'Load the CSV it was trained for first (Data step); its labels and your verbalizer are used.',
     },
   },
+  // Unbounded memory from small files: each refused after reading the zip's directory or a few kilobytes, never unpacked whole.
+  {
+    id: 'adapter-zip-bomb', area: 'adapter', describe: 'a 1 MiB zip whose weights unpack to 1 GiB of zeros (the directory says so)', ui: true,
+    input: (t) => ({
+      fileName: 'bomb.zip',
+      zip: rawZip([stored('adapter_config.json', t.files.get('adapter_config.json')!), zeros('adapter_model.safetensors', promptHeader(3), GiB)]),
+    }),
+    error: {
+      code: 'adapter', message: `The adapter zip's adapter_model.safetensors unpacks to 1.0 GiB, more than the ${WEIGHTS_LIMIT} an adapter for this model can hold.`, hint: NOT_OURS,
+    },
+  },
+  {
+    id: 'adapter-zip-bomb-lying', area: 'adapter', describe: 'a zip whose directory claims the weights are small while they unpack to 1 GiB',
+    input: (t) => {
+      const header = promptHeader(3);
+      return {
+        fileName: 'liar.zip',
+        zip: rawZip([stored('adapter_config.json', t.files.get('adapter_config.json')!), zeros('adapter_model.safetensors', header, GiB, header.length + 768)]),
+      };
+    },
+    error: {
+      code: 'adapter',
+      message: 'The adapter zip\'s adapter_model.safetensors unpacks to more than the 882 bytes its directory declares; the archive is damaged or crafted to exhaust memory, so it was not unpacked further.',
+      hint: DAMAGED_ZIP.hint,
+    },
+  },
+  {
+    id: 'adapter-zip-size-vs-header', area: 'adapter', describe: 'weights whose safetensors header describes less than the zip says they hold',
+    input: (t) => ({
+      fileName: 'padded.zip',
+      zip: rawZip([stored('adapter_config.json', t.files.get('adapter_config.json')!), zeros('adapter_model.safetensors', promptHeader(3), 16 * MiB, 16 * MiB)]),
+    }),
+    error: {
+      code: 'adapter',
+      message: 'The adapter zip\'s adapter_model.safetensors is 16.0 MiB in the archive\'s directory, but its own header describes 882 bytes; the archive is damaged or was not written by the studio or PEFT.',
+      hint: DAMAGED_ZIP.hint,
+    },
+  },
+  {
+    id: 'adapter-zip-readme-bomb', area: 'adapter', describe: 'a README.md that unpacks to 1 GiB',
+    input: (t) => ({ fileName: 'readme.zip', zip: rawZip([...[...t.files].map(([n, b]) => stored(n, b)).filter((e) => e.name !== 'README.md'), zeros('README.md', utf8('# hello\n'), GiB)]) }),
+    error: { code: 'adapter', message: 'The adapter zip\'s README.md unpacks to 1.0 GiB, more than the 16.0 MiB a README.md can reasonably hold.', hint: NOT_OURS },
+  },
+  {
+    id: 'adapter-zip-checkpoint-bomb', area: 'adapter', describe: 'a checkpoint in the zip that claims 8 MiB and unpacks to 1 GiB',
+    input: (t) => ({ fileName: 'ckpt.zip', zip: rawZip([...[...t.files].map(([n, b]) => stored(n, b)), zeros('checkpoint.safetensors', new Uint8Array(0), GiB, 8 * MiB)]) }),
+    error: {
+      code: 'adapter',
+      message: 'The adapter zip\'s checkpoint.safetensors unpacks to more than the 8.0 MiB its directory declares; the archive is damaged or crafted to exhaust memory, so it was not unpacked further.',
+      hint: DAMAGED_ZIP.hint,
+    },
+  },
+  {
+    id: 'adapter-10000-folders', area: 'adapter', describe: 'a zip of 10,000 folders, each with an adapter_config.json (the message stays one short line)',
+    input: (t) => ({
+      fileName: 'many.zip',
+      zip: rawZip(Array.from({ length: 10_000 }, (_, i) => stored(`a${String(i).padStart(5, '0')}/adapter_config.json`, t.files.get('adapter_config.json')!))),
+    }),
+    error: { code: 'adapter', message: 'There are several adapters here (a00000/, a00001/, a00002/, a00003/, a00004/, and 9,995 more).', hint: 'Load one adapter folder at a time.' },
+  },
+  // NaN and infinity are refused, naming the tensor and the count.
+  {
+    id: 'adapter-nan', area: 'adapter', describe: 'a prompt holding NaN and infinity', ui: true,
+    input: (t) => {
+      const data = new Float32Array(3 * 64).fill(0.01);
+      data[5] = Number.NaN;
+      data[70] = Number.POSITIVE_INFINITY;
+      data[191] = Number.NaN;
+      return { fileName: 'diverged', files: peftFolder(t, {}, { prompt_embeddings: { dtype: 'F32', shape: [3, 64], data } }) };
+    },
+    error: { code: 'adapter', message: 'adapter_model.safetensors: tensor "prompt_embeddings" holds 3 of 192 values that are not finite numbers (NaN or infinity).', hint: DIVERGED },
+  },
+  // studio.json: one schema, each field's problem by name.
+  {
+    id: 'adapter-studio-no-labels', area: 'adapter', describe: 'studio.json with "labels": []', ui: true,
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { labels: [] }) }),
+    error: { code: 'adapter', message: 'studio.json: "labels" lists no labels; a prompt classifies among at least two.', hint: FIX_OR_REMOVE },
+  },
+  {
+    id: 'adapter-studio-labels-text', area: 'adapter', describe: 'studio.json whose labels are one string',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { labels: 'ham,spam' }) }),
+    error: { code: 'adapter', message: 'studio.json: "labels" is "ham,spam", not a list of label names.', hint: FIX_OR_REMOVE },
+  },
+  {
+    id: 'adapter-studio-verbalizer', area: 'adapter', describe: 'studio.json whose verbalizer misses a label',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { verbalizer: { ham: ' ham' } }) }),
+    error: { code: 'adapter', message: 'studio.json: "verbalizer" has no text for the label "spam".', hint: FIX_OR_REMOVE },
+  },
+  {
+    id: 'adapter-studio-template', area: 'adapter', describe: 'studio.json whose template has no {text}',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { template: 7 }) }),
+    error: { code: 'adapter', message: 'studio.json: "template" is 7, not text.', hint: FIX_OR_REMOVE },
+  },
+  {
+    id: 'adapter-studio-method', area: 'adapter', describe: 'studio.json whose method is not what adapter_config.json\'s peft_type says',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { method: 'prefix' }) }),
+    error: {
+      code: 'adapter', message: 'studio.json says the method is prefix (exported as PREFIX_TUNING), but adapter_config.json\'s peft_type is PROMPT_TUNING.',
+      hint: 'The adapter\'s files do not belong together: load the folder or zip as the studio exported it.',
+    },
+  },
+  {
+    id: 'adapter-studio-max-length', area: 'adapter', describe: 'studio.json with a max length of 1e9 (it changes what the prompt predicts)',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withTrainingConfig(t, { maxLength: 1e9 }) }),
+    error: { code: 'adapter', message: 'studio.json: trainingConfig.maxLength: Max length must be between 4 and 1000000, got 1000000000.', hint: FIX_OR_REMOVE },
+  },
+  {
+    id: 'adapter-studio-optimizer', area: 'adapter', describe: 'studio.json with an unknown optimizer (kept for the record only): loads, and says so', ui: true,
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withTrainingConfig(t, { optimizer: 'lion', template: '{text}\nLabel:' }) }),
+    error: null, info: { labels: ['ham', 'spam'], template: '{text}\nLabel:' },
+    warnings: ['studio.json: trainingConfig.optimizer: Unknown optimizer "lion". That setting is shown with the studio\'s default; the predictions do not depend on it.'],
+  },
+  {
+    id: 'adapter-studio-fingerprint', area: 'adapter', describe: 'studio.json with an unreadable model fingerprint (never "trained on undefined")',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { modelFingerprint: { label: 42 } }) }),
+    error: null, info: { trainedOn: null, fingerprintMatches: null },
+    warnings: ['studio.json: "modelFingerprint" is missing or unreadable, so the studio cannot check which model the prompt was trained on.'],
+  },
 ];
 
 export interface CheckpointCase {
@@ -793,6 +971,71 @@ export const CHECKPOINT_CASES: CheckpointCase[] = [
     id: 'checkpoint-csv', area: 'checkpoint', describe: 'a CSV file handed over as a checkpoint',
     bytes: () => utf8('text,label\n' + rows(20)),
     error: { code: 'checkpoint', message: 'This file is not a Prompt Tuning Studio checkpoint.', hint: 'Load a checkpoint the studio saved.' },
+  },
+  {
+    id: 'checkpoint-other-data', area: 'checkpoint', describe: 'a checkpoint for another CSV of the same size and labels',
+    bytes: (t) => t.checkpoint, data: { csv: 'text,label\n' + Array.from({ length: 20 }, (_, i) => `another text ${i},${i % 2 ? 'spam' : 'ham'}`).join('\n') },
+    error: {
+      code: 'checkpoint',
+      message: 'The checkpoint was trained on other data: the split has the same size (16 training / 4 validation examples), but its texts or labels differ.',
+      hint: 'Load the CSV the run was trained on, with the same column mapping, validation fraction and split seed.',
+    },
+  },
+  {
+    id: 'checkpoint-nan', area: 'checkpoint', describe: 'a checkpoint whose prompt holds a NaN',
+    bytes: (t) => {
+      const c = readCheckpoint(t.checkpoint);
+      c.variables[0].data[5] = Number.NaN;
+      return writeCheckpoint(c);
+    },
+    error: {
+      code: 'checkpoint', message: 'The checkpoint\'s tensor "variable/embedding.weight" holds 1 of 192 values that are not finite numbers (NaN or infinity).',
+      hint: 'The run had diverged when it was saved: resume from an earlier checkpoint, or start a new run with a lower learning rate.',
+    },
+  },
+  {
+    id: 'checkpoint-inf-optimizer', area: 'checkpoint', describe: 'a checkpoint whose optimizer state holds infinity',
+    bytes: (t) => {
+      const c = readCheckpoint(t.checkpoint);
+      c.optimizer.slots[1].data.fill(Number.POSITIVE_INFINITY, 0, 4);
+      return writeCheckpoint(c);
+    },
+    error: {
+      code: 'checkpoint', message: 'The checkpoint\'s tensor "optimizer/v0" holds 4 of 192 values that are not finite numbers (NaN or infinity).',
+      hint: 'The run had diverged when it was saved: resume from an earlier checkpoint, or start a new run with a lower learning rate.',
+    },
+  },
+  {
+    id: 'checkpoint-huge-step', area: 'checkpoint', describe: 'a checkpoint at step 1e9',
+    bytes: (t) => writeCheckpoint({ ...readCheckpoint(t.checkpoint), step: 1e9 }),
+    error: {
+      code: 'checkpoint', message: 'The checkpoint\'s step is 1,000,000,000, more than the 1,000,000 steps a run can have.',
+      hint: 'It may be damaged; start a new run, or resume from an earlier checkpoint.',
+    },
+  },
+  {
+    id: 'checkpoint-step-past-run', area: 'checkpoint', describe: 'a checkpoint at a step past its own run\'s steps',
+    bytes: (t) => writeCheckpoint({ ...readCheckpoint(t.checkpoint), step: 50 }),
+    error: { code: 'checkpoint', message: 'The checkpoint is at step 50, past the 2 steps its run was set to.', hint: 'It may be damaged; start a new run.' },
+  },
+  {
+    id: 'checkpoint-bad-fingerprint', area: 'checkpoint', describe: 'a checkpoint whose fingerprint is not one (never "trained on undefined")',
+    bytes: (t) => writeCheckpoint({ ...readCheckpoint(t.checkpoint), fingerprint: { label: 'x' } as unknown as ModelFingerprint }),
+    error: {
+      code: 'checkpoint', message: 'The checkpoint does not say which model it was trained on (its "fingerprint" entry is not a model fingerprint).',
+      hint: 'It may be damaged; start a new run, or resume from an earlier checkpoint.',
+    },
+  },
+  {
+    id: 'checkpoint-bad-settings', area: 'checkpoint', describe: 'a checkpoint whose settings name an unknown optimizer',
+    bytes: (t) => {
+      const c = readCheckpoint(t.checkpoint);
+      return writeCheckpoint({ ...c, trainingConfig: { ...c.trainingConfig, optimizer: 'lion' } });
+    },
+    error: {
+      code: 'checkpoint', message: 'The checkpoint\'s settings are not valid: optimizer: Unknown optimizer "lion".',
+      hint: 'It may be damaged or written by another program; start a new run.',
+    },
   },
   {
     id: 'checkpoint-truncated', area: 'checkpoint', describe: 'a checkpoint cut off (an interrupted download)',
@@ -876,6 +1119,190 @@ export const SETTINGS_CASES: SettingsCase[] = [
   },
 ];
 
-export type Case = CsvCase | ModelCase | AdapterCase | CheckpointCase | SettingsCase;
+// ---- the command line ----------------------------------------------------------------------
 
-export const CASES: Case[] = [...CSV_CASES, ...MODEL_CASES, ...ADAPTER_CASES, ...CHECKPOINT_CASES, ...SETTINGS_CASES];
+/**
+ * A command line that must end in exactly this error (one line on stderr, exit status 1).
+ * `setup` prepares a scratch folder `dir` (files, links, pipes) and returns the arguments;
+ * `{dir}` in the expected words stands for that folder. `model`: the command loads the
+ * default model before it can tell (the case is skipped where it is not built).
+ */
+export interface CliCase {
+  id: string;
+  area: 'cli';
+  describe: string;
+  setup: (dir: string) => string[];
+  error: Expected;
+  model?: boolean;
+  /** Skipped when this says the machine cannot show it (e.g. running as root, which may write anywhere). */
+  skip?: () => string | null;
+  /** The page has no command line. */
+  ui?: false;
+}
+
+const DATA = (dir: string) => {
+  const file = path.join(dir, 'data.csv');
+  writeFileSync(file, SETTINGS_CSV);
+  return file;
+};
+const OUT_HINT = 'Give --out a path in a folder of your own.';
+
+export const CLI_CASES: CliCase[] = [
+  {
+    id: 'cli-data-dev-null', area: 'cli', describe: '--data /dev/null',
+    setup: (dir) => ['train', '--data', '/dev/null', '--out', path.join(dir, 'out')],
+    error: { code: 'cli', message: 'The data file /dev/null is a device (like /dev/null), not a CSV file.' },
+  },
+  {
+    id: 'cli-data-fifo', area: 'cli', describe: '--data a named pipe (reading it would wait forever)',
+    setup: (dir) => {
+      execFileSync('mkfifo', [path.join(dir, 'pipe.csv')]);
+      return ['train', '--data', path.join(dir, 'pipe.csv'), '--out', path.join(dir, 'out')];
+    },
+    error: { code: 'cli', message: 'The data file {dir}/pipe.csv is a named pipe (FIFO), not a CSV file.' },
+  },
+  {
+    id: 'cli-data-folder', area: 'cli', describe: '--data a folder',
+    setup: (dir) => ['train', '--data', dir, '--out', path.join(dir, 'out')],
+    error: { code: 'cli', message: 'The data file {dir} is a folder, not a CSV file.' },
+  },
+  {
+    id: 'cli-data-link-loop', area: 'cli', describe: '--data a symbolic link that loops (ELOOP)',
+    setup: (dir) => {
+      symlinkSync(path.join(dir, 'b.csv'), path.join(dir, 'a.csv'));
+      symlinkSync(path.join(dir, 'a.csv'), path.join(dir, 'b.csv'));
+      return ['train', '--data', path.join(dir, 'a.csv'), '--out', path.join(dir, 'out')];
+    },
+    error: { code: 'cli', message: 'Could not read {dir}/a.csv: it is a symbolic link that loops back on itself (or a chain of too many links) (ELOOP).' },
+  },
+  {
+    id: 'cli-data-dangling-link', area: 'cli', describe: '--data a symbolic link to nothing',
+    setup: (dir) => {
+      symlinkSync(path.join(dir, 'gone.csv'), path.join(dir, 'link.csv'));
+      return ['train', '--data', path.join(dir, 'link.csv'), '--out', path.join(dir, 'out')];
+    },
+    error: { code: 'cli', message: '{dir}/link.csv is a symbolic link to something that does not exist.' },
+  },
+  {
+    id: 'cli-data-huge-binary', area: 'cli', describe: '--data a 1.9 GB file of NUL bytes (sparse: named binary from its first bytes, never read whole)',
+    setup: (dir) => {
+      const file = path.join(dir, 'zeros.csv');
+      closeSync(openSync(file, 'w'));
+      truncateSync(file, 1_900_000_000);
+      return ['train', '--data', file, '--out', path.join(dir, 'out')];
+    },
+    error: { code: 'csv', message: '{dir}/zeros.csv: This file looks binary (it contains NUL bytes), not a CSV. A CSV file is plain text.', hint: SAVE_AS_CSV },
+  },
+  {
+    id: 'cli-data-too-large', area: 'cli', describe: '--data a 600 MiB CSV (refused by its size, before it is read)',
+    setup: (dir) => {
+      const file = path.join(dir, 'big.csv');
+      writeFileSync(file, 'text,label\n' + 'a fine text,ham\n'.repeat(5000));
+      const fd = openSync(file, 'r+');
+      writeSync(fd, 'x', 600 * 2 ** 20 - 1);
+      closeSync(fd);
+      return ['train', '--data', file, '--out', path.join(dir, 'out')];
+    },
+    error: {
+      code: 'cli', message: 'The data file {dir}/big.csv is 600.0 MiB; the studio reads CSV files up to 512.0 MiB (the text of a larger one does not fit in one JavaScript string).',
+      hint: 'Split it into smaller files, or take a sample of its rows.',
+    },
+  },
+  {
+    id: 'cli-out-is-file', area: 'cli', describe: '--out names an existing file',
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+      return ['train', '--data', DATA(dir), '--out', path.join(dir, 'notes.txt')];
+    },
+    error: { code: 'cli', message: '--out {dir}/notes.txt exists and is a file; give a folder name.' },
+  },
+  {
+    id: 'cli-out-proc', area: 'cli', describe: '--out under /proc (writing there hangs or fails oddly)',
+    setup: (dir) => ['train', '--data', DATA(dir), '--out', '/proc/self/studio-out'],
+    error: { code: 'cli', message: '--out /proc/self/studio-out is inside /proc, a folder the system provides, not a place for files.', hint: OUT_HINT },
+  },
+  {
+    id: 'cli-out-dev-null', area: 'cli', describe: '--out /dev/null',
+    setup: (dir) => ['train', '--data', DATA(dir), '--out', '/dev/null'],
+    error: { code: 'cli', message: '--out /dev/null is inside /dev, a folder the system provides, not a place for files.', hint: OUT_HINT },
+  },
+  {
+    id: 'cli-out-read-only', area: 'cli', describe: '--out in a folder that cannot be written',
+    skip: () => (process.getuid?.() === 0 ? 'running as root, which may write into a read-only folder' : null),
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'locked'));
+      chmodSync(path.join(dir, 'locked'), 0o555);
+      return ['train', '--data', DATA(dir), '--out', path.join(dir, 'locked', 'out')];
+    },
+    error: { code: 'cli', message: '--out {dir}/locked/out cannot be written: permission denied (EACCES).', hint: 'Give --out a path in a folder you can write to.' },
+  },
+  {
+    id: 'cli-zip-is-folder', area: 'cli', describe: '--zip names a folder',
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'prompt.zip'));
+      return ['train', '--data', DATA(dir), '--out', path.join(dir, 'out'), '--zip', path.join(dir, 'prompt.zip')];
+    },
+    error: { code: 'cli', message: '--zip {dir}/prompt.zip is a folder, not a file; give a file name.' },
+  },
+  {
+    id: 'cli-zip-inside-out', area: 'cli', describe: '--zip inside the --out folder (which is replaced as a whole)',
+    setup: (dir) => ['train', '--data', DATA(dir), '--out', path.join(dir, 'out'), '--zip', path.join(dir, 'out', 'prompt.zip')],
+    error: {
+      code: 'cli', message: '--zip {dir}/out/prompt.zip is inside the --out folder, which is replaced as a whole when the adapter is written.',
+      hint: 'Put the zip beside the folder, e.g. --out spam-prompt --zip spam-prompt.zip.',
+    },
+  },
+  {
+    id: 'cli-resume-dev-null', area: 'cli', describe: '--resume /dev/null',
+    setup: (dir) => ['train', '--data', DATA(dir), '--out', path.join(dir, 'out'), '--resume', '/dev/null'],
+    error: { code: 'cli', message: 'The checkpoint /dev/null is a device (like /dev/null), not a file.' },
+  },
+  {
+    id: 'cli-adapter-fifo', area: 'cli', describe: '--adapter a named pipe',
+    setup: (dir) => {
+      execFileSync('mkfifo', [path.join(dir, 'adapter.zip')]);
+      return ['import', '--adapter', path.join(dir, 'adapter.zip')];
+    },
+    error: {
+      code: 'cli', message: 'The adapter {dir}/adapter.zip is a named pipe (FIFO), not a folder or a zip.',
+      hint: 'Pass the folder holding adapter_config.json and adapter_model.safetensors (as train --out writes it), or the adapter zip.',
+    },
+  },
+  {
+    id: 'cli-header-both', area: 'cli', describe: '--header and --no-header together', model: true,
+    setup: (dir) => ['train', '--data', DATA(dir), '--out', path.join(dir, 'out'), '--header', '--no-header'],
+    error: { code: 'cli', message: 'Give --header or --no-header, not both.' },
+  },
+  {
+    id: 'cli-adapter-folder-huge-weights', area: 'cli', describe: 'an adapter folder whose weights file is 1 GiB (sparse: refused by its size, never read)', model: true,
+    setup: (dir) => {
+      const folder = path.join(dir, 'big-adapter');
+      mkdirSync(folder);
+      writeFileSync(path.join(folder, 'adapter_config.json'), '{"peft_type": "PROMPT_TUNING"}');
+      closeSync(openSync(path.join(folder, 'adapter_model.safetensors'), 'w'));
+      truncateSync(path.join(folder, 'adapter_model.safetensors'), 2 ** 30);
+      return ['import', '--adapter', folder];
+    },
+    error: {
+      code: 'cli', message: '{dir}/big-adapter/adapter_model.safetensors is 1.0 GiB, more than the 20.9 MiB an adapter for this model can hold.',
+      hint: 'It is not a file the studio or PEFT wrote for this model.',
+    },
+  },
+  {
+    id: 'cli-adapter-zip-bomb', area: 'cli', describe: 'import of a 1 MiB zip that unpacks to 1 GiB (read once, refused before it is unpacked)', model: true,
+    setup: (dir) => {
+      const file = path.join(dir, 'bomb.zip');
+      writeFileSync(file, rawZip([
+        stored('adapter_config.json', utf8('{"peft_type": "PROMPT_TUNING", "task_type": "CAUSAL_LM"}')),
+        stored('studio.json', utf8('{"format": "prompt-tuning-studio/adapter", "version": 1}')),
+        zeros('adapter_model.safetensors', promptHeader(3), GiB),
+      ]));
+      return ['import', '--adapter', file];
+    },
+    error: { code: 'adapter', message: `The adapter zip's adapter_model.safetensors unpacks to 1.0 GiB, more than the ${WEIGHTS_LIMIT} an adapter for this model can hold.`, hint: NOT_OURS },
+  },
+];
+
+export type Case = CsvCase | ModelCase | AdapterCase | CheckpointCase | SettingsCase | CliCase;
+
+export const CASES: Case[] = [...CSV_CASES, ...MODEL_CASES, ...ADAPTER_CASES, ...CHECKPOINT_CASES, ...SETTINGS_CASES, ...CLI_CASES];
