@@ -8,7 +8,6 @@ import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { chromiumArgs } from '../playwright.config';
 import type { BackendReport, BenchSection } from './grid';
-import { exponentsOf } from './node';
 import type { BenchMessage } from './browser/protocol';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -83,8 +82,8 @@ export async function runBrowserBench(
         matmulFlopsPerSecond: result.matmulFlopsPerSecond,
         weightBytes: result.weightBytes,
         grid,
-        synthetic: result.synthetic,
-        exponents: exponentsOf(grid),
+        models: result.models,
+        exponents: result.exponents,
         timeToFirstStepMs: firstStep ? {
           total,
           modelLoad: milestones.modelLoaded - milestones.backendReady,
@@ -93,9 +92,10 @@ export async function runBrowserBench(
         } : undefined,
         longTasks: { count: longTasks.filter((d) => d > 50).length, maxMs: Math.max(0, ...longTasks) },
         generation: result.generation,
-        overlap: result.overlap ?? undefined,
+        ...(result.overlap ? { overlap: result.overlap } : {}),
+        ...(result.profile ? { profile: result.profile } : {}),
       });
-      const g = result.generation[0];
+      const g = result.generation?.[0];
       log(`chromium ${backend}: ${firstStep ? `first step ${(total / 1000).toFixed(1)} s after opening; ${grid.length} shapes; ` : ''}`
         + `generation ${g ? `prefill ${g.prefillTokensPerSecond.toFixed(0)} tokens/s, decode ${g.decodeTokensPerSecond.toFixed(1)} tokens/s` : 'not measured'}`);
     }

@@ -1,6 +1,19 @@
 /** What the benchmark measures, shared by its Node and browser halves (no Node or DOM imports). */
+import type { StepShape } from './flops';
 import type { GenerationMeasurement } from './generation';
+import type { KernelProfile } from './kernelProfile';
 import type { OverlapMeasurement, StepMeasurement } from './step';
+
+/** One row of the larger models' section: a model at one shape, measured or skipped (error says why). */
+export interface ModelRow {
+  model: string;
+  /** What it is: synthetic (which layout) or a checkpoint. */
+  kind?: string;
+  parameters: number;
+  shape: StepShape;
+  measurement: StepMeasurement | null;
+  error?: string;
+}
 
 export interface BackendReport {
   environment: 'node' | 'chromium';
@@ -9,7 +22,8 @@ export interface BackendReport {
   matmulFlopsPerSecond: number;
   weightBytes: { int8Package: number; float32Package: number };
   grid: StepMeasurement[];
-  synthetic: { model: string; parameters: number; measurement: StepMeasurement | null; error?: string }[];
+  /** Larger models (bench/backendBench.ts: BenchModel), each at its shapes. */
+  models: ModelRow[];
   exponents: { batch: number; sequence: number; virtualTokens: number } | null;
   timeToFirstStepMs?: { total: number; modelLoad: number; firstStep: number; compileShare: number };
   longTasks?: { count: number; maxMs: number };
@@ -17,6 +31,8 @@ export interface BackendReport {
   generation?: GenerationMeasurement[];
   /** Overlapped against waiting steps (absent in results from before it was measured). */
   overlap?: OverlapMeasurement;
+  /** tf.profile over whole steps, apart from the timed ones (absent where not taken). */
+  profile?: KernelProfile;
 }
 
 export interface GridOptions {
@@ -25,10 +41,13 @@ export interface GridOptions {
   virtualTokens: number[];
   /** Steps per shape: at least 3, so one lies between the first and the last (see measureTrainingStep). */
   steps: number;
-  synthetic: boolean;
+  /** Whether to measure the larger models (the caller's list: bench/backendBench.ts). */
+  models: boolean;
   generation: GenerationOptions;
   /** The overlapped-against-waiting run (see measureOverlap); null skips it. */
   overlap: { batch: number; sequence: number; virtualTokens: number; steps: number } | null;
+  /** The profiled steps (bench/kernelProfile.ts), after a warm-up step; null skips them. */
+  profile: { batch: number; sequence: number; virtualTokens: number; steps: number } | null;
 }
 
 export interface GenerationOptions {
@@ -41,31 +60,50 @@ export interface GenerationOptions {
 }
 
 export const FULL_GRID: GridOptions = {
-  batches: [1, 8, 32], sequences: [64, 256], virtualTokens: [20, 100], steps: 4, synthetic: true,
+  batches: [1, 8, 32], sequences: [64, 256], virtualTokens: [20, 100], steps: 4, models: true,
   generation: { promptTokens: [32, 256], newTokens: 128, repeats: 3 },
   overlap: { batch: 1, sequence: 64, virtualTokens: 20, steps: 8 },
+  profile: { batch: 8, sequence: 64, virtualTokens: 20, steps: 2 },
 };
 export const QUICK_GRID: GridOptions = {
-  batches: [1], sequences: [64], virtualTokens: [20], steps: 3, synthetic: false,
+  batches: [1], sequences: [64], virtualTokens: [20], steps: 3, models: false,
   generation: { promptTokens: [32], newTokens: 32, repeats: 2 },
   overlap: { batch: 1, sequence: 64, virtualTokens: 20, steps: 4 },
+  profile: { batch: 1, sequence: 64, virtualTokens: 20, steps: 1 },
 };
+
+/** The GPU kit's smoke run on a software adapter: every section once, at the smallest size. */
+export const SMOKE_GRID: GridOptions = {
+  batches: [1], sequences: [32], virtualTokens: [4], steps: 3, models: true,
+  generation: { promptTokens: [16], newTokens: 4, repeats: 1 },
+  overlap: null,
+  profile: { batch: 1, sequence: 32, virtualTokens: 4, steps: 1 },
+};
+
+const NOTHING: Pick<GridOptions, 'batches' | 'models' | 'overlap' | 'profile'> = { batches: [], models: false, overlap: null, profile: null };
 
 /** `--only generation`: the generation section alone, without the training grid. */
 export function generationOnly(grid: GridOptions): GridOptions {
-  return { ...grid, batches: [], synthetic: false, overlap: null };
+  return { ...grid, ...NOTHING };
 }
 
 /** `--only overlap`: the overlapped-against-waiting run alone. */
 export function overlapOnly(grid: GridOptions): GridOptions {
-  return { ...grid, batches: [], synthetic: false, generation: { ...grid.generation, promptTokens: [] } };
+  return { ...grid, ...NOTHING, overlap: grid.overlap, generation: { ...grid.generation, promptTokens: [] } };
 }
 
-export type BenchSection = 'generation' | 'overlap';
+/** `--only profile`: where a step's time goes, alone. */
+export function profileOnly(grid: GridOptions): GridOptions {
+  return { ...grid, ...NOTHING, profile: grid.profile, generation: { ...grid.generation, promptTokens: [] } };
+}
+
+/** The sections `--only` takes that are a part of this grid; a section with its own module adds its name beside. */
+export const GRID_SECTIONS = { generation: generationOnly, overlap: overlapOnly, profile: profileOnly } as const;
+export type BenchSection = keyof typeof GRID_SECTIONS;
 
 export function gridFor(quick: boolean, only: BenchSection | null): GridOptions {
   const grid = quick ? QUICK_GRID : FULL_GRID;
-  return only === 'generation' ? generationOnly(grid) : only === 'overlap' ? overlapOnly(grid) : grid;
+  return only ? GRID_SECTIONS[only](grid) : grid;
 }
 
 /**
@@ -87,20 +125,4 @@ export function shapeBudget(backend: string, softwareAdapter: boolean): number {
 
 export function gridShapes(grid: GridOptions): { batch: number; sequence: number; virtualTokens: number }[] {
   return grid.batches.flatMap((batch) => grid.sequences.flatMap((sequence) => grid.virtualTokens.map((virtualTokens) => ({ batch, sequence, virtualTokens }))));
-}
-
-/**
- * Bytes a synthetic model's training step needs on a backend that widens int8 weights to
- * float32 (wasm, cpu): the weights plus the logits and their gradients. The wasm heap aborts
- * the whole process when it runs out, so larger models are skipped there, not attempted.
- */
-export function syntheticStepBytes(parameters: number, vocabSize: number, batch: number, tokens: number): number {
-  return 4 * parameters + 3 * 4 * batch * tokens * vocabSize;
-}
-
-/** Plain-JS cpu and a software adapter would take tens of minutes a step: no synthetic models there. */
-export function syntheticBudget(backend: string, softwareAdapter: boolean): number {
-  if (backend === 'wasm') return 640 * 2 ** 20;
-  if (backend === 'cpu' || (backend === 'webgpu' && softwareAdapter)) return 0;
-  return Infinity;
 }

@@ -1,16 +1,19 @@
 /**
- * npm run bench [-- --quick] [--node-only] [--backends cpu,wasm] [--only generation|overlap]
+ * npm run bench [-- --quick] [--node-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile]
  * Times the training step and generation (prefill and decode tokens/s) on every backend
  * available in Node and in headless Chromium, beside each backend's float32 matmul speed,
  * and writes bench/results/bench.json and bench/results/bench.md
  * (bench-quick.*, bench-generation.*, bench-overlap.*, bench-quick-generation.* … for the other modes).
+ * Steps are timed without the profiler; the profile is its own section. `--backends webgpu` runs
+ * WebGPU in Node through Dawn (src/engine/nodeWebGPU.ts; a GPU, or Chromium's SwiftShader).
  */
+import { NODE_WEBGPU_FLAGS, nodeWebGPU } from '../src/engine/nodeWebGPU'; // first: before ../src/engine/backend
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../src/engine/backend';
-import { gridFor, type BenchSection } from './grid';
+import { GRID_SECTIONS, gridFor, type BenchSection } from './grid';
 import { runNodeBench, type BackendReport } from './node';
 import { markdownReport } from './report';
 
@@ -22,8 +25,10 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'generation' && values.only !== 'overlap') {
-  throw new Error(`--only takes "generation" or "overlap", not "${values.only}"`);
+// The sections of the grid; a section with a module of its own is dispatched beside them.
+const SECTIONS = Object.keys(GRID_SECTIONS);
+if (values.only !== undefined && !SECTIONS.includes(values.only)) {
+  throw new Error(`--only takes ${SECTIONS.map((s) => `"${s}"`).join(', ')}, not "${values.only}"`);
 }
 const only = (values.only ?? null) as BenchSection | null;
 const grid = gridFor(values.quick, only);
@@ -31,7 +36,11 @@ const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const reports: BackendReport[] = [];
 for (const backend of values.backends!.split(',') as BackendName[]) {
   if (values.quick && backend === 'cpu') continue;
-  reports.push(await runNodeBench(backend, grid, log));
+  if (backend === 'webgpu' && !nodeWebGPU.installed) {
+    log(`webgpu in Node: skipped (${nodeWebGPU.reason})`);
+    continue;
+  }
+  reports.push(await runNodeBench(backend, grid, log, backend === 'webgpu' ? { flags: NODE_WEBGPU_FLAGS } : {}));
 }
 if (!values['node-only']) {
   const { runBrowserBench } = await import('./browser');

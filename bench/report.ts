@@ -1,5 +1,6 @@
 /** The benchmark's markdown table, from the reports of every backend. */
 import type { BackendReport } from './grid';
+import { profileTable } from './kernelProfile';
 
 const g = (x: number) => (x / 1e9).toFixed(2);
 const kib = (x: number) => `${(x / 1024).toFixed(0)} KiB`;
@@ -8,7 +9,8 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
   const lines: string[] = [];
   lines.push(`Machine: ${machine}`, '');
   if (reports.some((r) => r.grid.length)) {
-    lines.push('Training step, prompt tuning on stories260K (int8 package), AdamW, one target token per row:', '');
+    lines.push('Training step, prompt tuning on stories260K (int8 package), AdamW, one target token per row; timed without the profiler.'
+      + ' Peak bytes: the most bytes of live tensors at any moment of the run, as tfjs counts them (the weights included; not the backend\'s own buffers or pools):', '');
     lines.push('| where | backend | batch | seq | P | ms/step | tokens/s | GFLOP/s | matmul GFLOP/s | ratio | peak bytes | tensors before→after |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of reports) {
@@ -43,14 +45,15 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
     }
     lines.push('');
   }
-  const synthetic = reports.flatMap((r) => r.synthetic.map((s) => ({ r, s })));
-  if (synthetic.length) {
-    lines.push('Larger synthetic models (Llama layout, random int8 weights), batch 8, seq 64, P 20:', '');
-    lines.push('| where | backend | model | parameters | ms/step | GFLOP/s | ratio to matmul |');
-    lines.push('|---|---|---|---|---|---|---|');
-    for (const { r, s } of synthetic) {
-      const m = s.measurement;
-      lines.push(`| ${r.environment} | ${r.backend} | ${s.model} | ${(s.parameters / 1e6).toFixed(1)} M | ${m ? m.stepMs.toFixed(0) : s.error ?? '–'} | ${m ? g(m.flopsPerSecond) : '–'} | ${m ? (m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3) : '–'} |`);
+  const models = reports.flatMap((r) => (r.models ?? []).map((row) => ({ r, row })));
+  if (models.length) {
+    lines.push('Larger models, prompt tuning, AdamW, one target token per row (random int8 weights in the layout and size named; speed does not depend on the values):', '');
+    lines.push('| where | backend | model | parameters | batch × seq + P | ms/step | tokens/s | GFLOP/s | ratio to matmul | peak bytes |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const { r, row } of models) {
+      const m = row.measurement;
+      const shape = `${row.shape.batch} × ${row.shape.sequence} + ${row.shape.virtualTokens}`;
+      lines.push(`| ${r.environment} | ${r.backend} | ${row.model} | ${(row.parameters / 1e6).toFixed(1)} M | ${shape} | ${m ? m.stepMs.toFixed(0) : row.error ?? '–'} | ${m ? m.tokensPerSecond.toFixed(0) : '–'} | ${m ? g(m.flopsPerSecond) : '–'} | ${m ? (m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3) : '–'} | ${m ? kib(m.peakBytes) : '–'} |`);
     }
     lines.push('');
   }
@@ -62,5 +65,17 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
     const t = r.timeToFirstStepMs;
     lines.push(`| ${r.environment} | ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${e ? e.batch.toFixed(2) : '–'} | ${e ? e.sequence.toFixed(2) : '–'} | ${e ? e.virtualTokens.toFixed(2) : '–'} | ${kib(r.weightBytes.int8Package)} | ${kib(r.weightBytes.float32Package)} | ${t ? `${(t.total / 1000).toFixed(1)} s` : '–'} | ${t ? `${(t.compileShare * 100).toFixed(0)}%` : '–'} | ${r.longTasks ? `${r.longTasks.count} (${r.longTasks.maxMs.toFixed(0)} ms)` : '–'} |`);
   }
-  return lines.join('\n') + '\n';
+  const profiled = reports.filter((r) => r.profile);
+  if (profiled.length) {
+    lines.push('');
+    lines.push('Where a step\'s time goes: tfjs\'s profiler over whole steps, taken apart from the timed steps above (it times every kernel;'
+      + ' on WebGPU it ends the compute pass after each dispatch, so a profiled step is slower than a timed one).', '');
+    for (const r of profiled) {
+      const p = r.profile!;
+      lines.push(`${r.environment}, ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}: batch ${p.shape.batch}, sequence ${p.shape.sequence}, ${p.shape.virtualTokens} virtual tokens; `
+        + `per step, over ${p.steps} profiled step${p.steps === 1 ? '' : 's'}: kernel time ${p.kernelMsPerStep.toFixed(1)} ms of ${p.wallMsPerStep.toFixed(1)} ms wall${p.timed ? '' : ' (this backend reported no kernel times)'}.`, '');
+      lines.push(...profileTable(p, 10), '');
+    }
+  }
+  return lines.join('\n').replace(/\n+$/, '') + '\n';
 }

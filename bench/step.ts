@@ -23,6 +23,12 @@ export interface StepMeasurement {
   tokensPerSecond: number;
   flops: number;
   flopsPerSecond: number;
+  /**
+   * The most bytes of live tensors at any moment of the run (trackPeakBytes): tfjs's own count
+   * (elements × bytes per element of every live tensor, a reshape counted again), the model's
+   * weights included. Not the backend's allocations: a buffer pool, heap fragmentation and
+   * shader resources are not in it.
+   */
   peakBytes: number;
   /** Live tensors before the run and after it (nothing in flight then): equal when nothing leaks. */
   tensorsBefore: number;
@@ -71,22 +77,48 @@ export async function measureTrainingStep(model: CausalLM, tokenizer: TextTokeni
   const times: number[] = [];
   const tensorsBefore = tf.memory().numTensors;
   let tensorsAfter = 0;
-  let peakBytes = 0;
+  // Timed without tf.profile: on WebGPU the profiler ends the compute pass after every dispatch
+  // and maps a timestamp buffer per kernel, which would be most of a small model's step.
+  const peak = trackPeakBytes();
   try {
-    const profile = await tf.profile(async () => {
-      await trainer.run(new RunControl(), { onStep: (e) => times.push(e.stepMs) });
-    });
+    await trainer.run(new RunControl(), { onStep: (e) => times.push(e.stepMs) });
     tensorsAfter = tf.memory().numTensors;
-    peakBytes = profile.peakBytes;
   } finally {
+    peak.stop();
     trainer.dispose();
   }
+  const peakBytes = peak.bytes();
   const stepMs = steadyStepMs(times);
   const flops = trainingStepFlops(model.config, shape).total;
   const tokens = shape.batch * (shape.sequence + shape.virtualTokens);
   return {
     shape, firstStepMs: times[0], stepMs, tokensPerSecond: tokens / (stepMs / 1000), flops, flopsPerSecond: flops / (stepMs / 1000),
     peakBytes, tensorsBefore, tensorsAfter,
+  };
+}
+
+/**
+ * The high-water mark of tfjs's count of live tensor bytes (what `tf.memory().numBytes` says)
+ * from now until stop(): every tensor the engine registers raises it, so the peak inside a
+ * step — activations kept for the backward pass — is seen, not only the count between steps.
+ * It costs one comparison per tensor, where tf.profile would time every kernel. The same
+ * count as tf.profile's peakBytes, which samples it after each kernel instead.
+ */
+export function trackPeakBytes(): { bytes(): number; stop(): void } {
+  const engine = tf.engine();
+  const own = Object.prototype.hasOwnProperty.call(engine, 'trackTensor');
+  const original = engine.trackTensor;
+  let peak = engine.state.numBytes;
+  engine.trackTensor = function (this: typeof engine, ...args: Parameters<typeof original>) {
+    original.apply(this, args);
+    if (this.state.numBytes > peak) peak = this.state.numBytes;
+  };
+  return {
+    bytes: () => peak,
+    stop: () => {
+      if (own) engine.trackTensor = original;
+      else delete (engine as { trackTensor?: unknown }).trackTensor;
+    },
   };
 }
 

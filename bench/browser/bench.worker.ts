@@ -8,12 +8,9 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
-import { buildModel } from '../../src/model/build';
 import { urlSource } from '../../src/model/sources';
-import { attentionElements, gridShapes, shapeBudget, syntheticBudget, syntheticStepBytes } from '../grid';
-import { measureGeneration } from '../generation';
-import { measureOverlap, measureTrainingStep, matmulFlopsPerSecond } from '../step';
-import { SYNTHETIC_MODELS, syntheticPackage } from '../synthetic';
+import { defaultBenchModels, measureOnBackend } from '../backendBench';
+import { measureTrainingStep, matmulFlopsPerSecond } from '../step';
 import type { BenchMessage, BenchRequest } from './protocol';
 
 const post = (m: BenchMessage) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
@@ -50,51 +47,14 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
       s.dispose();
     }
     const matmul = await matmulFlopsPerSecond();
-    const measurements = [];
-    const budget = shapeBudget(tf.getBackend(), backend.adapter?.isFallbackAdapter ?? false);
-    for (const { batch, sequence, virtualTokens } of gridShapes(grid)) {
-      if (attentionElements({ batch, sequence, virtualTokens }) > budget) {
-        post({ kind: 'log', text: `B=${batch} S=${sequence} P=${virtualTokens}: skipped (over this backend's memory/time budget)` });
-        continue;
-      }
-      const m = await measureTrainingStep(session.model, session.tokenizer, { batch, sequence, virtualTokens, targets: 1 }, grid.steps);
-      measurements.push(m);
-      post({ kind: 'log', text: `B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms` });
-    }
-    const overlap = grid.overlap ? await measureOverlap(session.model, session.tokenizer, { ...grid.overlap, targets: 1 }, grid.overlap.steps) : null;
-    if (overlap) post({ kind: 'log', text: `overlap: ${overlap.waitingMsPerStep.toFixed(1)} → ${overlap.overlappedMsPerStep.toFixed(1)} ms/step` });
-    const synthetic = [];
-    if (grid.synthetic) {
-      for (const shape of SYNTHETIC_MODELS) {
-        const pkg = syntheticPackage(shape);
-      const needs = syntheticStepBytes(pkg.weights.parameterCount(), shape.vocabSize, 8, 85);
-      const budgetOf = syntheticBudget(tf.getBackend(), backend.adapter?.isFallbackAdapter ?? false);
-      if (needs > budgetOf) {
-        const error = budgetOf === 0
-          ? 'skipped: a step would take tens of minutes on this backend'
-          : `skipped: a step needs about ${(needs / 2 ** 30).toFixed(1)} GiB, more than this backend holds`;
-        synthetic.push({ model: shape.name, parameters: pkg.weights.parameterCount(), measurement: null, error });
-        post({ kind: 'log', text: `${shape.name}: ${error}` });
-        continue;
-      }
-        try {
-          const model = buildModel(pkg);
-          try {
-            const m = await measureTrainingStep(model, session.tokenizer, { batch: 8, sequence: 64, virtualTokens: 20, targets: 1 }, 3);
-            synthetic.push({ model: shape.name, parameters: pkg.weights.parameterCount(), measurement: m });
-          } finally {
-            model.dispose();
-          }
-        } catch (err) {
-          synthetic.push({ model: shape.name, parameters: pkg.weights.parameterCount(), measurement: null, error: (err as Error).message });
-        }
-      }
-    }
-    const generation = await measureGeneration(session.model, session.tokenizer, grid.generation, (text) => post({ kind: 'log', text }));
+    const measured = await measureOnBackend({
+      model: session.model, tokenizer: session.tokenizer, backend: tf.getBackend(), softwareAdapter: backend.adapter?.isFallbackAdapter ?? false,
+      grid, models: defaultBenchModels(), log: (text) => post({ kind: 'log', text }),
+    });
     session.dispose();
     post({
       kind: 'done', backend, matmulFlopsPerSecond: matmul, weightBytes,
-      milestones: { backendReady, modelLoaded, firstStepDone }, firstStep, grid: measurements, synthetic, generation, overlap,
+      milestones: { backendReady, modelLoaded, firstStepDone }, firstStep, ...measured,
     });
   } catch (err) {
     post({ kind: 'error', text: (err as Error).stack ?? String(err) });

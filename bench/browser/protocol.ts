@@ -1,8 +1,8 @@
 import type { BackendChoice, BackendPreference } from '../../src/engine/backend';
+import type { BackendMeasurements } from '../backendBench';
 import type { GridOptions } from '../grid';
-import type { GenerationMeasurement } from '../generation';
 import type { SoakOptions, SoakResult } from '../soakCore';
-import type { OverlapMeasurement, StepMeasurement } from '../step';
+import type { StepMeasurement } from '../step';
 
 export interface BenchRequest {
   backend: BackendPreference;
@@ -20,7 +20,7 @@ export interface SoakRequest {
 
 export type BenchMessage =
   | { kind: 'log'; text: string }
-  | {
+  | ({
     kind: 'done';
     backend: BackendChoice;
     matmulFlopsPerSecond: number;
@@ -29,10 +29,6 @@ export type BenchMessage =
     milestones: { backendReady: number; modelLoaded: number; firstStepDone: number };
     /** Null when the grid has no training shapes (`--only generation`). */
     firstStep: StepMeasurement | null;
-    grid: StepMeasurement[];
-    synthetic: { model: string; parameters: number; measurement: StepMeasurement | null; error?: string }[];
-    generation: GenerationMeasurement[];
-    overlap: OverlapMeasurement | null;
-  }
+  } & BackendMeasurements)
   | { kind: 'soak'; result: SoakResult }
   | { kind: 'error'; text: string };

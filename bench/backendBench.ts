@@ -1,0 +1,184 @@
+/**
+ * What `npm run bench` measures on one backend, once the backend is started and the default
+ * model is open: the training-step grid, the overlap run, generation, the larger models, and
+ * the kernel profile (its own section, after everything timed). Shared by the Node half
+ * (node.ts), the browser's worker (browser/bench.worker.ts) and the GPU kit (gpu/main.ts);
+ * no Node or DOM imports.
+ */
+import { buildModel } from '../src/model/build';
+import type { ModelPackage } from '../src/model/package';
+import type { CausalLM } from '../src/model/types';
+import type { TextTokenizer } from '../src/tokenizer/tokenizer';
+import { fitExponents } from './fit';
+import type { StepShape } from './flops';
+import { measureGeneration } from './generation';
+import { attentionElements, gridShapes, shapeBudget, type BackendReport, type GridOptions, type ModelRow } from './grid';
+import { profileTrainingStep } from './kernelProfile';
+import { measureOverlap, measureTrainingStep, type StepMeasurement } from './step';
+import { SYNTHETIC_MODELS, syntheticPackage, type SyntheticShape } from './synthetic';
+
+/**
+ * A model the bench measures beside the default one: a name, how to get its package, and
+ * the shapes to time. The list is the caller's (synthetic models everywhere; checkpoints on
+ * disk in Node; real-size layouts made on the spot in the GPU kit).
+ */
+export interface BenchModel {
+  name: string;
+  /** What it is, for the report: "synthetic, Llama layout, random int8 weights", "checkpoint …". */
+  kind: string;
+  parameters: number;
+  vocabSize: number;
+  shapes: StepShape[];
+  /** Steps per shape (at least 3: see measureTrainingStep). */
+  steps?: number;
+  load(): ModelPackage | Promise<ModelPackage>;
+}
+
+/** The shape every larger model was timed at before the list: batch 8, sequence 64, 20 virtual tokens. */
+export const MODEL_SHAPE: StepShape = { batch: 8, sequence: 64, virtualTokens: 20, targets: 1 };
+
+/** Parameters of a synthetic shape, from its dimensions (as syntheticPackage lays them out). */
+export function syntheticParameters(s: SyntheticShape): number {
+  const headDim = s.hiddenSize / s.heads;
+  const kv = s.kvHeads * headDim;
+  const bias = s.modelType === 'qwen2' ? s.hiddenSize + 2 * kv : 0;
+  const layer = 2 * s.hiddenSize + 2 * s.hiddenSize * s.hiddenSize + 2 * s.hiddenSize * kv + bias + 3 * s.hiddenSize * s.intermediateSize;
+  return s.vocabSize * s.hiddenSize + s.layers * layer + s.hiddenSize;
+}
+
+export function syntheticBenchModel(shape: SyntheticShape, shapes: StepShape[] = [MODEL_SHAPE], steps = 3): BenchModel {
+  return {
+    name: shape.name,
+    kind: `synthetic, ${shape.modelType === 'qwen2' ? 'Qwen2' : 'Llama'} layout, random int8 weights`,
+    parameters: syntheticParameters(shape), vocabSize: shape.vocabSize, shapes, steps,
+    load: () => syntheticPackage(shape),
+  };
+}
+
+/** The larger models of `npm run bench`: the synthetic ones, at batch 8 × 64 + 20. */
+export function defaultBenchModels(): BenchModel[] {
+  return SYNTHETIC_MODELS.map((s) => syntheticBenchModel(s));
+}
+
+/**
+ * Bytes a larger model's training step needs on a backend that widens int8 weights to
+ * float32 (wasm, cpu): the weights plus the logits and their gradients. The wasm heap aborts
+ * the whole process when it runs out, so larger models are skipped there, not attempted.
+ */
+export function modelStepBytes(parameters: number, vocabSize: number, shape: StepShape): number {
+  return 4 * parameters + 3 * 4 * shape.batch * (shape.sequence + shape.virtualTokens + 1) * vocabSize;
+}
+
+/** Plain-JS cpu and a software adapter would take tens of minutes a step: no larger models there. */
+export function modelBudget(backend: string, softwareAdapter: boolean): number {
+  if (backend === 'wasm') return 640 * 2 ** 20;
+  if (backend === 'cpu' || (backend === 'webgpu' && softwareAdapter)) return 0;
+  return Infinity;
+}
+
+export function exponentsOf(grid: StepMeasurement[]): BackendReport['exponents'] {
+  if (new Set(grid.map((m) => m.shape.batch)).size < 2) return null;
+  const [batch, sequence, virtualTokens] = fitExponents(grid.map((m) => ({
+    x: [m.shape.batch, m.shape.sequence, m.shape.virtualTokens], y: m.stepMs,
+  })));
+  return { batch, sequence, virtualTokens };
+}
+
+/** Each model of the list at each of its shapes; what a backend cannot hold or would take hours on is a row that says so. */
+export async function measureModels(
+  models: BenchModel[], tokenizer: TextTokenizer, backend: string, softwareAdapter: boolean, log: (s: string) => void,
+  budget = modelBudget(backend, softwareAdapter), onRow?: (rows: ModelRow[]) => void,
+): Promise<ModelRow[]> {
+  const rows: ModelRow[] = [];
+  const push = (r: ModelRow) => {
+    rows.push(r);
+    onRow?.(rows);
+  };
+  for (const m of models) {
+    const row = (shape: StepShape, measurement: StepMeasurement | null, error?: string): ModelRow =>
+      ({ model: m.name, kind: m.kind, parameters: m.parameters, shape, measurement, ...(error ? { error } : {}) });
+    const fits = m.shapes.filter((shape) => modelStepBytes(m.parameters, m.vocabSize, shape) <= budget);
+    for (const shape of m.shapes.filter((s) => !fits.includes(s))) {
+      const needs = modelStepBytes(m.parameters, m.vocabSize, shape);
+      const error = budget === 0
+        ? 'skipped: a step would take tens of minutes on this backend'
+        : `skipped: a step needs about ${(needs / 2 ** 30).toFixed(1)} GiB, more than this backend holds`;
+      push(row(shape, null, error));
+      log(`${m.name} B=${shape.batch} S=${shape.sequence} P=${shape.virtualTokens}: ${error}`);
+    }
+    if (!fits.length) continue;
+    let model: CausalLM | null = null;
+    try {
+      const started = performance.now();
+      model = buildModel(await m.load());
+      log(`${m.name}: made and loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      for (const shape of fits) {
+        try {
+          const measurement = await measureTrainingStep(model, tokenizer, shape, m.steps ?? 3);
+          push(row(shape, measurement));
+          log(`${m.name} B=${shape.batch} S=${shape.sequence} P=${shape.virtualTokens}: ${measurement.stepMs.toFixed(0)} ms/step, ${(measurement.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
+        } catch (e) {
+          push(row(shape, null, (e as Error).message));
+          log(`${m.name} B=${shape.batch} S=${shape.sequence} P=${shape.virtualTokens}: ${(e as Error).message}`);
+        }
+      }
+    } catch (e) {
+      for (const shape of fits) push(row(shape, null, (e as Error).message));
+      log(`${m.name}: ${(e as Error).message}`);
+    } finally {
+      model?.dispose();
+    }
+  }
+  return rows;
+}
+
+export type BackendMeasurements = Pick<BackendReport, 'grid' | 'exponents' | 'overlap' | 'generation' | 'models' | 'profile'>;
+
+/** The default model's grid, overlap and generation, the larger models, then the profile. */
+export async function measureOnBackend(args: {
+  model: CausalLM;
+  tokenizer: TextTokenizer;
+  backend: string;
+  softwareAdapter: boolean;
+  grid: GridOptions;
+  models: BenchModel[];
+  log: (s: string) => void;
+  /** Called with what is measured so far after each measurement (the GPU kit saves it as it goes). */
+  onProgress?: (soFar: BackendMeasurements) => void;
+}): Promise<BackendMeasurements> {
+  const { model, tokenizer, backend, softwareAdapter, grid, log } = args;
+  const out: BackendMeasurements = { grid: [], exponents: null, models: [] };
+  const progress = () => args.onProgress?.(out);
+  const budget = shapeBudget(backend, softwareAdapter);
+  for (const { batch, sequence, virtualTokens } of gridShapes(grid)) {
+    if (attentionElements({ batch, sequence, virtualTokens }) > budget) {
+      log(`B=${batch} S=${sequence} P=${virtualTokens}: skipped (over this backend's memory/time budget)`);
+      continue;
+    }
+    const m = await measureTrainingStep(model, tokenizer, { batch, sequence, virtualTokens, targets: 1 }, grid.steps);
+    out.grid.push(m);
+    progress();
+    log(`B=${batch} S=${sequence} P=${virtualTokens}: ${m.stepMs.toFixed(1)} ms/step, ${(m.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s, peak ${(m.peakBytes / 2 ** 20).toFixed(1)} MiB`);
+  }
+  out.exponents = exponentsOf(out.grid);
+  if (grid.overlap) {
+    out.overlap = await measureOverlap(model, tokenizer, { ...grid.overlap, targets: 1 }, grid.overlap.steps);
+    log(`overlap: ${out.overlap.waitingMsPerStep.toFixed(1)} ms/step waiting, ${out.overlap.overlappedMsPerStep.toFixed(1)} overlapped`);
+    progress();
+  }
+  out.generation = await measureGeneration(model, tokenizer, grid.generation, log);
+  progress();
+  if (grid.models) {
+    out.models = await measureModels(args.models, tokenizer, backend, softwareAdapter, log, undefined, (rows) => {
+      out.models = rows;
+      progress();
+    });
+  }
+  if (grid.profile && attentionElements(grid.profile) <= budget) {
+    out.profile = await profileTrainingStep(model, tokenizer, { ...grid.profile, targets: 1 }, grid.profile.steps);
+    const top = out.profile.kernels.slice(0, 3).map((k) => `${k.name} ${k.msPerStep.toFixed(1)} ms`).join(', ');
+    log(`profile: ${out.profile.kernelMsPerStep.toFixed(1)} ms of kernels per step (${top})`);
+    progress();
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+/**
+ * The bench's measuring pieces that are not timings: the peak-bytes tracker that replaced
+ * tf.profile in the timed steps, the kernel profile (its own section), the list of larger
+ * models with its skip rule, the synthetic real-size layouts, and the report's sections.
+ */
+import { describe, expect, it } from 'vitest';
+import { measureModels, modelStepBytes, syntheticBenchModel, syntheticParameters } from '../../bench/backendBench';
+import type { BackendReport } from '../../bench/grid';
+import { profileTrainingStep } from '../../bench/kernelProfile';
+import { markdownReport } from '../../bench/report';
+import { measureTrainingStep, syntheticTask, trackPeakBytes } from '../../bench/step';
+import { REAL_SIZE_SHAPES, SYNTHETIC_MODELS, syntheticPackage, TINY_QWEN2 } from '../../bench/synthetic';
+import { buildModel } from '../../src/model/build';
+import { validateTrainConfig } from '../../src/tuning/config';
+import { RunControl } from '../../src/tuning/control';
+import { Trainer } from '../../src/tuning/trainer';
+import { hasSharedModel, openDefault, tf } from '../helpers';
+
+const shape = { batch: 2, sequence: 16, virtualTokens: 4, targets: 1 };
+
+describe.skipIf(!hasSharedModel)('bench pieces on the cpu backend (behaviour, not speed)', () => {
+  it('trackPeakBytes sees the same peak as tf.profile over the same run, and leaves the engine as it was', async () => {
+    const session = await openDefault('stories260K', 'cpu');
+    const engine = tf.engine();
+    const run = async () => {
+      const task = syntheticTask(session.model.config.vocabSize, shape.sequence, 8);
+      const config = validateTrainConfig({
+        method: 'prompt', init: 'random', numVirtualTokens: shape.virtualTokens, batchSize: shape.batch, steps: 3,
+        evalEvery: 1e6, projectEvery: 1e6, checkpointEvery: 1e6, maxLength: shape.sequence, warmupSteps: 0,
+      });
+      const trainer = await Trainer.create(session.model, session.tokenizer, task, config);
+      try {
+        await trainer.run(new RunControl());
+      } finally {
+        trainer.dispose();
+      }
+    };
+    const peak = trackPeakBytes();
+    await run();
+    peak.stop();
+    expect(Object.prototype.hasOwnProperty.call(engine, 'trackTensor')).toBe(false);
+    const profiled = await tf.profile(run);
+    expect(peak.bytes()).toBe(profiled.peakBytes);
+    expect(peak.bytes()).toBeGreaterThan(tf.memory().numBytes); // activations, freed by now
+    const m = await measureTrainingStep(session.model, session.tokenizer, shape, 3);
+    expect(m.peakBytes).toBe(profiled.peakBytes);
+    expect(m.tensorsAfter).toBe(m.tensorsBefore);
+    session.dispose();
+  });
+
+  it('the kernel profile adds up, counts whole steps and leaves no tensors', async () => {
+    const session = await openDefault('stories260K', 'cpu');
+    const before = tf.memory().numTensors;
+    const p = await profileTrainingStep(session.model, session.tokenizer, shape, 2);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(p.timed).toBe(true);
+    expect(p.kernels.reduce((a, k) => a + k.msPerStep, 0)).toBeCloseTo(p.kernelMsPerStep, 6);
+    expect(p.kernels.map((k) => k.msPerStep)).toEqual([...p.kernels.map((k) => k.msPerStep)].sort((a, b) => b - a));
+    // Two identical steps: every kernel runs the same number of times in each.
+    for (const k of p.kernels) expect(Number.isInteger(k.callsPerStep), k.name).toBe(true);
+    expect(p.kernels.map((k) => k.name)).toContain('BatchMatMul');
+    session.dispose();
+  });
+
+  it('the larger models: a row per shape, skipped with the reason where the backend cannot hold them', async () => {
+    const session = await openDefault('stories260K', 'cpu');
+    const tiny = syntheticBenchModel(TINY_QWEN2, [shape, { ...shape, batch: 1 }]);
+    const rows = await measureModels([tiny], session.tokenizer, 'cpu', false, () => {}, Infinity);
+    expect(rows.map((r) => [r.model, r.shape.batch, r.measurement !== null])).toEqual([['qwen2-tiny', 2, true], ['qwen2-tiny', 1, true]]);
+    expect(rows[0].kind).toBe('synthetic, Qwen2 layout, random int8 weights');
+    const skipped = await measureModels([tiny], session.tokenizer, 'cpu', false, () => {});
+    expect(skipped.map((r) => r.error)).toEqual(['skipped: a step would take tens of minutes on this backend', 'skipped: a step would take tens of minutes on this backend']);
+    const big = syntheticBenchModel(REAL_SIZE_SHAPES[2]);
+    const tooBig = await measureModels([big], session.tokenizer, 'wasm', false, () => {});
+    expect(tooBig[0].error).toBe(`skipped: a step needs about ${(modelStepBytes(big.parameters, big.vocabSize, big.shapes[0]) / 2 ** 30).toFixed(1)} GiB, more than this backend holds`);
+    session.dispose();
+  });
+});
+
+describe('synthetic layouts', () => {
+  it('parameters counted from the dimensions equal the package\'s, for Llama and Qwen2 layouts', () => {
+    for (const s of [TINY_QWEN2, { ...TINY_QWEN2, name: 'llama-tiny', modelType: 'llama' as const }]) {
+      expect(syntheticParameters(s), s.name).toBe(syntheticPackage(s).weights.parameterCount());
+    }
+    // The published sizes: SmolLM2-135M has 134.5 M parameters, Qwen2.5-0.5B 494.0 M (tied embeddings).
+    expect((syntheticParameters(REAL_SIZE_SHAPES[0]) / 1e6).toFixed(1)).toBe('134.5');
+    expect((syntheticParameters(REAL_SIZE_SHAPES[2]) / 1e6).toFixed(1)).toBe('494.0');
+    expect(syntheticParameters(SYNTHETIC_MODELS[0])).toBe(syntheticPackage(SYNTHETIC_MODELS[0]).weights.parameterCount());
+  });
+
+  it('a Qwen2-layout package builds, with q/k/v biases, and its forward runs', async () => {
+    await tf.setBackend('cpu');
+    const pkg = syntheticPackage(TINY_QWEN2);
+    expect(pkg.config.modelType).toBe('qwen2');
+    expect(pkg.weights.has('model.layers.0.self_attn.k_proj.bias')).toBe(true);
+    const model = buildModel(pkg);
+    const out = tf.tidy(() => model.logits(model.forward({ inputsEmbeds: model.embed(tf.tensor2d([[1, 5, 9]], [1, 3], 'int32')) }).hidden));
+    expect(out.shape).toEqual([1, 3, TINY_QWEN2.vocabSize]);
+    expect(Array.from(await out.data()).every(Number.isFinite)).toBe(true);
+    out.dispose();
+    model.dispose();
+  });
+});
+
+describe('the report', () => {
+  it('has a larger-models section with every row, and the profile as a section of its own', () => {
+    const step = { shape, firstStepMs: 10, stepMs: 5, tokensPerSecond: 8000, flops: 1e6, flopsPerSecond: 2e8, peakBytes: 4096, tensorsBefore: 1, tensorsAfter: 1 };
+    const report: BackendReport = {
+      environment: 'node', backend: 'webgpu', adapter: 'Some GPU', matmulFlopsPerSecond: 1e9, weightBytes: { int8Package: 1024, float32Package: 4096 },
+      grid: [step], exponents: null,
+      models: [
+        { model: 'SmolLM2-135M-size', kind: 'synthetic', parameters: 134.5e6, shape: { ...shape, batch: 8 }, measurement: step },
+        { model: 'Qwen2.5-0.5B-size', kind: 'synthetic', parameters: 494e6, shape, measurement: null, error: 'skipped: too big' },
+      ],
+      profile: { shape, steps: 2, wallMsPerStep: 9, kernelMsPerStep: 6, timed: true, kernels: [{ name: 'BatchMatMul', msPerStep: 4, callsPerStep: 10 }, { name: 'Add', msPerStep: 2, callsPerStep: 3 }] },
+    };
+    const md = markdownReport([report], 'a machine');
+    expect(md).toContain('| node | webgpu | SmolLM2-135M-size | 134.5 M | 8 × 16 + 4 | 5 | 8000 | 0.20 | 0.200 | 4 KiB |');
+    expect(md).toContain('| node | webgpu | Qwen2.5-0.5B-size | 494.0 M | 2 × 16 + 4 | skipped: too big |');
+    expect(md).toContain('node, webgpu (Some GPU): batch 2, sequence 16, 4 virtual tokens; per step, over 2 profiled steps: kernel time 6.0 ms of 9.0 ms wall.');
+    expect(md).toContain('| BatchMatMul | 4.00 | 66.7% | 10 |');
+    expect(md.indexOf('Where a step\'s time goes')).toBeGreaterThan(md.indexOf('Training step'));
+  });
+});
