@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 /** Debian's Chromium; WebGPU headless needs --enable-unsafe-webgpu (a SwiftShader adapter here). */
@@ -13,7 +14,11 @@ export const chromiumArgs = [
 
 // Several checkouts or sessions can test side by side: each picks its own port and build folder.
 const port = Number(process.env.E2E_PORT ?? 4173);
-const outDir = process.env.E2E_OUT_DIR ?? 'dist';
+/**
+ * The test build: the studio with its test hooks (`--mode test`), and beside it, at
+ * /e2e/kernels/, the kernel-check page from its own config. Never dist/, the product.
+ */
+export const e2eOutDir = path.resolve(import.meta.dirname, process.env.E2E_OUT_DIR ?? 'dist-e2e');
 
 export default defineConfig({
   testDir: 'e2e',
@@ -32,9 +37,16 @@ export default defineConfig({
       args: chromiumArgs,
     },
     viewport: { width: 1280, height: 900 },
+    // The studio's service worker would answer requests that specs route or count; the specs
+    // of the worker itself (offline.spec.ts) allow it.
+    serviceWorkers: 'block',
   },
   webServer: {
-    command: `npx vite build --logLevel warn --outDir ${outDir} && npx vite preview --outDir ${outDir} --port ${port} --strictPort`,
+    command: [
+      `npx vite build --mode test --logLevel warn --outDir ${e2eOutDir} --emptyOutDir`,
+      `npx vite build --config vite.kernels.config.ts --logLevel warn --outDir ${path.join(e2eOutDir, 'e2e', 'kernels')}`,
+      `npx vite preview --outDir ${e2eOutDir} --port ${port} --strictPort`,
+    ].join(' && '),
     url: `http://127.0.0.1:${port}`,
     timeout: 300_000,
     reuseExistingServer: !process.env.CI,

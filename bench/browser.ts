@@ -12,17 +12,17 @@ import type { BenchMessage } from './browser/protocol';
 
 const root = path.resolve(import.meta.dirname, '..');
 
-/** Builds the app with the bench page into dist-bench, serves it, and opens Debian's headless Chromium. */
+/** Builds the bench pages (vite.bench.config.ts) into dist-bench, serves them, and opens Debian's headless Chromium. */
 export async function startBenchBrowser(extraArgs: string[] = []): Promise<{ browser: Browser; url: string; close: () => Promise<void> }> {
   const outDir = 'dist-bench';
   const port = Number(process.env.BENCH_PORT ?? 4390);
   // BENCH_REUSE_BUILD=1 serves the last build as it is (after a bench run, for a soak run).
   if (!(process.env.BENCH_REUSE_BUILD === '1' && existsSync(path.join(root, outDir, 'bench', 'browser', 'index.html')))) {
-    const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', outDir], { cwd: root, stdio: 'inherit' });
+    const build = spawnSync('npx', ['vite', 'build', '--config', 'vite.bench.config.ts', '--logLevel', 'warn', '--outDir', outDir], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('vite build failed');
   }
   // Its own process group, so that stopping it stops vite and not only npx (which left vite serving).
-  const server = spawn('npx', ['vite', 'preview', '--outDir', outDir, '--port', String(port), '--strictPort'], { cwd: root, stdio: 'ignore', detached: true });
+  const server = spawn('npx', ['vite', 'preview', '--config', 'vite.bench.config.ts', '--outDir', outDir, '--port', String(port), '--strictPort'], { cwd: root, stdio: 'ignore', detached: true });
   const stopServer = () => {
     try {
       process.kill(-server.pid!, 'SIGTERM');

@@ -10,6 +10,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { StudioError } from '../errors';
+import { registerThreadedWasm, startedWasmThreading, tfjsWasmThreading, type WasmBinaryUrls, type WasmThreading, type WasmThreadsOptions } from './wasmThreads';
+
+export type { WasmThreading } from './wasmThreads';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
 export type BackendPreference = 'auto' | BackendName;
@@ -28,11 +31,19 @@ export interface BackendChoice {
   /** One sentence a user can read: why this backend. */
   reason: string;
   adapter: AdapterFacts | null;
+  /** On wasm: which build runs and on how many threads. */
+  wasm?: WasmThreading;
 }
 
 export interface BackendOptions {
   /** Where the wasm binaries are served (browser builds); Node finds them itself. */
   wasmPaths?: Record<string, string> | string;
+  /**
+   * Emscripten's thread scripts as the build serves them (with `wasmPaths` as a map): wasm then
+   * runs multi-threaded where the page is cross-origin isolated. A browser page without them runs
+   * wasm on one thread, since tfjs's own threaded start-up does not survive bundling.
+   */
+  wasmThreads?: WasmThreadsOptions;
   /** Extra tfjs flags, e.g. WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD: 0 in tests that must run GPU kernels. */
   flags?: Record<string, number | boolean>;
 }
@@ -102,7 +113,7 @@ export async function restartAfterDeviceLoss(): Promise<BackendChoice> {
   if (adapter && (await start('webgpu'))) {
     return { backend: 'webgpu', reason: `WebGPU restarted on a fresh device (${adapter.description}) after the previous one was lost.`, adapter };
   }
-  if (await start('wasm')) return { backend: 'wasm', reason: 'The WebGPU device was lost and could not be restarted, so training continues on wasm.', adapter };
+  if (await start('wasm')) return withWasmFacts({ backend: 'wasm', reason: 'The WebGPU device was lost and could not be restarted, so training continues on wasm.', adapter });
   throw new StudioError('training', 'The GPU device was lost and no other backend could start.', 'Reload the page to resume from the last checkpoint.');
 }
 
@@ -138,14 +149,33 @@ async function start(name: BackendName): Promise<boolean> {
   }
 }
 
+const inBrowser = () => typeof (globalThis as { importScripts?: unknown }).importScripts === 'function'
+  || typeof (globalThis as { document?: unknown }).document !== 'undefined';
+
+/** Adds the wasm build and thread count to a choice that landed on wasm. */
+async function withWasmFacts(choice: BackendChoice): Promise<BackendChoice> {
+  if (choice.backend !== 'wasm') return choice;
+  return { ...choice, wasm: startedWasmThreading() ?? (await tfjsWasmThreading(inBrowser())) };
+}
+
+function configureWasm(options: BackendOptions): void {
+  const binaries = options.wasmPaths;
+  if (options.wasmThreads && binaries && typeof binaries === 'object') {
+    registerThreadedWasm(binaries as WasmBinaryUrls, options.wasmThreads);
+    return;
+  }
+  if (binaries) setWasmPaths(binaries as Record<string, string>);
+  // Without the thread scripts, tfjs would pick its threaded build on an isolated page and
+  // hand its pthread workers a bundled function they cannot run: keep it single-threaded.
+  if (inBrowser()) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+}
+
 export async function selectBackend(preference: BackendPreference, options: BackendOptions = {}): Promise<BackendChoice> {
-  if (options.wasmPaths) setWasmPaths(options.wasmPaths as Record<string, string>);
+  configureWasm(options);
   // PROD silences tfjs's console advice to install tfjs-node, which cannot install here.
   if (typeof process !== 'undefined' && process.versions?.node) tf.env().set('PROD', true);
   for (const [flag, value] of Object.entries(options.flags ?? {})) tf.env().set(flag, value);
   const adapter = await probeWebGPU();
-  const inBrowser = typeof (globalThis as { document?: unknown; importScripts?: unknown }).importScripts === 'function'
-    || typeof (globalThis as { document?: unknown }).document !== 'undefined';
 
   if (preference !== 'auto') {
     if (preference === 'webgpu' && !adapter) {
@@ -155,7 +185,7 @@ export async function selectBackend(preference: BackendPreference, options: Back
     if (!(await start(preference))) {
       throw new StudioError('settings', `The ${preference} backend could not start here.`, 'Choose another backend, or auto.');
     }
-    return { backend: preference, reason: `${preference} was chosen by the user.`, adapter };
+    return withWasmFacts({ backend: preference, reason: `${preference} was chosen by the user.`, adapter });
   }
 
   if (adapter && !adapter.isFallbackAdapter && (await start('webgpu'))) {
@@ -163,8 +193,8 @@ export async function selectBackend(preference: BackendPreference, options: Back
   }
   const why = adapter
     ? `WebGPU is available only as a software fallback adapter (${adapter.description}), which is slower than wasm on the CPU`
-    : inBrowser ? 'this browser offers no WebGPU adapter' : 'WebGPU is not available outside a browser';
-  if (await start('wasm')) return { backend: 'wasm', reason: `wasm (WebAssembly SIMD on the CPU) was chosen because ${why}.`, adapter };
+    : inBrowser() ? 'this browser offers no WebGPU adapter' : 'WebGPU is not available outside a browser';
+  if (await start('wasm')) return withWasmFacts({ backend: 'wasm', reason: `wasm (WebAssembly SIMD on the CPU) was chosen because ${why}.`, adapter });
   if (await start('cpu')) return { backend: 'cpu', reason: `the plain JavaScript cpu backend was chosen because ${why} and wasm did not start.`, adapter };
   throw new StudioError('settings', 'No tfjs backend could start in this environment.');
 }

@@ -3,9 +3,6 @@
  * tensor. A thin shell: it decodes requests, calls the StudioEngine, and posts replies
  * and the engine's events.
  */
-import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { currentWebGPUDevice } from '../engine/backend';
 import { StudioEngine } from '../engine/studio';
 import { StudioError, serializeError } from '../errors';
@@ -15,6 +12,7 @@ import { cacheStorageFileCache, fileListSource, hubSource, urlSource } from '../
 import {
   IMMEDIATE_METHODS, type Method, type ModelSourceSpec, type ReplyMessage, type RequestMessage, type Requests, type WorkerEvent,
 } from './protocol';
+import { wasmBackendOptions } from './wasmAssets';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -22,21 +20,17 @@ function post(message: ReplyMessage | WorkerEvent, transfer: Transferable[] = []
   scope.postMessage(message, transfer);
 }
 
-const engine = new StudioEngine(post, {
-  backendOptions: {
-    wasmPaths: {
-      'tfjs-backend-wasm.wasm': wasmPlainUrl,
-      'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
-      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
-    },
-  },
-});
+const engine = new StudioEngine(post, { backendOptions: wasmBackendOptions() });
 
-// Fault injection for the end-to-end tests (Playwright evaluates these in the worker).
-(self as unknown as { __studioTest: unknown }).__studioTest = {
-  loseDevice: () => currentWebGPUDevice()?.destroy(),
-  failNextStep: () => (engine.failNextStep = true),
-};
+// Fault injection for the end-to-end tests (Playwright evaluates these in the worker). Only the
+// test build (`vite build --mode test`, as playwright.config.ts builds) has them; the product's
+// bundle drops this block.
+if (import.meta.env.MODE === 'test') {
+  (self as unknown as { __studioTest: unknown }).__studioTest = {
+    loseDevice: () => currentWebGPUDevice()?.destroy(),
+    failNextStep: () => (engine.failNextStep = true),
+  };
+}
 
 function sourceFor(spec: ModelSourceSpec): ModelSource {
   switch (spec.kind) {

@@ -19,3 +19,15 @@ export function BackendWarning({ backend }: { backend: BackendChoice | null }) {
     </p>
   );
 }
+
+/** Said when the multi-threaded WebAssembly build was tried and did not start: the studio runs, on one thread. */
+export function ThreadsFallbackWarning({ backend }: { backend: BackendChoice | null }) {
+  if (!backend?.wasm?.fellBack) return null;
+  return (
+    <p className="warning" data-testid="threads-fallback">
+      WebAssembly runs on one thread here: {backend.wasm.singleThreadedBecause}. Training works, only slower than with every
+      core. Reloading the page may help; if it does not, the host may be missing the cross-origin isolation headers for
+      the thread scripts.
+    </p>
+  );
+}

@@ -1,8 +1,20 @@
+import type { WasmThreading } from '../../engine/backend';
 import type { ModelFacts } from '../../engine/session';
 import { formatBytes, formatCount } from '../format';
 
-/** What the loaded model is and where it runs. data-fact attributes are what tests read. */
-export function ModelFactsList({ facts }: { facts: ModelFacts }) {
+const BUILD_NAMES = { 'threaded-simd': 'WebAssembly SIMD, multi-threaded', simd: 'WebAssembly SIMD', plain: 'WebAssembly' } as const;
+
+function threadsText(wasm: WasmThreading): string {
+  const cores = wasm.cores ? `, of ${wasm.cores} logical core${wasm.cores === 1 ? '' : 's'}` : '';
+  const because = wasm.singleThreadedBecause ? `: ${wasm.singleThreadedBecause}` : '';
+  return `${wasm.threads} (${BUILD_NAMES[wasm.build]}${cores})${because}`;
+}
+
+/**
+ * What the loaded model is and where it runs. data-fact attributes are what tests read.
+ * `wasm`: on the wasm backend, the build and the threads it runs on.
+ */
+export function ModelFactsList({ facts, wasm }: { facts: ModelFacts; wasm?: WasmThreading | null }) {
   const bytesByType = Object.entries(facts.backendBytesByDtype).map(([t, b]) => `${t} ${formatBytes(b)}`).join(', ');
   return (
     <dl className="facts" data-testid="model-facts">
@@ -18,6 +30,11 @@ export function ModelFactsList({ facts }: { facts: ModelFacts }) {
       <dd data-fact="backend-bytes"><span className="num">{formatBytes(facts.backendBytes)}</span>{bytesByType && <span className="muted"> ({bytesByType})</span>}</dd>
       <dt>Backend</dt><dd data-fact="backend">{facts.backend}</dd>
       <dt>Why</dt><dd data-fact="backend-reason">{facts.backendReason}</dd>
+      {facts.backend === 'wasm' && wasm && (
+        <>
+          <dt>Threads</dt><dd data-fact="threads" data-threads={wasm.threads} data-build={wasm.build}>{threadsText(wasm)}</dd>
+        </>
+      )}
       <dt>Adapter</dt>
       <dd data-fact="adapter">
         {facts.adapter ? `${facts.adapter.description}${facts.adapter.isFallbackAdapter ? ' (software fallback)' : ''}` : 'no WebGPU adapter'}

@@ -3,7 +3,7 @@ import { useModelStore } from '../../state/modelStore';
 import { isActive, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import { Panel } from '../Panel';
-import { BackendWarning } from './BackendWarning';
+import { BackendWarning, ThreadsFallbackWarning } from './BackendWarning';
 import { LoadProgressView } from './LoadProgressView';
 import { ModelFactsList } from './ModelFactsList';
 import { ModelSourceForm } from './ModelSourceForm';
@@ -30,7 +30,8 @@ export function ModelPanel() {
       <LoadProgressView loading={loading} progress={progress} />
       <ErrorNote error={error} testId="model-error" />
       <BackendWarning backend={backend} />
-      {facts && <ModelFactsList facts={facts} />}
+      <ThreadsFallbackWarning backend={backend} />
+      {facts && <ModelFactsList facts={facts} wasm={backend?.wasm} />}
       <ModelSourceForm disabled={busy || training} disabledReason={training ? 'Stop the training run to load another model.' : null}>
         {loadError && (
           <div data-testid="model-load-error">
