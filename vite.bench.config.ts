@@ -19,6 +19,8 @@ export default defineConfig({
     rollupOptions: {
       input: {
         bench: here('./bench/browser/index.html'),
+        // One training step at a chosen wasm thread count (bench/threads.ts).
+        threads: here('./bench/browser/threads.html'),
       },
     },
   },

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--node-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile]
+ * npm run bench [-- --quick] [--node-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile|threads]
  * Times the training step and generation (prefill and decode tokens/s) on every backend
  * available in Node and in headless Chromium, beside each backend's float32 matmul speed,
  * and writes bench/results/bench.json and bench/results/bench.md
@@ -25,6 +25,12 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
+if (values.only === 'threads') {
+  // A section with a module of its own: wasm at one thread against every thread, in Chromium.
+  const { runThreadsBench } = await import('./threads');
+  process.stdout.write(await runThreadsBench(values.quick, (s) => process.stderr.write(`bench: ${s}\n`)));
+  process.exit(0);
+}
 // The sections of the grid; a section with a module of its own is dispatched beside them.
 const SECTIONS = Object.keys(GRID_SECTIONS);
 if (values.only !== undefined && !SECTIONS.includes(values.only)) {
