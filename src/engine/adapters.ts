@@ -3,7 +3,10 @@
  * resumable checkpoint, importing an adapter as the current prompt, and the library of
  * prompts kept side by side for batch prediction.
  */
+import { zipSync, type Zippable } from 'fflate';
 import { defaultVerbalizer, type Dataset } from '../data';
+import { saveFloatPackage } from '../model/package';
+import { classificationReport, majorityBaseline } from '../tuning/metrics';
 import { StudioError } from '../errors';
 import { readAdapterBundle, type StudioFile } from '../formats/bundle';
 import { checkAdapterFits } from '../formats/peft';
@@ -19,6 +22,33 @@ import type { LibraryPrompt } from './predictions';
 import { runStep, type ActiveRun } from './run';
 import { adapterFiles, adapterZip, bundleLimits, checkStudioFile, encodeRunCheckpoint, type AdapterExportInput } from './runFiles';
 import type { ModelSession } from './session';
+
+/**
+ * The folder "Download base model" writes, named after the model (file-safe): what an
+ * exported adapter's card tells Python to load when the model is not from the hub.
+ */
+export function baseModelFolder(session: ModelSession): string {
+  const last = session.name.split(/[\\/]/).filter(Boolean).pop() ?? '';
+  return last.replace(/[^\w.-]+/g, '_').replace(/^\.+/, '') || 'base-model';
+}
+
+/** base_model_name_or_path of an exported adapter: the hub id when the model came from the hub, else that folder's name. */
+export function pythonBaseModel(session: ModelSession): string {
+  return session.pkg.hubId ?? baseModelFolder(session);
+}
+
+/**
+ * The base model for Python: a zip of one folder (baseModelFolder) in Hugging Face layout,
+ * float32, the weights the studio trained against, which an exported adapter's card loads.
+ */
+export function baseModelZip(session: ModelSession): { fileName: string; folder: string; bytes: Uint8Array } {
+  const folder = baseModelFolder(session);
+  const zippable: Zippable = {};
+  // Dated by nothing that changes: the same model gives the same bytes.
+  const mtime = new Date(Date.UTC(1980, 0, 2));
+  for (const [name, bytes] of saveFloatPackage(session.pkg)) zippable[`${folder}/${name}`] = [bytes, { level: name.endsWith('.safetensors') ? 0 : 6, mtime }];
+  return { fileName: `${folder}.zip`, folder, bytes: zipSync(zippable) };
+}
 
 /** The run's resumable checkpoint at `snapshot`, for the loaded model. */
 export function encodeCheckpoint(session: ModelSession, run: ActiveRun, snapshot: RunSnapshot): Uint8Array {
@@ -36,14 +66,25 @@ export class Adapters {
 
   private async exportInput(session: ModelSession, run: ActiveRun): Promise<AdapterExportInput> {
     const latest = (variant: string) => [...run.history].reverse().find((h) => h.variant === variant);
+    // `step`: steps trained. Each score names the step it was measured at (the last
+    // evaluation may be older than the prompt), and all are on the same `examples`.
     const metrics: Record<string, number | string> = { step: runStep(run) };
+    const examples = run.evaluator.evaluationSet();
+    const majority = examples.length > 0
+      ? majorityBaseline(classificationReport(run.task.labels, examples.map((e) => e.label), examples.map((e) => e.label))) : null;
+    if (majority && run.history.length > 0) {
+      metrics.examples = examples.length;
+      metrics.majority_accuracy = majority.accuracy;
+      metrics.majority_macro_f1 = majority.macroF1;
+    }
     for (const variant of ['soft', 'zero-shot', 'text', 'discrete']) {
       const h = latest(variant);
       if (h) {
         const name = variant === 'soft' ? 'validation' : variant;
         metrics[`${name}_accuracy`] = h.accuracy;
         metrics[`${name}_macro_f1`] = h.macroF1;
-        if (variant === 'soft') metrics.validation_loss = h.loss;
+        metrics[`${name}_loss`] = h.loss;
+        metrics[`${name}_step`] = h.step;
       }
     }
     const imported = this.imported.get(run.info.runId);
@@ -56,7 +97,7 @@ export class Adapters {
       config: run.info.config,
       task: run.task,
       modelConfig: session.pkg.config,
-      baseModel: session.baseModelName,
+      baseModel: pythonBaseModel(session),
       fingerprint,
       metrics: original?.metrics && run.history.length === 0 ? original.metrics as Record<string, number | string> : metrics,
       history: run.history,

@@ -11,8 +11,8 @@ import { validateTrainConfig } from '../tuning/config';
 import { RunControl } from '../tuning/control';
 import { methodPrompt } from '../tuning/objective';
 import { prepareTask } from '../tuning/task';
-import { Trainer, type RunSummary } from '../tuning/trainer';
-import { Adapters, encodeCheckpoint } from './adapters';
+import { Trainer, type RunSnapshot, type RunSummary } from '../tuning/trainer';
+import { Adapters, baseModelZip, encodeCheckpoint } from './adapters';
 import type {
   AdapterInfo, BatchPredictArgs, DatasetSummary, EngineEvent, EvaluationSummary, ImportAdapterArgs, LibraryEntry, Prediction,
   ProjectionSummary, PromptVariant, RunInfo, SplitOptions, StartTrainingArgs, TableSummary,
@@ -25,6 +25,9 @@ import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, 
 import { disposeRun, promptFor, record, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
 import { ModelSession, type ModelFacts } from './session';
+
+/** A running training takes a checkpoint at least this often, whatever its checkpointEvery. */
+export const CHECKPOINT_INTERVAL_MS = 30_000;
 
 export class StudioEngine {
   backend: BackendChoice | null = null;
@@ -204,25 +207,33 @@ export class StudioEngine {
     const trainer = run.trainer!;
     const phase = (p: 'preparing' | 'baseline' | 'training' | 'paused' | 'finishing' | 'done') =>
       this.emit({ event: 'trainingPhase', runId, phase: p });
+    // The zero-shot and text-prompt baselines are scored once per run, after its first step
+    // (not before it: the user sees training start at once), beside the steps that follow.
+    const needsBaselines = !run.history.some((h) => h.variant === 'zero-shot');
+    let baselines: Promise<void> | null = null;
+    const scoreBaselines = () => {
+      if (!baselines) {
+        baselines = this.scoreBaselines(run);
+        // Awaited after the loop; a failure meanwhile must not count as unhandled.
+        baselines.catch(() => undefined);
+      }
+      return baselines;
+    };
+    let lastCheckpointAt = Date.now();
     try {
       // Let the reply to startTraining reach the page before the first heavy work.
       await new Promise((r) => setTimeout(r, 0));
-      if (run.info.startStep === 0) {
-        phase('baseline');
-        const zero = await trainer.evaluate(null);
-        run.history.push(record('zero-shot', zero));
-        this.emit({ event: 'baseline', runId, variant: 'zero-shot', evaluation: summarize(zero) });
-        const instruction = trainer.evaluator.baselineInstruction(run.info.config.initText);
-        const shortened = trainer.evaluator.baselineNote(run.info.config.initText);
-        if (shortened) this.emit({ event: 'log', level: 'warn', message: shortened });
-        const text = await trainer.evaluate(trainer.evaluator.textPrompt(instruction));
-        run.history.push(record('text', text));
-        this.emit({ event: 'baseline', runId, variant: 'text', evaluation: summarize(text), prompt: instruction });
-      }
       phase('training');
       const summary = await trainer.run(run.control, {
         onStep: (step) => {
           this.emit({ event: 'step', runId, step });
+          if (needsBaselines) void scoreBaselines();
+          // Besides every checkpointEvery steps, a checkpoint at least every CHECKPOINT_INTERVAL_MS,
+          // so a closed tab loses little however slow the steps are.
+          if (Date.now() - lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) {
+            lastCheckpointAt = Date.now();
+            trainer.requestCheckpoint();
+          }
           if (this.failNextStep) {
             this.failNextStep = false;
             throw new Error(`simulated failure after step ${step.step}`);
@@ -235,13 +246,15 @@ export class StudioEngine {
         },
         onProjection: (p) => this.emit({ event: 'projection', runId, projection: p }),
         onCheckpoint: (s) => {
-          run.lastSnapshot = s;
-          const buffer = toArrayBuffer(encodeCheckpoint(this.requireSession(), run, s));
-          this.emit({ event: 'checkpoint', runId, step: s.step, bytes: buffer }, [buffer]);
+          lastCheckpointAt = Date.now();
+          this.emitCheckpoint(run, s);
         },
         onLog: (message) => this.emit({ event: 'log', level: 'warn', message }),
       });
+      if (needsBaselines) await scoreBaselines();
       phase('finishing');
+      // A stopped run keeps its last step: the checkpoint holds exactly what the prompt is now.
+      if (summary.stoppedBy === 'user' && this.run === run && run.lastSnapshot?.step !== trainer.step) this.emitCheckpoint(run, await trainer.snapshot());
       if (summary.stoppedBy !== 'non-finite-loss') {
         const discrete = await trainer.projector.discrete(trainer.method);
         if (discrete) {
@@ -254,6 +267,8 @@ export class StudioEngine {
       phase('done');
       return summary;
     } catch (e) {
+      // The baselines may still be reading; let them settle before anything is disposed.
+      await Promise.resolve(baselines).catch(() => undefined);
       // A destroyed device makes GPU reads fail, sometimes before `device.lost` resolves.
       if (this.deviceLost === null && this.backend?.backend === 'webgpu') {
         await new Promise<void>((resolve) => {
@@ -270,6 +285,37 @@ export class StudioEngine {
     } finally {
       if (this.run === run) this.finishedFlag = true;
     }
+  }
+
+  /** Zero-shot (no prompt) and a text instruction, on the evaluation set, as step 0. */
+  private async scoreBaselines(run: ActiveRun): Promise<void> {
+    const { runId } = run.info;
+    const evaluator = run.evaluator;
+    const zero = await evaluator.evaluate(null, evaluator.evaluationSet(), 0);
+    run.history.push(record('zero-shot', zero));
+    this.emit({ event: 'baseline', runId, variant: 'zero-shot', evaluation: summarize(zero) });
+    const instruction = evaluator.baselineInstruction(run.info.config.initText);
+    const shortened = evaluator.baselineNote(run.info.config.initText);
+    if (shortened) this.emit({ event: 'log', level: 'warn', message: shortened });
+    const text = await evaluator.evaluate(evaluator.textPrompt(instruction), evaluator.evaluationSet(), 0);
+    run.history.push(record('text', text));
+    this.emit({ event: 'baseline', runId, variant: 'text', evaluation: summarize(text), prompt: instruction });
+  }
+
+  /** A snapshot as the run's newest checkpoint: kept for a lost device, and its bytes to the page. */
+  private emitCheckpoint(run: ActiveRun, snapshot: RunSnapshot): void {
+    run.lastSnapshot = snapshot;
+    const buffer = toArrayBuffer(encodeCheckpoint(this.requireSession(), run, snapshot));
+    this.emit({ event: 'checkpoint', runId: run.info.runId, step: snapshot.step, bytes: buffer }, [buffer]);
+  }
+
+  /**
+   * Asks the running training for a checkpoint at its next step (the page is being hidden
+   * or closed); a paused run, which takes one as it pauses, has it already.
+   */
+  requestCheckpoint(): void {
+    const run = this.run;
+    if (run?.trainer && !this.finishedFlag && !run.control.paused) run.trainer.requestCheckpoint();
   }
 
   /** Resolves when the current run has finished (for tests and the CLI). */
@@ -291,7 +337,10 @@ export class StudioEngine {
     const { control } = run;
     control.pause();
     const reached = await Promise.race([control.whenPaused().then(() => true), run.finished.then(() => false)]);
-    if (reached && control.paused && this.run === run) this.emit({ event: 'trainingPhase', runId: run.info.runId, phase: 'paused' });
+    if (!reached || !control.paused || this.run !== run) return;
+    // Paused, nothing in flight: a checkpoint of exactly this step, so a reload resumes here.
+    if (run.trainer && run.lastSnapshot?.step !== run.trainer.step) this.emitCheckpoint(run, await run.trainer.snapshot());
+    if (control.paused && this.run === run) this.emit({ event: 'trainingPhase', runId: run.info.runId, phase: 'paused' });
   }
 
   resume(): void {
@@ -365,6 +414,15 @@ export class StudioEngine {
   /** The same files unzipped, by name (the CLI writes them as a folder). */
   async exportAdapterFiles(): Promise<Map<string, Uint8Array>> {
     return this.adapters.files(this.requireSession(), this.requireRun());
+  }
+
+  /**
+   * The loaded model as Python loads it: a zip of one folder in Hugging Face layout, float32
+   * (int8 weights dequantized: what the prompt was trained against). An exported adapter's
+   * card names that folder as its base model unless the model came from the hub.
+   */
+  exportBaseModel(): { fileName: string; folder: string; bytes: Uint8Array } {
+    return baseModelZip(this.requireSession());
   }
 
   /** The latest resumable checkpoint of the current run. */

@@ -93,17 +93,15 @@ const METHOD_SUPPLIED = new Set([
 const FLOAT_FIELDS: ReadonlySet<string> = new Set(['encoder_dropout']);
 
 /**
- * Our inits in PEFT's terms. PromptTuningInit has TEXT, SAMPLE_VOCAB and RANDOM: 'labels'
- * (each class label's mean token embedding, then sampled vocabulary) has no PEFT
- * counterpart; SAMPLE_VOCAB is the honest closest, since every vector starts from real
- * token embeddings. MultitaskPromptTuningInit has no SAMPLE_VOCAB, so there only text
- * stays TEXT. studio.json keeps the exact init either way; PEFT never re-runs the init
- * of a saved adapter (it loads in inference mode).
+ * Our inits in PEFT's terms: what PEFT itself could reproduce. Text init is PEFT's TEXT
+ * (with the same text); class-label and sampled-vocabulary inits have no PEFT counterpart
+ * it could re-run (labels: each label's mean token embedding; vocab: the data's most
+ * frequent tokens), so they are RANDOM, as random init is. studio.json keeps the exact
+ * init either way; PEFT never re-runs the init of a saved adapter (it loads it in
+ * inference mode).
  */
-function promptTuningInit(kind: InitKind, peftType: PeftType): 'TEXT' | 'SAMPLE_VOCAB' | 'RANDOM' {
-  if (kind === 'text') return 'TEXT';
-  if (peftType === 'MULTITASK_PROMPT_TUNING') return 'RANDOM';
-  return kind === 'random' ? 'RANDOM' : 'SAMPLE_VOCAB';
+function promptTuningInit(kind: InitKind): 'TEXT' | 'RANDOM' {
+  return kind === 'text' ? 'TEXT' : 'RANDOM';
 }
 
 /** The method-specific fields of a read adapter config, as an exportPeft would supply them. */
@@ -153,7 +151,7 @@ export function buildAdapterConfig(exported: PeftExport, common: AdapterCommon):
   const textInit = common.init.kind === 'text';
   if (textInit && !common.init.text) throw new Error('text init without its text');
   const promptFields = {
-    prompt_tuning_init: promptTuningInit(common.init.kind, exported.peftType),
+    prompt_tuning_init: promptTuningInit(common.init.kind),
     prompt_tuning_init_text: textInit ? common.init.text : null,
     tokenizer_kwargs: null,
     // PromptTuningConfig refuses TEXT without a tokenizer; for the others it only documents.
@@ -493,12 +491,44 @@ export interface ModelCardInfo {
 // source reads as UTF-8 (Python-style \u escapes would split emoji into lone surrogates).
 const pyLiteral = (s: string) => JSON.stringify(s);
 
+/** The prompts the studio scores, by their metrics' name prefix, as the card names them. */
+const SCORED: readonly [prefix: string, name: string][] = [
+  ['validation', 'the soft prompt'],
+  ['majority', 'majority class (always the most frequent label)'],
+  ['zero-shot', 'zero-shot (the model, no prompt)'],
+  ['text', 'a text prompt instead'],
+  ['discrete', 'discrete projection (each virtual token replaced by its nearest real token)'],
+];
+
+/**
+ * The metrics as a table. The studio's own (`<prompt>_accuracy`, `_macro_f1`, `_loss`,
+ * `_step`) become one row per prompt with the step it was measured at; anything else is
+ * listed by name.
+ */
 function metricsSection(metrics: unknown): string {
   if (metrics && typeof metrics === 'object' && !Array.isArray(metrics)) {
-    const entries = Object.entries(metrics as Record<string, unknown>);
+    const m = metrics as Record<string, unknown>;
+    const entries = Object.entries(m);
     if (entries.length > 0 && entries.every(([, v]) => typeof v === 'number' || typeof v === 'string')) {
-      const cell = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
-      return ['| metric | value |', '|---|---|', ...entries.map(([k, v]) => `| ${k} | ${cell(v)} |`)].join('\n');
+      const cell = (v: unknown) => (v === undefined ? '–' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
+      const scored = SCORED.filter(([prefix]) => typeof m[`${prefix}_accuracy`] === 'number');
+      const used = new Set(scored.flatMap(([prefix]) => ['accuracy', 'macro_f1', 'loss', 'step'].map((k) => `${prefix}_${k}`)));
+      const out: string[] = [];
+      if (scored.length > 0) {
+        const trained = typeof m.step === 'number' ? `Trained ${m.step} steps. ` : '';
+        const on = typeof m.examples === 'number' ? `on the same ${m.examples} validation examples` : 'on the validation examples';
+        out.push(`${trained}Each score is ${on}, measured at the step given.`, '',
+          '| prompt | accuracy | macro-F1 | loss | measured at step |', '|---|---|---|---|---|',
+          ...scored.map(([prefix, name]) => `| ${name} | ${cell(m[`${prefix}_accuracy`])} | ${cell(m[`${prefix}_macro_f1`])} | ${cell(m[`${prefix}_loss`])} | ${prefix === 'majority' ? 'any (labels only)' : cell(m[`${prefix}_step`])} |`));
+        used.add('step');
+        used.add('examples');
+      }
+      const rest = entries.filter(([k]) => !used.has(k));
+      if (rest.length > 0) {
+        if (out.length > 0) out.push('');
+        out.push('| metric | value |', '|---|---|', ...rest.map(([k, v]) => `| ${k} | ${cell(v)} |`));
+      }
+      return out.join('\n');
     }
   }
   return `\`\`\`json\n${JSON.stringify(metrics ?? null, null, 2)}\n\`\`\``;
@@ -508,6 +538,8 @@ function metricsSection(metrics: unknown): string {
 export function writeModelCard(info: ModelCardInfo): string {
   const c = info.adapterConfig;
   const base = String(c.base_model_name_or_path ?? '');
+  // A hub id is owner/name; the studio names a base model folder without a slash.
+  const fromHub = base.includes('/');
   const type = String(c.peft_type);
   const multitask = type === 'MULTITASK_PROMPT_TUNING';
   const verbalizerPy = `{${Object.entries(info.verbalizer).map(([k, v]) => `${pyLiteral(k)}: ${pyLiteral(v)}`).join(', ')}}`;
@@ -532,13 +564,21 @@ export function writeModelCard(info: ModelCardInfo): string {
     '',
     '## Use it with transformers and PEFT',
     '',
+    ...(fromHub
+      ? [`The base model is \`${base}\` on the Hugging Face hub; transformers downloads it. Run this in this folder (the one holding this README):`]
+      : [
+        `The base model is the folder \`${base}/\`, in Hugging Face layout: download it from the studio that trained this prompt`,
+        '(Export → "Download base model") and unzip it here, so that',
+        `\`${base}/config.json\` sits beside this README. Then run this in this folder:`,
+      ]),
+    '',
     '```python',
     'import torch',
     'from transformers import AutoModelForCausalLM, AutoTokenizer',
     'from peft import PeftModel',
     '',
-    `base = ${pyLiteral(base)}`,
-    'adapter = "."  # this folder',
+    `base = ${pyLiteral(base)}  # ${fromHub ? 'the base model, from the Hugging Face hub' : 'the base model\'s folder (Export → "Download base model"), here'}`,
+    'adapter = "."  # this folder: adapter_config.json and adapter_model.safetensors',
     '',
     'tokenizer = AutoTokenizer.from_pretrained(base)',
     'model = AutoModelForCausalLM.from_pretrained(base)',

@@ -205,6 +205,32 @@ export function saveStudioPackage(pkg: ModelPackage): Map<string, Uint8Array> {
   return files;
 }
 
+/**
+ * A loaded package as a float32 checkpoint in Hugging Face layout, what transformers'
+ * `AutoModelForCausalLM.from_pretrained` loads: config.json without the quantization block,
+ * model.safetensors with every int8 weight dequantized (the very numbers the studio computes
+ * with, widened to float32) and the rest as float32, scales and buffers left out, and the
+ * tokenizer files as they came.
+ */
+export function saveFloatPackage(pkg: ModelPackage): Map<string, Uint8Array> {
+  const suffix = pkg.config.quantization?.scale_suffix;
+  const tensors = new Map<string, FloatTensor>();
+  for (const name of pkg.weights.names) {
+    if (isBuffer(name)) continue;
+    if (suffix && name.endsWith(suffix) && pkg.weights.has(name.slice(0, -suffix.length)) && pkg.weights.isQuantized(name.slice(0, -suffix.length))) continue;
+    tensors.set(name, pkg.weights.float(name));
+  }
+  const { configJson: config, safetensors } = writeStudioPackage({ ...pkg.config.raw }, tensors, false);
+  const text = (s: string) => new TextEncoder().encode(s);
+  const files = new Map<string, Uint8Array>([
+    ['config.json', text(config)],
+    ['model.safetensors', safetensors],
+    ['tokenizer.json', text(JSON.stringify(pkg.tokenizerJson) + '\n')],
+  ]);
+  if (pkg.tokenizerConfig) files.set('tokenizer_config.json', text(JSON.stringify(pkg.tokenizerConfig, null, 2) + '\n'));
+  return files;
+}
+
 // ---- will it fit the GPU --------------------------------------------------------------
 
 /** The WebGPU limits that bound one tensor (each tfjs tensor is one GPU buffer). */

@@ -51,3 +51,22 @@ export function classificationReport(labels: string[], gold: number[], predicted
 export function argmaxRows(rows: number[][]): number[] {
   return rows.map((r) => r.reduce((best, v, i) => (v > r[best] ? i : best), 0));
 }
+
+/**
+ * The score of always answering the most frequent gold label of the same examples: what
+ * any prompt must beat. On imbalanced data it is far above chance (SMS spam's 86% is the
+ * ham share), which is why macro-F1 — where it scores 1/K of a single class's F1 — is shown beside it.
+ */
+export function majorityBaseline(report: ClassificationReport): { label: string; accuracy: number; macroF1: number } | null {
+  const present = report.perClass.filter((m) => m.support > 0);
+  if (report.count === 0 || present.length === 0) return null;
+  const top = present.reduce((a, m) => (m.support > a.support ? m : a));
+  const share = top.support / report.count;
+  return { label: top.label, accuracy: share, macroF1: (2 * share) / (1 + share) / present.length };
+}
+
+/** Whether the examples' classes are uneven enough (largest at least 1.5× the smallest) that accuracy alone misleads. */
+export function isImbalanced(report: ClassificationReport): boolean {
+  const supports = report.perClass.map((m) => m.support).filter((n) => n > 0);
+  return supports.length > 1 && Math.max(...supports) >= 1.5 * Math.min(...supports);
+}

@@ -20,7 +20,7 @@ import { StudioError } from '../errors';
 import { createRng } from '../data/random';
 import type { CausalLM } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
-import type { TrainConfig } from './config';
+import { isEvaluationStep, type TrainConfig } from './config';
 import type { RunControl } from './control';
 import { Evaluator, type Evaluation } from './evaluator';
 import { initialPrompt } from './init';
@@ -80,6 +80,8 @@ interface PendingStep {
   lr: number;
   tokens: number;
   started: number;
+  /** How long dispatching took: the whole step on backends that compute as ops are issued (wasm, cpu). */
+  dispatchMs: number;
   /** Host-side state from before the dispatch, to withdraw the step. */
   before: { sampler: SamplerState; optimizerStep: number };
   values: Promise<[tf.TypedArray, tf.TypedArray]>;
@@ -113,6 +115,8 @@ export class Trainer {
   private queued = 0;
   private readonly heldInFlight = { tensors: 0, bytes: 0 };
   private patienceRanOut = false;
+  /** A checkpoint was asked for outside the schedule (the page is going away, time has passed): the next step takes one. */
+  private checkpointRequested = false;
   /**
    * Dispatch the next step before reading this one's loss, and run projections,
    * evaluations and checkpoints on copies while training goes on. The numbers are the
@@ -215,7 +219,7 @@ export class Trainer {
     });
     // Observed in settle or withdraw; this keeps an early rejection from counting as unhandled.
     values.catch(() => undefined);
-    return { index, lr, tokens, started, before, values };
+    return { index, lr, tokens, started, dispatchMs: performance.now() - started, before, values };
   }
 
   /** Takes back a dispatched step (its update was masked on the device): the sampler and step count rewind. */
@@ -234,11 +238,18 @@ export class Trainer {
   private isBoundary(step: number) {
     const cfg = this.config;
     const last = step === cfg.steps;
+    const requested = this.checkpointRequested;
+    this.checkpointRequested = false;
     return {
       project: step % cfg.projectEvery === 0 || last,
-      evaluate: step % cfg.evalEvery === 0 || last,
-      checkpoint: step % cfg.checkpointEvery === 0 || last,
+      evaluate: isEvaluationStep(step, cfg),
+      checkpoint: step % cfg.checkpointEvery === 0 || last || requested,
     };
+  }
+
+  /** The next step also takes a checkpoint (onCheckpoint), whatever checkpointEvery says. */
+  requestCheckpoint(): void {
+    this.checkpointRequested = true;
   }
 
   /**
@@ -359,8 +370,10 @@ export class Trainer {
         }
         this.step = stepNumber;
         const settled = performance.now();
-        // Back to back, a step takes from the previous step's result to its own.
-        const stepMs = settled - Math.max(lastSettled, current.started);
+        // Back to back, a step takes from the previous step's result to its own. Where ops
+        // compute as they are issued (wasm, cpu), a step with nothing dispatched behind it (the
+        // last, or the one before a pause) lands at once: its time is then its dispatch's.
+        const stepMs = Math.max(settled - Math.max(lastSettled, current.started), current.dispatchMs);
         lastSettled = settled;
         this.elapsedMs += stepMs;
         this.averageStepMs = this.step === 1 ? stepMs : 0.9 * this.averageStepMs + 0.1 * stepMs;

@@ -28,11 +28,15 @@ export interface Requests {
   pause: { args: Record<string, never>; result: null };
   resume: { args: Record<string, never>; result: null };
   stop: { args: Record<string, never>; result: null };
+  /** The page is being hidden or closed: the running training takes a checkpoint at its next step. */
+  checkpointSoon: { args: Record<string, never>; result: null };
   evaluate: { args: { variant: PromptVariant }; result: EvaluationSummary };
   project: { args: { task?: number }; result: ProjectionSummary };
   predict: { args: { texts: string[]; variants: PromptVariant[] }; result: Prediction[] };
   exportAdapter: { args: Record<string, never>; result: { fileName: string; bytes: ArrayBuffer } };
   exportCheckpoint: { args: Record<string, never>; result: { fileName: string; bytes: ArrayBuffer } };
+  /** The loaded model for Python: a zip of one folder in Hugging Face layout, float32. */
+  exportBaseModel: { args: Record<string, never>; result: { fileName: string; folder: string; bytes: ArrayBuffer } };
   importAdapter: {
     args: { fileName: string; zip?: ArrayBuffer; files?: { name: string; file: Blob }[]; fallback?: ImportAdapterArgs['fallback'] };
     result: AdapterInfo;
@@ -47,7 +51,7 @@ export interface Requests {
 export type Method = keyof Requests;
 
 /** Requests answered at once, even while another request or a training run is busy. */
-export const IMMEDIATE_METHODS: readonly Method[] = ['pause', 'resume', 'stop'];
+export const IMMEDIATE_METHODS: readonly Method[] = ['pause', 'resume', 'stop', 'checkpointSoon'];
 
 export type RequestMessage = {
   [M in Method]: { id: number; method: M; args: Requests[M]['args'] };

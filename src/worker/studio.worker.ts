@@ -67,6 +67,7 @@ const handlers: { [M in Method]: Handler<M> } = {
   pause: async () => (await engine.pause(), null),
   resume: () => (engine.resume(), null),
   stop: () => (engine.stop(), null),
+  checkpointSoon: () => (engine.requestCheckpoint(), null),
   evaluate: ({ variant }) => engine.evaluate(variant),
   project: ({ task }) => engine.project(task),
   predict: ({ texts, variants }) => engine.predict(texts, variants),
@@ -77,6 +78,10 @@ const handlers: { [M in Method]: Handler<M> } = {
   async exportCheckpoint() {
     const { fileName, bytes } = await engine.exportCheckpoint();
     return { fileName, bytes: toArrayBuffer(bytes) };
+  },
+  exportBaseModel() {
+    const { fileName, folder, bytes } = engine.exportBaseModel();
+    return { fileName, folder, bytes: toArrayBuffer(bytes) };
   },
   async importAdapter({ fileName, zip, files, fallback }) {
     const folder = files

@@ -85,7 +85,7 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
     expect([...files.keys()]).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors', 'checkpoint.safetensors', 'studio.json']);
     const peft = readPeftAdapter(files);
     expect(peft.peftType).toBe('PROMPT_TUNING');
-    expect(peft.config).toMatchObject({ num_virtual_tokens: 4, token_dim: 64, task_type: 'CAUSAL_LM', base_model_name_or_path: 'karpathy/tinyllamas/stories260K' });
+    expect(peft.config).toMatchObject({ num_virtual_tokens: 4, token_dim: 64, task_type: 'CAUSAL_LM', base_model_name_or_path: 'stories260K' });
     expect(Object.fromEntries(Object.entries(peft.tensors).map(([k, t]) => [k, t.shape]))).toEqual({ prompt_embeddings: [4, 64] });
     const safetensors = parseSafetensors(files.get('adapter_model.safetensors')!);
     expect(safetensors.metadata).toEqual({ format: 'pt' });

@@ -149,7 +149,8 @@ describe('adapter_config.json', () => {
   it('maps our inits onto PEFT\'s enums', () => {
     const init = (kind: 'random' | 'vocab' | 'text' | 'labels', exported = exports.prompt) =>
       buildAdapterConfig(exported, common(kind === 'text' ? { kind, text: 'x' } : { kind })).prompt_tuning_init;
-    expect([init('text'), init('vocab'), init('labels'), init('random')]).toEqual(['TEXT', 'SAMPLE_VOCAB', 'SAMPLE_VOCAB', 'RANDOM']);
+    // What PEFT could reproduce: TEXT with the same text; our label and vocabulary inits have no PEFT counterpart.
+    expect([init('text'), init('vocab'), init('labels'), init('random')]).toEqual(['TEXT', 'RANDOM', 'RANDOM', 'RANDOM']);
     // MultitaskPromptTuningInit has no SAMPLE_VOCAB.
     expect([init('text', exports.multitask), init('labels', exports.multitask)]).toEqual(['TEXT', 'RANDOM']);
     expect(buildAdapterConfig(exports.prompt, common()).prompt_tuning_init_text).toBe(null);
@@ -353,5 +354,42 @@ describe('README.md', () => {
     });
     expect(multitask).toContain('task_ids=torch.tensor([task])');
     expect(multitask).toContain('0 = `sms`, 1 = `news`, 2 = `x`');
+  });
+
+  it('says where Python finds the base model: the folder the studio downloads, or the hub id', () => {
+    const info = { template: '{text}\nLabel:', verbalizer: { ham: ' ham', spam: ' spam' }, labels: ['ham', 'spam'], metrics: {}, trainingConfig: {} };
+    const folder = writeModelCard({ ...info, adapterConfig: buildAdapterConfig(exports.prompt, common()) });
+    for (const line of [
+      '`stories260K/config.json` sits beside this README. Then run this in this folder:',
+      'base = "stories260K"  # the base model\'s folder (Export → "Download base model"), here',
+      'adapter = "."  # this folder: adapter_config.json and adapter_model.safetensors',
+      'tokenizer = AutoTokenizer.from_pretrained(base)',
+      'model = AutoModelForCausalLM.from_pretrained(base)',
+      'model = PeftModel.from_pretrained(model, adapter)',
+    ]) expect(folder).toContain(line);
+    const hub = writeModelCard({ ...info, adapterConfig: buildAdapterConfig(exports.prompt, { ...common(), baseModel: 'HuggingFaceTB/SmolLM2-135M' }) });
+    expect(hub).toContain('base = "HuggingFaceTB/SmolLM2-135M"  # the base model, from the Hugging Face hub');
+    expect(hub).toContain('The base model is `HuggingFaceTB/SmolLM2-135M` on the Hugging Face hub');
+    expect(hub).not.toContain('Download base model');
+  });
+
+  it('names the step each score was measured at', () => {
+    const card = writeModelCard({
+      adapterConfig: buildAdapterConfig(exports.prompt, common()), template: '{text}', verbalizer: { ham: ' ham', spam: ' spam' }, labels: ['ham', 'spam'],
+      metrics: {
+        step: 77, examples: 60, validation_accuracy: 0.9, validation_macro_f1: 0.85, validation_loss: 0.25, validation_step: 50,
+        majority_accuracy: 0.6, majority_macro_f1: 0.375, 'zero-shot_accuracy': 0.6, 'zero-shot_macro_f1': 0.375, 'zero-shot_loss': 6.2, 'zero-shot_step': 0,
+        note: 'kept',
+      },
+      trainingConfig: {},
+    });
+    for (const line of [
+      'Trained 77 steps. Each score is on the same 60 validation examples, measured at the step given.',
+      '| prompt | accuracy | macro-F1 | loss | measured at step |',
+      '| the soft prompt | 0.9000 | 0.8500 | 0.2500 | 50 |',
+      '| majority class (always the most frequent label) | 0.6000 | 0.3750 | – | any (labels only) |',
+      '| zero-shot (the model, no prompt) | 0.6000 | 0.3750 | 6.2000 | 0 |',
+      '| note | kept |',
+    ]) expect(card).toContain(line);
   });
 });
