@@ -1,7 +1,8 @@
 /**
  * The bad-input corpus's `ui` cases (tests/bad-inputs/corpus.ts) through the real page in
  * Chromium, on wasm: each file is uploaded through the data panel's file input (or a model
- * folder through the model panel's, or settings typed into the method panel), and the page
+ * folder through the model panel's, an adapter zip or folder through the Prompts panel's, or
+ * settings typed into the method panel), and the page
  * must show the very message and hint the Node run asserts, where the user looks for them.
  * One fresh page per case, so no case sees another's leftovers.
  */
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { validateTrainConfig } from '../src/tuning/config';
 import {
-  CASES, CSV_CASES, MODEL_CASES, SETTINGS_CASES, SETTINGS_CSV, type CsvCase, type Expected, type ModelCase, type SettingsCase,
+  ADAPTER_CASES, CASES, CSV_CASES, MODEL_CASES, SETTINGS_CASES, SETTINGS_CSV, syntheticTrained, type CsvCase, type Expected, type ModelCase, type SettingsCase,
 } from '../tests/bad-inputs/corpus';
 import { waitForModel } from './helpers';
 
@@ -21,7 +22,10 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'studio-bad-inputs-'));
 function onDisk(id: string, files: Map<string, Uint8Array>): string {
   const dir = path.join(scratch, id);
   mkdirSync(dir, { recursive: true });
-  for (const [name, bytes] of files) writeFileSync(path.join(dir, name), bytes);
+  for (const [name, bytes] of files) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), bytes);
+  }
   return dir;
 }
 
@@ -74,6 +78,37 @@ test.describe('bad inputs through the page', () => {
       // The model loaded before stays, and says so.
       await expect(page.getByTestId('model-load-error')).toContainText(`The previous model (${name}) is still loaded.`);
       await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready');
+      expect(errors).toEqual([]);
+    });
+  }
+
+  // Adapters through the Prompts panel's zip and folder inputs; they start from an adapter the
+  // format code writes (syntheticTrained), as no engine runs in this process.
+  const synthetic = syntheticTrained();
+  for (const c of ADAPTER_CASES.filter((x) => x.ui)) {
+    test(`${c.id}: ${c.describe}`, async ({ page }) => {
+      const errors = await open(page);
+      if (!c.noData) {
+        await page.getByTestId('csv-input').setInputFiles({ name: 'data.csv', mimeType: 'text/csv', buffer: Buffer.from(SETTINGS_CSV) });
+        await expect(page.getByTestId('dataset-summary')).toBeVisible();
+      }
+      const input = c.input(synthetic);
+      if (input.zip) {
+        await page.getByTestId('adapter-zip-input').setInputFiles({ name: input.fileName, mimeType: 'application/zip', buffer: Buffer.from(input.zip) });
+      } else {
+        // The folder the user picks: the one the case's files are in.
+        const folder = [...input.files!.keys()][0].split('/')[0];
+        await page.getByTestId('adapter-folder-input').setInputFiles(path.join(onDisk(c.id, input.files!), folder));
+      }
+      if (c.error) {
+        await expectError(page.getByTestId('adapter-import-error'), c.error);
+        await expect(page.getByTestId('adapter-info')).toHaveCount(0);
+      } else {
+        await expect(page.getByTestId('adapter-info')).toBeVisible();
+        await expect(page.getByTestId('adapter-import-error')).toHaveCount(0);
+        if (c.warnings) await expect(page.getByTestId('adapter-warnings').locator('li')).toHaveText(c.warnings);
+        if (c.info?.trainedOn === null) await expect(page.getByTestId('adapter-info').locator('[data-fact="trained-on"]')).not.toContainText('undefined');
+      }
       expect(errors).toEqual([]);
     });
   }
@@ -152,6 +187,9 @@ function checkedAsTyped(c: SettingsCase): boolean {
 }
 
 async function enterSettings(page: Page, c: SettingsCase): Promise<void> {
+  // Most settings are folded under "Advanced".
+  const advanced = page.getByTestId('advanced-settings');
+  if (!(await advanced.evaluate((d) => (d as HTMLDetailsElement).open))) await advanced.locator('summary').click();
   for (const [key, value] of Object.entries(c.config)) {
     const input = page.getByTestId(`setting-${key}`);
     if ((await input.evaluate((el) => el.tagName)) === 'SELECT') await input.selectOption(String(value));

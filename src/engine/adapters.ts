@@ -187,12 +187,13 @@ export class Adapters {
         hasCheckpoint: bundle.checkpoint !== null,
         metrics: studio && studio.metrics && typeof studio.metrics === 'object' ? studio.metrics as Record<string, number | string> : null,
         evaluable: task.validation.length > 0,
+        warnings: [...(checked?.warnings ?? [])],
         run: info,
       };
-      for (const w of checked?.warnings ?? []) warn(w);
       if (fingerprintMatches === false) {
-        warn(`${args.fileName} was trained on ${trainedOn!.label}, not on the loaded model (${session.fingerprint.label}); its predictions may be off.`);
+        adapter.warnings.push(`${args.fileName} was trained on ${trainedOn!.label}, not on the loaded model (${session.fingerprint.label}); its predictions may be off.`);
       }
+      for (const w of adapter.warnings) warn(w);
       this.imported.set(runId, { studio, checkpoint: bundle.checkpoint });
       return {
         info, task, method,

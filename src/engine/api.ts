@@ -125,6 +125,8 @@ export interface AdapterInfo {
   metrics: Record<string, number | string> | null;
   /** The loaded data has its labels, so Evaluate works. */
   evaluable: boolean;
+  /** What the import could not use as it was (a studio.json field replaced by a default, another model), in words. */
+  warnings: string[];
   /** The imported prompt as the current run (what the page shows for a trained run). */
   run: RunInfo;
 }

@@ -4,10 +4,11 @@
  * This file is the one list: CSV files, model folders and URLs, adapters, checkpoints and
  * training settings.
  *
- * Every case runs against the engine in Node (bad-inputs.test.ts). The cases marked `ui`
- * also run through the page in Chromium (e2e/bad-inputs.spec.ts), which asserts the same
- * words on screen. Adapter import and resuming from a checkpoint file have no control on
- * the page yet, so those cases are Node only.
+ * Every case runs against the engine in Node (bad-inputs.test.ts); the command-line cases
+ * through runCli, as the terminal shows them. The cases marked `ui` also run through the
+ * page in Chromium (e2e/bad-inputs.spec.ts), which asserts the same words on screen
+ * (adapters through the Prompts panel). Resuming from a checkpoint file has no control on
+ * the page, so those cases are Node only.
  *
  * Cases build their bytes when asked (`bytes()`, `files()`), so importing the corpus is cheap.
  */
@@ -19,6 +20,8 @@ import type { StudioErrorCode } from '../../src/errors';
 import { DEFAULT_SPLIT } from '../../src/data';
 import { readCheckpoint, writeCheckpoint } from '../../src/tuning/checkpoint';
 import type { AdapterInfo } from '../../src/engine/api';
+import { adapterBundleFiles, writeAdapterZip, type AdapterBundleInput } from '../../src/formats/bundle';
+import { validateTrainConfig } from '../../src/tuning/config';
 import { rawZip, stored, zeros } from './bombs';
 import type { ModelFingerprint } from '../../src/formats/fingerprint';
 import { writeSafetensors, type TensorToWrite } from '../../src/formats/safetensors';
@@ -589,6 +592,25 @@ export interface Trained {
 /** The settings of that run. */
 export const TRAINED_RUN = { numVirtualTokens: 3, batchSize: 4, maxLength: 24, steps: 2, evalEvery: 2, checkpointEvery: 2, projectEvery: 100, seed: 1 };
 
+/**
+ * A stand-in for that run written by the format code alone (no training): what the page's
+ * adapter cases start from, where no engine runs in the test's own process. Its checkpoint
+ * and fingerprint are placeholders, so only cases that do not depend on them use it.
+ */
+export function syntheticTrained(): Trained {
+  const data = Float32Array.from({ length: 3 * 64 }, (_, i) => Math.sin(i) / 10);
+  const input: AdapterBundleInput = {
+    exported: { peftType: 'PROMPT_TUNING', tensors: { prompt_embeddings: { shape: [3, 64], data } }, config: {} },
+    common: { baseModel: 'stories260K', model: { hiddenSize: 64, numLayers: 5, numHeads: 8, numKeyValueHeads: 4, headDim: 8 }, numVirtualTokens: 3, init: { kind: 'labels' } },
+    studio: {
+      method: 'prompt', template: '{text}\nLabel:', verbalizer: { ham: ' ham', spam: ' spam' }, labels: ['ham', 'spam'], metrics: { step: 2 },
+      trainingConfig: { ...validateTrainConfig(TRAINED_RUN) }, modelFingerprint: { sha256: '0'.repeat(64), label: 'a placeholder' }, createdAt: '2025-01-02T03:04:05.000Z',
+    },
+  };
+  const fingerprint = { sha256: '0'.repeat(64), label: 'a placeholder' };
+  return { zip: writeAdapterZip(input), files: adapterBundleFiles(input), checkpoint: new Uint8Array(8), fingerprint, otherFingerprint: fingerprint };
+}
+
 /** Another model for checkpoints to come from: the tiny Llama of tests/fixtures, named as a hub model would be. */
 export const OTHER_MODEL = () => withConfig('llama', { _name_or_path: 'test-org/tiny-llama' });
 
@@ -902,13 +924,13 @@ export const ADAPTER_CASES: AdapterCase[] = [
     error: { code: 'adapter', message: 'studio.json: trainingConfig.maxLength: Max length must be between 4 and 1000000, got 1000000000.', hint: FIX_OR_REMOVE },
   },
   {
-    id: 'adapter-studio-optimizer', area: 'adapter', describe: 'studio.json with an unknown optimizer (kept for the record only): loads, and says so', ui: true,
+    id: 'adapter-studio-optimizer', area: 'adapter', describe: 'studio.json with an unknown optimizer (kept for the record only): loads, and says so',
     input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withTrainingConfig(t, { optimizer: 'lion', template: '{text}\nLabel:' }) }),
     error: null, info: { labels: ['ham', 'spam'], template: '{text}\nLabel:' },
     warnings: ['studio.json: trainingConfig.optimizer: Unknown optimizer "lion". That setting is shown with the studio\'s default; the predictions do not depend on it.'],
   },
   {
-    id: 'adapter-studio-fingerprint', area: 'adapter', describe: 'studio.json with an unreadable model fingerprint (never "trained on undefined")',
+    id: 'adapter-studio-fingerprint', area: 'adapter', describe: 'studio.json with an unreadable model fingerprint (never "trained on undefined")', ui: true,
     input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { modelFingerprint: { label: 42 } }) }),
     error: null, info: { trainedOn: null, fingerprintMatches: null },
     warnings: ['studio.json: "modelFingerprint" is missing or unreadable, so the studio cannot check which model the prompt was trained on.'],
@@ -1266,6 +1288,21 @@ export const CLI_CASES: CliCase[] = [
     error: {
       code: 'cli', message: 'The adapter {dir}/adapter.zip is a named pipe (FIFO), not a folder or a zip.',
       hint: 'Pass the folder holding adapter_config.json and adapter_model.safetensors (as train --out writes it), or the adapter zip.',
+    },
+  },
+  {
+    id: 'cli-model-over-2gib', area: 'cli', describe: 'a model folder whose model.safetensors is 3 GiB (sparse; Node reads one file of at most 2 GiB)',
+    setup: (dir) => {
+      const model = path.join(dir, 'model');
+      mkdirSync(model);
+      for (const [name, bytes] of fixtureFiles('llama')) if (name !== 'model.safetensors') writeFileSync(path.join(model, name), bytes);
+      closeSync(openSync(path.join(model, 'model.safetensors'), 'w'));
+      truncateSync(path.join(model, 'model.safetensors'), 3 * 2 ** 30);
+      return ['info', '--model', model];
+    },
+    error: {
+      code: 'model', message: '{dir}/model/model.safetensors is 3.0 GiB; the studio reads files of up to 2 GiB.',
+      hint: 'Save the weights as shards of at most 2 GiB (transformers\' save_pretrained(max_shard_size="2GB") writes model.safetensors.index.json and the shards).',
     },
   },
   {

@@ -78,6 +78,11 @@ export function AdapterImport() {
       </div>
       {importing && <p className="muted" aria-live="polite">Loading the adapter…</p>}
       <ErrorNote error={importError} testId="adapter-import-error" />
+      {adapter && !importing && adapter.warnings.length > 0 && (
+        <ul className="warnings" data-testid="adapter-warnings">
+          {adapter.warnings.map((w) => <li key={w}>{w}</li>)}
+        </ul>
+      )}
       {adapter && !importing && (
         <dl className="facts adapter-facts" data-testid="adapter-info" data-current={String(current)}>
           {!current && <><dt>Now</dt><dd>Not the current prompt any more (a run started since).</dd></>}
