@@ -37,6 +37,9 @@ test.describe('the studio on the default model', () => {
     if (adapterIsFallback) {
       await expect(facts.locator('[data-fact="backend"]')).toHaveText('wasm');
       await expect(facts.locator('[data-fact="backend-reason"]')).toContainText('software fallback adapter');
+      // The first words are what the model can do; why this backend is under the details.
+      await expect(page.getByTestId('model-runs')).toContainText('Runs on the CPU (WebAssembly)');
+      await page.getByTestId('model-details').locator('summary').click();
       await expect(page.getByTestId('fallback-warning')).toBeVisible();
     } else {
       await expect(facts.locator('[data-fact="backend"]')).toHaveText(/webgpu|wasm/);

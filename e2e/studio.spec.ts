@@ -87,7 +87,7 @@ test.describe('the studio', () => {
     await screenshot(page, 'studio-2-data');
 
     // 3. Method: small and fast for a software GPU.
-    await page.getByText('More settings: evaluation').click();
+    await page.getByTestId('advanced-settings').locator('summary').click();
     for (const [key, value] of Object.entries(SMALL_RUN)) await setSetting(page, key, value);
     // Offering the usual learning rate when the optimizer changes, and taking it back.
     await page.getByTestId('setting-optimizer').selectOption('adafactor');

@@ -11,6 +11,7 @@ import { DEFAULT_SPLIT, type ColumnMapping } from '../data';
 import type { DatasetSummary, TableSummary } from '../engine/api';
 import { WorkerRequestError } from '../worker/client';
 import { toUiError, type UiError } from './errors';
+import { SAMPLES, sampleUrl, type Sample } from './samples';
 import { useSettingsStore } from './settingsStore';
 import { workerClient } from './workerClient';
 
@@ -37,6 +38,11 @@ interface DataState {
   datasetError: UiError | null;
 
   loadFile(file: File): Promise<void>;
+  /** The sample being fetched, and why it could not be. */
+  sampleLoading: Sample['id'] | null;
+  sampleError: UiError | null;
+  /** One of the studio's sample CSVs, loaded as an upload would be (mapped, split, ready to train). */
+  loadSample(id: Sample['id']): Promise<void>;
   /**
    * A stored run's data again (resuming it after a reload): its CSV's bytes, with its
    * mapping and split. Resolves when the dataset is built; throws its error otherwise.
@@ -82,6 +88,24 @@ export const useDataStore = create<DataState>((set, get) => {
     building: false,
     dataset: null,
     datasetError: null,
+    sampleLoading: null,
+    sampleError: null,
+
+    async loadSample(id) {
+      const sample = SAMPLES.find((s) => s.id === id);
+      if (!sample) return;
+      set({ sampleLoading: id, sampleError: null });
+      try {
+        const response = await fetch(sampleUrl(sample.file));
+        if (!response.ok) throw new Error(`${sample.file} answered HTTP ${response.status}`);
+        const bytes = await response.arrayBuffer();
+        await get().loadFile(new File([bytes], sample.file, { type: 'text/csv' }));
+      } catch (e) {
+        set({ sampleError: { code: 'network', message: `The sample ${sample.file} could not be loaded (${(e as Error).message ?? String(e)}).`, hint: 'Reload the page and try again.' } });
+      } finally {
+        set({ sampleLoading: null });
+      }
+    },
 
     async loadFile(file) {
       const request = ++tableRequest;

@@ -1,6 +1,7 @@
 /**
- * The export slice: the two downloads (the trained soft prompt as a PEFT adapter zip, the
- * validation predictions as CSV), each with its own busy flag and error shown in place.
+ * The export slice: the downloads (the trained soft prompt as a PEFT adapter zip, the
+ * validation predictions as CSV, the resumable checkpoint, and the base model for Python),
+ * each with its own busy flag and error shown in place.
  *
  * Store order (each store imports and subscribes only to stores before it):
  * settings → data → model → training → projection, inspect, export → prompts → history.
@@ -12,7 +13,7 @@ import { toUiError, type UiError } from './errors';
 import { useTrainingStore } from './trainingStore';
 import { workerClient } from './workerClient';
 
-export type DownloadKind = 'adapter' | 'predictions' | 'checkpoint';
+export type DownloadKind = 'adapter' | 'predictions' | 'checkpoint' | 'baseModel';
 
 interface DownloadState {
   busy: boolean;
@@ -25,6 +26,8 @@ interface ExportState {
   adapter: DownloadState;
   predictions: DownloadState;
   checkpoint: DownloadState;
+  /** The loaded model in Hugging Face layout (float32), which an exported adapter's card loads in Python. */
+  baseModel: DownloadState;
   download(kind: DownloadKind): Promise<void>;
   reset(): void;
 }
@@ -35,9 +38,10 @@ export const useExportStore = create<ExportState>((set) => ({
   adapter: idle,
   predictions: idle,
   checkpoint: idle,
+  baseModel: idle,
 
   reset() {
-    set({ adapter: idle, predictions: idle, checkpoint: idle });
+    set({ adapter: idle, predictions: idle, checkpoint: idle, baseModel: idle });
   },
 
   async download(kind) {
@@ -47,6 +51,10 @@ export const useExportStore = create<ExportState>((set) => ({
         const { fileName, bytes } = await workerClient().request('exportAdapter', {});
         saveFile(fileName, bytes, 'application/zip');
         set({ adapter: { busy: false, error: null, saved: fileName } });
+      } else if (kind === 'baseModel') {
+        const { fileName, bytes } = await workerClient().request('exportBaseModel', {});
+        saveFile(fileName, bytes, 'application/zip');
+        set({ baseModel: { busy: false, error: null, saved: fileName } });
       } else if (kind === 'checkpoint') {
         const { fileName, bytes } = await workerClient().request('exportCheckpoint', {});
         saveFile(fileName, bytes, 'application/octet-stream');

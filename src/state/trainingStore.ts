@@ -13,9 +13,10 @@
 import { create } from 'zustand';
 import type { RunSummary, StepEvent } from '../tuning/trainer';
 import type { StoredEvent, StoredRun } from '../storage/runStore';
-import type { TrainConfig } from '../tuning/config';
+import { isEvaluationStep, type TrainConfig } from '../tuning/config';
 import type { EngineEvent, EvaluationSummary, ProjectionSummary, RunInfo } from '../engine/api';
 import { tableSource, useDataStore } from './dataStore';
+import { EtaEstimator } from './eta';
 import { fromSerialized, toUiError, type UiError } from './errors';
 import { frameBatcher } from './frame';
 import { useModelStore } from './modelStore';
@@ -44,6 +45,13 @@ interface TrainingState {
   info: RunInfo | null;
   phase: RunPhase | null;
   lastStep: StepEvent | null;
+  /**
+   * How fast the run goes: time per step and tokens per second, the median of the recent
+   * steps (one step's figures jitter; the first also warms up). Null before step 2.
+   */
+  pace: { stepMs: number; tokensPerSecond: number } | null;
+  /** Time left, from the wall clock (evaluations included, pauses not), steadied (see EtaEstimator). */
+  etaMs: number | null;
   zeroShot: EvaluationSummary | null;
   textBaseline: EvaluationSummary | null;
   textPrompt: string | null;
@@ -98,7 +106,28 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
   // The engine announces 'training' when its baselines finish even if the user paused during them;
   // a pause the user asked for lasts until the user resumes or stops.
   let userPaused = false;
-  const flushStep = frameBatcher(() => set({ lastStep: latestStep, timing }));
+  let pace: TrainingState['pace'] = null;
+  /** The recent steps' own figures; the shown pace is their median, which an evaluation's stall does not move. */
+  let recent: { stepMs: number; tokensPerSecond: number }[] = [];
+  const eta = new EtaEstimator((step) => {
+    const config = get().info?.config;
+    return config ? isEvaluationStep(step, config) : false;
+  });
+  const flushStep = frameBatcher(() => {
+    const total = get().info?.config.steps ?? latestStep?.totalSteps ?? 0;
+    set({ lastStep: latestStep, timing, pace, etaMs: latestStep ? eta.estimate(total, performance.now()) : null });
+  });
+  /**
+   * The pace shown: the median of the last steps' own figures (the first step of a start,
+   * which also warms up, left out). A median, not an average: the step an evaluation or a
+   * pause lands in takes many times longer, and should not move the figure.
+   */
+  const addPace = (step: StepEvent, first: boolean) => {
+    if (first) return;
+    recent = [...recent.slice(-14), { stepMs: step.stepMs, tokensPerSecond: step.tokensPerSecond }];
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    pace = { stepMs: median(recent.map((r) => r.stepMs)), tokensPerSecond: median(recent.map((r) => r.tokensPerSecond)) };
+  };
 
   const measure = (step: StepEvent) => {
     const info = get().info;
@@ -107,7 +136,8 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     // The first step also compiles shaders and warms caches: it counts only until there is a second.
     const fresh = timing === null || timing.steps === 0 || step.step <= info.startStep + 1;
     const backend = useModelStore.getState().facts?.backend ?? 'unknown';
-    const ms = fresh || timing!.steps === 1 ? step.stepMs : 0.8 * timing!.msPerStep + 0.2 * step.stepMs;
+    // After the first, the pace's median: a step an evaluation landed in does not count as the time per step.
+    const ms = fresh || timing!.steps === 1 || pace === null ? step.stepMs : pace.stepMs;
     timing = {
       msPerStep: ms, steps: fresh ? 1 : timing!.steps + 1, backend,
       batchSize: config.batchSize * config.gradientAccumulation, maxLength: config.maxLength, numVirtualTokens: config.numVirtualTokens,
@@ -117,10 +147,13 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
   /** A new current run: nothing of the previous one applies any more. `run` sets what the new one starts with. */
   const beginFresh = (run: Pick<TrainingState, 'status' | 'runId' | 'info' | 'phase' | 'checkpointStep' | 'resumedFrom'>) => {
     latestStep = null;
+    pace = null;
+    recent = [];
+    eta.reset();
     trainingSeries.reset();
     // The projection, inspect and export slices see freshStarts change and reset themselves.
     set({
-      ...run, lastStep: null, zeroShot: null, textBaseline: null, textPrompt: null, evaluation: null, bestAccuracy: null,
+      ...run, lastStep: null, pace: null, etaMs: null, zeroShot: null, textBaseline: null, textPrompt: null, evaluation: null, bestAccuracy: null,
       discrete: null, summary: null, error: null, notices: [], pending: null, projection: null, freshStarts: get().freshStarts + 1,
     });
   };
@@ -131,6 +164,8 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     info: null,
     phase: null,
     lastStep: null,
+    pace: null,
+    etaMs: null,
     zeroShot: null,
     textBaseline: null,
     textPrompt: null,
@@ -284,6 +319,8 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     switch (e.event) {
       case 'trainingPhase': {
         if (e.phase === 'training' && userPaused) break;
+        // Time while paused (or recovering) is not the run's pace.
+        if (e.phase !== 'training') eta.gap();
         const status: RunStatus | null = e.phase === 'paused' ? 'paused'
           : e.phase === 'done' ? 'ended'
             : get().status === 'starting' || get().status === 'paused' ? 'running' : null;
@@ -294,6 +331,8 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         trainingSeries.addStep(e.step.step, e.step.loss);
         latestStep = e.step;
         if (replay) break;
+        addPace(e.step, timing === null || e.step.step <= (get().info?.startStep ?? 0) + 1);
+        eta.add(e.step.step, performance.now());
         measure(e.step);
         flushStep();
         break;
@@ -344,3 +383,17 @@ useModelStore.subscribe((model, before) => {
 export const hasRun = (s: TrainingState) => s.info !== null && (s.status === 'running' || s.status === 'paused' || s.status === 'ended');
 /** The run is executing or paused (settings and model are locked). */
 export const isActive = (s: TrainingState) => s.status === 'starting' || s.status === 'running' || s.status === 'paused';
+
+if (typeof document !== 'undefined') {
+  // The tab is hidden (often the step before it is closed) or the page is going away: the
+  // running training takes a checkpoint at its next step, which the recorder stores, so a
+  // resume loses as little as possible. (On pagehide the page may be gone before it lands;
+  // the engine also checkpoints every 30 s and on pause and stop.)
+  const checkpointSoon = () => {
+    if (useTrainingStore.getState().status === 'running') workerClient().request('checkpointSoon', {}).catch(() => undefined);
+  };
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') checkpointSoon();
+  });
+  addEventListener('pagehide', checkpointSoon);
+}

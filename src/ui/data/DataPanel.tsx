@@ -5,6 +5,8 @@ import { Panel } from '../Panel';
 import { ColumnMappingForm } from './ColumnMappingForm';
 import { CsvDropZone } from './CsvDropZone';
 import { DatasetSummaryView } from './DatasetSummaryView';
+import { ReadyToTrain } from './ReadyToTrain';
+import { SamplePicker } from './SamplePicker';
 import { TableFacts } from './TableFacts';
 import { TablePreview } from './TablePreview';
 
@@ -14,11 +16,13 @@ export function DataPanel() {
   })));
   return (
     <Panel step="data">
+      <SamplePicker />
       <CsvDropZone />
       <ErrorNote error={error} testId="table-error" />
       {table && (
         <>
           <TableFacts table={table} />
+          <ReadyToTrain />
           <TablePreview table={table} />
           <ColumnMappingForm table={table} />
           <ErrorNote error={datasetError} testId="dataset-error" />

@@ -3,6 +3,14 @@ import { useHistoryStore } from '../../state/historyStore';
 import { useModelStore } from '../../state/modelStore';
 import { ErrorNote } from '../ErrorNote';
 
+/** Exactly what a resume brings back, and what it does again. */
+function restores(step: number, checkpoint: number | null | undefined): string {
+  if (checkpoint === null || checkpoint === undefined) return '';
+  if (checkpoint >= step) return `Resuming goes on from step ${checkpoint}, where it stopped: the prompt, the optimizer and the place in the data, and the curve.`;
+  const redo = step - checkpoint === 1 ? `step ${step} is` : `steps ${checkpoint + 1}–${step} are`;
+  return `Resuming restores its last checkpoint, step ${checkpoint} (the prompt, the optimizer and the place in the data as they were then); ${redo} trained again, the same way.`;
+}
+
 /** Runs a reload (or a closed tab) interrupted: resume each from its last checkpoint, or let it be. */
 export function ResumeOffer() {
   const { offers, resuming, offerError, resume, discard } = useHistoryStore(useShallow((s) => ({
@@ -16,7 +24,7 @@ export function ResumeOffer() {
         <section key={run.id} className="resume-offer" aria-label={`Interrupted run ${run.name}`} data-testid="resume-offer" data-run-id={run.id}>
           <p>
             Training of <strong>{run.name}</strong> stopped at step {run.summary.step} of {run.summary.totalSteps} when the page
-            was closed or reloaded. Its last checkpoint is step {run.checkpointStep}.
+            was closed or reloaded. <span data-testid="resume-restores">{restores(run.summary.step, run.checkpointStep)}</span>
           </p>
           <div className="buttons">
             <button type="button" className="primary" disabled={!modelReady || resuming !== null} onClick={() => void resume(run.id)} data-testid="resume-run">

@@ -7,7 +7,7 @@ export function ConfusionMatrix({ labels, report }: { labels: string[]; report: 
       <table className="confusion" data-testid="confusion-matrix">
         <caption>Confusion matrix <span className="muted small">rows: true label · columns: predicted</span></caption>
         <thead>
-          <tr><td /> {labels.map((l) => <th key={l} scope="col">{l}</th>)}</tr>
+          <tr><td />{labels.map((l) => <th key={l} scope="col">{l}</th>)}</tr>
         </thead>
         <tbody>
           {report.confusion.map((row, i) => {

@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useTrainingStore } from '../../state/trainingStore';
+import { majorityBaseline } from '../../tuning/metrics';
 import { formatPercent } from '../format';
 
 /** Validation accuracy of the trained prompt beside what it should beat, as bars. */
@@ -7,11 +8,17 @@ export function PromptComparison() {
   const { soft, zeroShot, text, textPrompt, discrete } = useTrainingStore(useShallow((s) => ({
     soft: s.evaluation, zeroShot: s.zeroShot, text: s.textBaseline, textPrompt: s.textPrompt, discrete: s.discrete,
   })));
+  const examples = soft?.report ?? zeroShot?.report;
+  const majority = examples ? majorityBaseline(examples) : null;
   const rows = [
     { id: 'soft', name: 'Soft prompt', note: soft ? `step ${soft.step}` : '', value: soft?.report.accuracy },
+    { id: 'majority', name: 'Majority class', note: majority ? `always "${majority.label}"` : '', value: majority?.accuracy },
     { id: 'zero-shot', name: 'Zero-shot', note: 'no prompt', value: zeroShot?.report.accuracy },
     { id: 'text', name: 'Text prompt', note: textPrompt ? `"${textPrompt}"` : '', value: text?.report.accuracy },
-    { id: 'discrete', name: 'Nearest tokens', note: 'discrete projection', value: discrete?.report.accuracy },
+    {
+      id: 'discrete', name: 'Nearest tokens', value: discrete?.report.accuracy,
+      note: 'discrete projection: each virtual token replaced by its nearest real token',
+    },
   ];
   return (
     <figure className="comparison" data-testid="comparison">

@@ -38,6 +38,10 @@ function SettingsGroup({ group, config }: { group: SettingGroup; config: TrainCo
   return <>{rows}</>;
 }
 
+/**
+ * Method, virtual tokens and steps in view, with what the run will take; everything else
+ * folded under "Advanced" (closed on a first visit: the defaults are a good first run).
+ */
 export function MethodPanel() {
   const config = useSettingsStore((s) => s.config);
   const workerError = useSettingsStore((s) => s.workerError);
@@ -52,23 +56,28 @@ export function MethodPanel() {
       </div>
       <form className="settings" onSubmit={(e) => e.preventDefault()}>
         <fieldset disabled={locked}>
-          <legend>Soft prompt</legend>
-          <SettingsGroup group="prompt" config={config} />
-        </fieldset>
-        <fieldset disabled={locked}>
-          <legend>Optimization</legend>
-          <SettingsGroup group="optimization" config={config} />
+          <legend className="visually-hidden">Method, prompt length and steps</legend>
+          <SettingsGroup group="essential" config={config} />
           <StepTimeEstimate />
         </fieldset>
-        <fieldset disabled={locked}>
-          <legend>Input</legend>
-          <SettingsGroup group="input" config={config} />
-          <VerbalizerEditor />
-        </fieldset>
-        <details className="more-settings">
-          <summary>More settings: evaluation, projection, clipping, early stopping</summary>
+        <details className="more-settings" data-testid="advanced-settings">
+          <summary>Advanced: initialization, optimizer, learning rate, batch, template, verbalizer, evaluation…</summary>
+          <p className="help">The defaults train well on a fresh CSV; each field says what the paper used.</p>
           <fieldset disabled={locked}>
-            <legend className="visually-hidden">More settings</legend>
+            <legend>Soft prompt</legend>
+            <SettingsGroup group="prompt" config={config} />
+          </fieldset>
+          <fieldset disabled={locked}>
+            <legend>Optimization</legend>
+            <SettingsGroup group="optimization" config={config} />
+          </fieldset>
+          <fieldset disabled={locked}>
+            <legend>Input</legend>
+            <SettingsGroup group="input" config={config} />
+            <VerbalizerEditor />
+          </fieldset>
+          <fieldset disabled={locked}>
+            <legend>Evaluation, projection, clipping, early stopping</legend>
             <SettingsGroup group="more" config={config} />
           </fieldset>
         </details>

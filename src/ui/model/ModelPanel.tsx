@@ -6,6 +6,7 @@ import { Panel } from '../Panel';
 import { BackendWarning, ThreadsFallbackWarning } from './BackendWarning';
 import { LoadProgressView } from './LoadProgressView';
 import { ModelFactsList } from './ModelFactsList';
+import { ModelIntro } from './ModelIntro';
 import { ModelSourceForm } from './ModelSourceForm';
 import { TryModel } from './TryModel';
 
@@ -29,9 +30,15 @@ export function ModelPanel() {
     }>
       <LoadProgressView loading={loading} progress={progress} />
       <ErrorNote error={error} testId="model-error" />
-      <BackendWarning backend={backend} />
+      {facts && <ModelIntro facts={facts} backend={backend} />}
+      {/* Not a detail: the threaded build failed, and training is slower than it should be. */}
       <ThreadsFallbackWarning backend={backend} />
-      {facts && <ModelFactsList facts={facts} wasm={backend?.wasm} />}
+      {/* Plain words first; how it runs and why is one click away. */}
+      <details className="model-details" data-testid="model-details">
+        <summary>Details: architecture, quantization, memory and why this backend</summary>
+        <BackendWarning backend={backend} />
+        {facts && <ModelFactsList facts={facts} wasm={backend?.wasm} />}
+      </details>
       <ModelSourceForm disabled={busy || training} disabledReason={training ? 'Stop the training run to load another model.' : null}>
         {loadError && (
           <div data-testid="model-load-error">

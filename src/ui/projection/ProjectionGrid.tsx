@@ -50,7 +50,7 @@ export function ProjectionGrid({ current, previous, metric, updates }: {
           <tr>
             <th scope="col">#</th>
             <th scope="col">Nearest real token (cosine)</th>
-            <th scope="col">Norm ÷ mean</th>
+            <th scope="col" title="The virtual token's length divided by the mean length of the vocabulary's tokens">Norm ÷ mean</th>
             <th scope="col">Top {projection.k} by {SCORE_NAME[metric]}</th>
           </tr>
         </thead>

@@ -37,6 +37,10 @@ export function ProjectionPanel() {
           ? `Update ${updates} at step ${current.step}. Highlighted: tokens new to a row since the previous update.`
           : 'Each virtual token\'s nearest vocabulary tokens appear here when training starts, and follow it as it trains.'}
       </p>
+      <p className="help projection-legend" data-testid="projection-legend">
+        <strong>Nearest real token</strong>: how close a virtual token sits to the closest word of the vocabulary (cosine; 1 is on it).{' '}
+        <strong>Norm ÷ mean</strong>: its length against an average word's; far above 1× it has left the scale words live at.
+      </p>
       <div className="projection-area">
         {!current && <ProjectionSkeleton rows={rows} k={k} />}
         {current && !empty && <ProjectionGrid current={current} previous={previous} metric={metric} updates={updates} />}

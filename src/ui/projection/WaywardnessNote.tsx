@@ -19,8 +19,12 @@ export function WaywardnessNote() {
     <aside className="waywardness" data-testid="waywardness">
       <p>
         <strong>Read these words with care.</strong> A soft prompt can work well while its nearest tokens are misleading or
-        nonsense: a prompt can be pulled close to any words without losing accuracy ("waywardness", Khashabi et al. 2022).
-        The test is to replace each virtual token by its nearest token and score that prompt.
+        nonsense: a prompt can be pulled close to any words without losing accuracy.
+      </p>
+      <p className="small" data-testid="waywardness-terms">
+        <dfn>Waywardness</dfn> (Khashabi et al. 2022): a working prompt whose nearest words say something else.{' '}
+        <dfn>Discrete projection</dfn>: the prompt with each virtual token replaced by its nearest real token, i.e. made of
+        words; scoring it is the test.
       </p>
       <p className="num" data-testid="discrete-accuracy">
         Nearest-token prompt: <strong>{formatPercent(discrete?.report.accuracy)}</strong>

@@ -1,18 +1,30 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useTrainingStore } from '../../state/trainingStore';
+import { isImbalanced, majorityBaseline } from '../../tuning/metrics';
 import { formatPercent } from '../format';
 
-/** The figures to watch: validation accuracy now and at best, against the zero-shot baseline. */
+/**
+ * The figures to watch: validation accuracy now and at best, against what it must beat —
+ * the model with no prompt (zero-shot) and always answering the most frequent label. When
+ * the classes are uneven, macro-F1 goes beside each accuracy (there the majority class
+ * alone scores high).
+ */
 export function Headline() {
   const { evaluation, best, zeroShot } = useTrainingStore(useShallow((s) => ({
     evaluation: s.evaluation, best: s.bestAccuracy, zeroShot: s.zeroShot,
   })));
+  // Every evaluation scores the same examples: either report gives their label counts.
+  const examples = evaluation?.report ?? zeroShot?.report ?? null;
+  const majority = examples ? majorityBaseline(examples) : null;
+  const uneven = examples ? isImbalanced(examples) : false;
+  const f1 = (x: number | undefined) => (uneven ? <dd className="muted small" data-macro-f1={x ?? ''}>macro-F1 {x === undefined ? '–' : x.toFixed(2)}</dd> : null);
   return (
     <dl className="headline num" data-testid="headline">
       <div>
         <dt>Validation accuracy</dt>
         <dd data-testid="validation-accuracy">{formatPercent(evaluation?.report.accuracy)}</dd>
         <dd className="muted small">{evaluation ? `step ${evaluation.step}, ${evaluation.examples} examples` : 'at the first evaluation'}</dd>
+        {f1(evaluation?.report.macroF1)}
       </div>
       <div>
         <dt>Best</dt>
@@ -22,6 +34,15 @@ export function Headline() {
         <dt>Zero-shot</dt>
         <dd data-testid="zero-shot-accuracy">{formatPercent(zeroShot?.report.accuracy)}</dd>
         <dd className="muted small">no prompt</dd>
+        {f1(zeroShot?.report.macroF1)}
+      </div>
+      <div>
+        <dt>Majority class</dt>
+        <dd data-testid="majority-accuracy" data-label={majority?.label ?? ''}>{formatPercent(majority?.accuracy)}</dd>
+        <dd className="muted small" title="What always answering the most frequent label scores: the floor a prompt must beat.">
+          {majority ? <>always “{majority.label}”</> : 'the floor to beat'}
+        </dd>
+        {f1(majority?.macroF1)}
       </div>
       <div>
         <dt>Validation loss</dt>

@@ -23,7 +23,7 @@ function chartOptions(width: number): uPlot.Options {
     ],
     series: [
       { label: 'step' },
-      { label: 'training loss', scale: 'loss', stroke: c.loss, width: 1, points: { show: false } },
+      { label: 'training loss', scale: 'loss', stroke: c.loss, width: 1.25, points: { show: false } },
       { label: 'smoothed', scale: 'loss', stroke: c.smoothed, width: 2, points: { show: false } },
       { label: 'validation loss', scale: 'loss', stroke: c.validation, width: 2, spanGaps: true, points: { show: true, size: 6, fill: c.validation } },
       { label: 'validation accuracy', scale: 'accuracy', stroke: c.accuracy, width: 2, spanGaps: true, points: { show: true, size: 6, fill: c.accuracy } },
@@ -31,7 +31,21 @@ function chartOptions(width: number): uPlot.Options {
     ],
     cursor: { drag: { x: true, y: false } },
     legend: { live: true },
+    // Away from the cursor, the legend shows each curve's latest value (uPlot's own shows "--").
+    hooks: { setCursor: [(u) => { if (u.cursor.idx == null) showLatest(u); }] },
   };
+}
+
+/** Each series' last point that has a value (validation points are sparse). */
+function latestIndexes(data: uPlot.AlignedData): (number | null)[] {
+  return data.map((values) => {
+    for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null && values[i] !== undefined) return i;
+    return null;
+  });
+}
+
+function showLatest(u: uPlot): void {
+  if (u.data[0].length > 0) u.setLegend({ idxs: latestIndexes(u.data) }, false);
 }
 
 /**
@@ -67,11 +81,13 @@ export function LossChart({ series: trainingSeries = liveSeries, testId = 'loss-
       if (!plot || drawnVersion === trainingSeries.version) return;
       drawnVersion = trainingSeries.version;
       plot.setData(trainingSeries.chartData() as uPlot.AlignedData);
+      if (plot.cursor.idx == null) showLatest(plot);
       mirror();
     };
     const create = () => {
       plot?.destroy();
       plot = new uPlot(chartOptions(Math.max(200, el.clientWidth)), trainingSeries.chartData() as uPlot.AlignedData, el);
+      showLatest(plot);
       drawnVersion = trainingSeries.version;
       mirror();
     };

@@ -8,7 +8,7 @@ const PHASE_TEXT: Record<RunPhase, string> = {
   training: 'Training.',
   paused: 'Paused.',
   recovering: 'The GPU device was lost; restarting and resuming from the last checkpoint…',
-  finishing: 'Finishing: evaluating the discrete projection of the prompt…',
+  finishing: 'Finishing: scoring the discrete projection (the prompt made of its nearest real tokens)…',
   done: 'Done.',
 };
 
