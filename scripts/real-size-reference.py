@@ -2,7 +2,7 @@
 """
 The numpy reference for the real-size checkpoints of scripts/make-real-size-checkpoints.ts:
 
-    python3 scripts/real-size-reference.py [--out .cache/real-size] [--model qwen2.5-0.5b,smollm2-135m,gpt2] [--force]
+    python3 scripts/real-size-reference.py [--out .cache/real-size] [--model smollm2-135m,smollm2-360m,qwen2.5-0.5b,gpt2] [--force]
 
 For each checkpoint folder it writes reference.json beside the weights:
 - `logits`: the forward logits (every vocabulary entry) at a few positions of a short token
@@ -294,7 +294,7 @@ def up_to_date(folder, stamp):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=os.path.join(ROOT, ".cache", "real-size"))
-    parser.add_argument("--model", default="smollm2-135m,qwen2.5-0.5b,gpt2")
+    parser.add_argument("--model", default="smollm2-135m,smollm2-360m,qwen2.5-0.5b,gpt2")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args()
     for name in [n for n in args.model.split(",") if n]:
