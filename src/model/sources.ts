@@ -117,10 +117,13 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
    * One file, retried on transient failures. `mode` 'head' and 'status' return once the
    * headers are in (a 'status' GET is cancelled there, for servers that refuse HEAD).
    */
-  async function request(file: string, mode: 'head' | 'status' | 'body', onProgress?: ProgressCallback): Promise<{ response: Response; body?: Uint8Array }> {
+  async function request(
+    file: string, mode: 'head' | 'status' | 'body', onProgress?: ProgressCallback, attemptsUsed = 0, earlierError: unknown = undefined,
+  ): Promise<{ response: Response; body?: Uint8Array }> {
     const url = joinUrl(baseUrl, file);
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= retries; attempt++) {
+    let lastError: unknown = earlierError;
+    // Attempts already spent on this file elsewhere (has()'s GET) count toward the retries.
+    for (let attempt = Math.min(attemptsUsed, retries); attempt <= retries; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, attempt * retryDelayMs));
       const controller = new AbortController();
       let noHeaders = false;
@@ -176,12 +179,49 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
     return { state: 'error', error: httpError(joinUrl(baseUrl, file), file, response) };
   }
 
+  /**
+   * Answers whose headers has() has seen and whose bodies are not read yet: the read() that
+   * follows streams them (with its progress) instead of asking again, so a file costs one
+   * request, not a HEAD and a GET. A body nobody reads soon is cancelled.
+   */
+  const pending = new Map<string, { response: Response; controller: AbortController; expire: ReturnType<typeof setTimeout> }>();
+  /** A GET has() made that failed in a way worth another attempt: read() counts it as its first. */
+  const spent = new Map<string, unknown>();
+
+  /** has() in one GET when the server answers plainly; anything unusual goes the careful way (probe). */
+  async function open(file: string): Promise<Probe> {
+    const controller = new AbortController();
+    const headersTimer = setTimeout(() => controller.abort(), stallMs);
+    let response: Response;
+    try {
+      response = await fetchImpl(joinUrl(baseUrl, file), { method: 'GET', signal: controller.signal });
+    } catch (e) {
+      spent.set(file, new Transient(controller.signal.aborted ? `no answer within ${seconds(stallMs)}` : (e as Error)?.message ?? String(e)));
+      return probe(file);
+    } finally {
+      clearTimeout(headersTimer);
+    }
+    if (response.ok && response.body && !(isHtmlType(response.headers) && !htmlAllowed(file))) {
+      pending.get(file)?.controller.abort();
+      const expire = setTimeout(() => {
+        pending.delete(file);
+        controller.abort();
+      }, Math.max(stallMs, 10_000));
+      pending.set(file, { response, controller, expire });
+      return { state: 'present' };
+    }
+    await response.body?.cancel().catch(() => {});
+    if (response.status >= 500 || response.status === 429) spent.set(file, new Transient(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`));
+    // Missing, refused, busy or a web page: the careful way decides (a HEAD, with retries).
+    return probe(file);
+  }
+
   return {
     description,
     hubId: options.hubId,
     probe,
     async has(file) {
-      const p = await probe(file);
+      const p = await open(file);
       if (p.state === 'error') throw p.error;
       // A web page where config.json should be: the address is a page (about the model, a login), not the folder.
       if (p.state === 'page' && file === 'config.json') throw webPage(joinUrl(baseUrl, file), file);
@@ -189,7 +229,23 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
       return p.state === 'present';
     },
     async read(file, onProgress) {
-      const { response, body } = await request(file, 'body', onProgress);
+      const opened = pending.get(file);
+      if (opened) {
+        pending.delete(file);
+        clearTimeout(opened.expire);
+        try {
+          const body = await readBody(opened.response, file, stallMs, opened.controller, onProgress);
+          if (htmlAllowed(file) || !looksLikeHtml(body)) return body;
+          throw webPage(joinUrl(baseUrl, file), file);
+        } catch (e) {
+          if (e instanceof StudioError) throw e;
+          // The body failed midway: that was the first attempt; ask again, with the retries left.
+          spent.set(file, e instanceof Transient ? e : new Transient((e as Error)?.message ?? String(e)));
+        }
+      }
+      const earlier = spent.get(file);
+      spent.delete(file);
+      const { response, body } = await request(file, 'body', onProgress, earlier === undefined ? 0 : 1, earlier);
       if (!response.ok) throw httpError(joinUrl(baseUrl, file), file, response);
       return body!;
     },

@@ -240,7 +240,20 @@ describe('URL source', () => {
     requests.length = 0;
     const pkg = await loadModelPackage(urlSource(`${endpoint}/plain`));
     expect(pkg.config.modelType).toBe('gpt2');
-    expect(requests.filter((r) => r.startsWith('GET /plain/model.safetensors'))).toHaveLength(2);
+    // One request per file that is there: asking whether it is there already brings its bytes.
+    expect(requests.filter((r) => r.startsWith('GET /plain/model.safetensors'))).toHaveLength(1);
+  });
+
+  it('asks for each file once: one GET per file that is there, no HEAD first, with progress', async () => {
+    requests.length = 0;
+    const progress: string[] = [];
+    const pkg = await loadModelPackage(urlSource(`${endpoint}/plain/`), ({ file, loaded, total }) => {
+      if (loaded === total) progress.push(file);
+    });
+    expect(pkg.config.modelType).toBe('gpt2');
+    const asked = (file: string) => requests.filter((r) => r.endsWith(`/plain/${file}`));
+    for (const file of ['config.json', 'tokenizer.json', 'model.safetensors']) expect(asked(file)).toEqual([`GET /plain/${file}`]);
+    expect(progress).toContain('model.safetensors');
   });
 });
 
