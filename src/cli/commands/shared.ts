@@ -48,7 +48,7 @@ export const PROMPT_COMMANDS_BACKEND = 'wasm';
 export async function openEngine(values: { backend?: string; model?: string }, io: CliIo, onEvent: (e: EngineEvent) => void = () => {}) {
   const backend = nodeBackendName(values, PROMPT_COMMANDS_BACKEND);
   const engine = new StudioEngine((e) => {
-    if (e.event === 'log') io.err(`${e.level}: ${e.message}\n`);
+    if (e.event === 'log') io.err(`${e.level === 'warn' ? 'warning' : e.level}: ${e.message}\n`);
     onEvent(e);
   });
   await engine.init(backend);
