@@ -11,8 +11,9 @@
  *   app/node_modules/webgpu/      Dawn's Node bindings: index.js + dist/linux-x64/dawn.node.xz (stripped)
  *   app/models/                   the default model's int8 and float32 packages
  *   debs/                         Debian bookworm's Vulkan loader and what NVIDIA's ICD loads (X11, glvnd)
- *   peft/                         the PEFT check's inputs: an adapter trained here by the CLI, the float
- *                                 base model in Hugging Face layout, and the studio's own probabilities
+ *   peft/                         the PEFT check's inputs: an adapter trained here by the CLI, the base model
+ *                                 as the studio exports it (Hugging Face layout, where the adapter's model
+ *                                 card says to unzip it), and the studio's own probabilities
  *   MANIFEST.json                 what is inside, with sizes and versions
  *
  * --local builds the smoke kit that CI runs on SwiftShader (`npm run bench:gpu-smoke`): the
@@ -204,26 +205,28 @@ if (!values['no-peft']) {
   const labelIds = studio.labels.map((l) => tokenizer.encode(studio.verbalizer[l]));
   // The base model in Hugging Face layout, as the studio exports it ("Download base model": the
   // int8 weights dequantized to F32, what the prompt was trained against) where this checkout's
-  // engine has that export; else the float package, which the model card then names.
+  // engine has that export; else the float package. The model card names the folder
+  // (base_model_name_or_path) and says to unzip it into the adapter's folder: it goes there.
   const packageModule = (await import('../src/model/package')) as unknown as {
     loadModelPackage: (source: unknown) => Promise<unknown>;
     saveFloatPackage?: (pkg: unknown) => Map<string, Uint8Array>;
   };
+  const cardBase = String(JSON.parse(readFileSync(path.join(peft, 'adapter', 'adapter_config.json'), 'utf8')).base_model_name_or_path ?? '');
+  const baseFolder = cardBase && !cardBase.includes('/') ? path.join('adapter', cardBase) : 'base';
+  mkdirSync(path.join(peft, baseFolder), { recursive: true });
   const floatPackage = { name: 'the float package (stories260K-f32: the original float32 weights)', folder: '../app/models/stories260K-f32' };
-  const dequantized = 'the studio\'s int8 weights dequantized to F32 (made on the machine from the int8 package)';
   let bases: { name: string; folder: string }[];
-  mkdirSync(path.join(peft, 'base'), { recursive: true });
   if (packageModule.saveFloatPackage) {
     const { folderSource } = await import('../src/cli/nodeSource');
     const int8 = await packageModule.loadModelPackage(folderSource(path.join(models, 'stories260K')));
-    for (const [name, bytes] of packageModule.saveFloatPackage(int8)) writeFileSync(path.join(peft, 'base', name), bytes);
-    bases = [{ name: 'the studio\'s exported base model ("Download base model": int8 weights dequantized, F32)', folder: 'base' }, floatPackage];
+    for (const [name, bytes] of packageModule.saveFloatPackage(int8)) writeFileSync(path.join(peft, baseFolder, name), bytes);
+    bases = [{ name: 'the studio\'s exported base model ("Download base model": int8 weights dequantized, F32)', folder: baseFolder }, floatPackage];
   } else {
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(models, 'stories260K-f32', f), path.join(peft, 'base', f));
-    bases = [{ ...floatPackage, folder: 'base' }, { name: dequantized, folder: '@dequantized-int8' }];
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(models, 'stories260K-f32', f), path.join(peft, baseFolder, f));
+    bases = [{ ...floatPackage, folder: baseFolder }, { name: 'the studio\'s int8 weights dequantized to F32 (made on the machine from the int8 package)', folder: '@dequantized-int8' }];
   }
   const expected = {
-    about: 'The studio\'s label probabilities (npm run cli -- predict, int8 model, wasm) for these texts, with the adapter in adapter/ (exported by the CLI) and the base model in Hugging Face layout in base/. bench/gpu/peft_check.py loads both with transformers + peft as adapter/README.md says and compares; the first of bases is the exported one.',
+    about: 'The studio\'s label probabilities (npm run cli -- predict, int8 model, wasm) for these texts, with the adapter in adapter/ (exported by the CLI) and the base model in Hugging Face layout where the model card says to put it. bench/gpu/peft_check.py loads both with transformers + peft as adapter/README.md says and compares; the first of bases is the exported one.',
     texts: CHECK_TEXTS, labels: studio.labels, template: studio.template, verbalizer: studio.verbalizer,
     probabilities, inputIds, labelIds, tolerance: 1e-3,
     bases, adapter: 'adapter', int8Package: '../app/models/stories260K',

@@ -5,16 +5,16 @@ model and adapter as the adapter's model card says, give the studio's label prob
 The kit's peft/ folder (scripts/build-gpu-kit.ts) holds:
   adapter/        the adapter as the page downloads it, unzipped (exported by the CLI); its
                   README.md is the model card, whose Python block this script runs as written
-  base/           the base model in Hugging Face layout as the studio exports it ("Download base
-                  model": the int8 weights dequantized, F32), or the float package where the
-                  checkout that built the kit had no such export
+  adapter/<base>/ the base model in Hugging Face layout as the studio exports it ("Download base
+                  model": the int8 weights dequantized, F32), unzipped where the card says (its
+                  folder named as base_model_name_or_path); base/ instead for a hub id
   expected.json   the check's texts, the studio's probabilities for them (npm run cli -- predict:
                   the int8 model on wasm), the ids the studio scored, the tolerance (1e-3), and
                   the base models to try, the exported one first
 
 For each base model it tries:
-  card     the model card's code, run as written (only `base` points at the folder here and
-           `adapter` at the adapter folder): its score(text) gives the labels' summed
+  card     the model card's code, run in the adapter's folder as written (for another base model
+           only its `base = …` line changes): its score(text) gives the labels' summed
            log-probabilities; their softmax must equal the studio's to the tolerance
   direct   the same through AutoModelForCausalLM + PeftModel on the studio's own token ids, so a
            tokenizer difference is told apart from a model one; and whether Python's tokenizer
@@ -131,12 +131,20 @@ def dequantized_base(work):
     return work
 
 
+def card_base():
+    """The folder (or hub id) the card's `base = …` line names."""
+    m = re.search(r"^base = (['\"])(.*?)\1", blocks[0], flags=re.M)
+    return m.group(2) if m else None
+
+
 def card_scores(base):
-    """Runs the model card's Python block as written (base → this folder, adapter → the adapter folder)
-    and returns its score(text) for every text, as label probabilities."""
+    """Runs the model card's Python block in the adapter's folder and returns its score(text) for
+    every text, as label probabilities. As written where `base` is the folder the card names (unzipped
+    into the adapter's folder, as the card says); otherwise only its `base = …` line points at `base`."""
     code = blocks[0]
-    code = re.sub(r"^base = .*$", f"base = {base!r}", code, count=1, flags=re.M)
-    code = re.sub(r"^adapter = .*$", f"adapter = {adapter_dir!r}", code, count=1, flags=re.M)
+    named = card_base()
+    if not (named and os.path.realpath(os.path.join(adapter_dir, named)) == os.path.realpath(base)):
+        code = re.sub(r"^base = .*$", f"base = {base!r}", code, count=1, flags=re.M)
     namespace = {"__name__": "model_card"}
     cwd = os.getcwd()
     os.chdir(adapter_dir)
@@ -192,6 +200,9 @@ for label, where in bases:
                     got, mismatches = got
                 d = max_diff(got)
                 variant[way] = {"probabilities": got, "maxDiff": d, "ok": d <= tolerance, "seconds": round(time.time() - started, 1)}
+                if way == "card":
+                    named = card_base()
+                    variant[way]["asWritten"] = bool(named) and os.path.realpath(os.path.join(adapter_dir, named)) == os.path.realpath(folder)
                 if mismatches is not None:
                     variant[way]["tokenizerMismatches"] = mismatches
                 print(f"{label}, {way}: max |p - p(studio)| = {d:.2e} ({'within' if d <= tolerance else 'OVER'} {tolerance})"
