@@ -94,7 +94,10 @@ else
 fi
 LIBS=
 if ls "$KIT"/debs/*.deb >/dev/null 2>&1; then
-  for deb in "$KIT"/debs/*.deb; do dpkg -x "$deb" "$WORK/sysroot"; done
+  for deb in "$KIT"/debs/*.deb; do
+    if command -v dpkg >/dev/null 2>&1; then dpkg -x "$deb" "$WORK/sysroot"
+    else python3 "$HERE/undeb.py" "$deb" "$WORK/sysroot"; fi
+  done
   LIBS=$WORK/sysroot/usr/lib/x86_64-linux-gnu:$WORK/sysroot/lib/x86_64-linux-gnu
 fi
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do [ -d "$d" ] && LIBS=$LIBS:$d; done
