@@ -3,22 +3,20 @@ import type { StepShape } from '../flops';
 import type { StepMeasurement } from '../step';
 
 /** 'simd': the single-threaded SIMD build; 'threaded': the threaded build on `threads` (default: every core). */
-export interface ThreadsRequest {
+export interface WayRequest {
   build: 'simd' | 'threaded';
   threads?: number;
-  shapes: StepShape[];
-  steps: number;
-  /** Also a larger synthetic model (bench/synthetic.ts), where the matmuls dominate the step. */
-  synthetic: boolean;
 }
 
-export interface ThreadsStep {
-  model: string;
-  parameters: number;
-  step: StepMeasurement;
-}
+/** The default model, or also a larger synthetic one (bench/synthetic.ts) where the matmuls dominate. */
+export type ThreadsModel = 'stories260K' | 'synthetic';
+
+export type ThreadsRequest =
+  | ({ kind: 'open'; synthetic: boolean } & WayRequest)
+  | { kind: 'measure'; model: ThreadsModel; shape: StepShape; steps: number };
 
 export type ThreadsMessage =
   | { kind: 'log'; text: string }
-  | { kind: 'done'; wasm: WasmThreading | null; matmulFlopsPerSecond: number; steps: ThreadsStep[] }
+  | { kind: 'opened'; wasm: WasmThreading | null; models: Record<string, { name: string; parameters: number }> }
+  | { kind: 'measured'; step: StepMeasurement; matmulFlopsPerSecond: number }
   | { kind: 'error'; text: string };
