@@ -162,7 +162,7 @@ def card_scores(base):
 
 def direct_scores(base):
     """AutoModelForCausalLM + PeftModel on the studio's own ids; and Python's tokenizer's ids beside them."""
-    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32), adapter_dir)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base).float(), adapter_dir)
     model.eval()
     tokenizer = AutoTokenizer.from_pretrained(base)
     probabilities, id_mismatches = [], []
