@@ -135,6 +135,19 @@ describe.skipIf(!ready)('the CLI when runs are interrupted, files are odd and wr
     expect(existsSync(path.join(dir, 'terminated.zip'))).toBe(true);
   });
 
+  it('a checkpoint that cannot be written stops the run with the reason, not silently', async () => {
+    const out = path.join(dir, 'vanishing');
+    const run = spawnCli(['train', '--data', csv, ...tiny, '--steps', '1000000', '--checkpoint-every', '2', '--out', out]);
+    await until('the first checkpoint in --out', () => existsSync(path.join(out, 'checkpoint.safetensors')));
+    // The folder is replaced by a file: the next checkpoint has nowhere to go.
+    rmSync(out, { recursive: true, force: true });
+    writeFileSync(out, 'in the way');
+    const { code } = await run.exited;
+    expect(code).toBe(1);
+    expect(run.stderr()).toMatch(new RegExp(`^error: The run was stopped: Could not write ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `, 'm'));
+    expect(readFileSync(out, 'utf8')).toBe('in the way');
+  });
+
   it('writes a folder whole or not at all: a swap when it holds only adapter files, renames beside a user\'s own files, nothing changed when a write fails', () => {
     const files = (tag: string) => new Map([
       ['adapter_config.json', new TextEncoder().encode(`{"tag": "${tag}"}`)],
