@@ -4,6 +4,7 @@
  * of the backend. The settings are drawn from the table itself (its types, choices and
  * bounds), narrowed to tiny sizes so a run takes seconds (few steps, small batches and
  * lengths): the memory a huge batch × length takes is the memory model's to refuse.
+ * STUDIO_PROPERTY_LOG=1 prints each drawn command line and how it ended.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
