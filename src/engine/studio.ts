@@ -207,8 +207,10 @@ export class StudioEngine {
     const trainer = run.trainer!;
     const phase = (p: 'preparing' | 'baseline' | 'training' | 'paused' | 'finishing' | 'done') =>
       this.emit({ event: 'trainingPhase', runId, phase: p });
-    // The zero-shot and text-prompt baselines are scored once per run, after its first step
-    // (not before it: the user sees training start at once), beside the steps that follow.
+    // The zero-shot and text-prompt baselines are scored once per run, right after its first
+    // evaluation (not before the first step: training starts at once, and the first accuracy
+    // is not held back by them), beside the steps that follow; or at the end of a run that
+    // never evaluated.
     const needsBaselines = !run.history.some((h) => h.variant === 'zero-shot');
     let baselines: Promise<void> | null = null;
     const scoreBaselines = () => {
@@ -227,7 +229,6 @@ export class StudioEngine {
       const summary = await trainer.run(run.control, {
         onStep: (step) => {
           this.emit({ event: 'step', runId, step });
-          if (needsBaselines) void scoreBaselines();
           // Besides every checkpointEvery steps, a checkpoint at least every CHECKPOINT_INTERVAL_MS,
           // so a closed tab loses little however slow the steps are.
           if (Date.now() - lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) {
@@ -243,10 +244,13 @@ export class StudioEngine {
           run.lastEvaluation = e;
           run.history.push(record('soft', e));
           this.emit({ event: 'evaluation', runId, variant: 'soft', evaluation: summarize(e) });
+          if (needsBaselines) void scoreBaselines();
         },
         onProjection: (p) => this.emit({ event: 'projection', runId, projection: p }),
-        onCheckpoint: (s) => {
+        onCheckpoint: async (s) => {
           lastCheckpointAt = Date.now();
+          // Baselines under way go into this checkpoint's history, so a resume from it has them.
+          await Promise.resolve(baselines).catch(() => undefined);
           this.emitCheckpoint(run, s);
         },
         onLog: (message) => this.emit({ event: 'log', level: 'warn', message }),

@@ -35,17 +35,18 @@ const of = <K extends EngineEvent['event']>(events: EngineEvent[], k: K) =>
 const small = { batchSize: 4, numVirtualTokens: 3, maxLength: 24, projectEvery: 100, checkpointEvery: 100, seed: 5 };
 
 describe.skipIf(!hasSharedModel)('a first run through the engine', () => {
-  it('trains at once, scores the baselines beside it, and evaluates early (at 4 and 10 for every 20)', async () => {
+  it('trains at once, evaluates early (at 4 and 10 for every 20), and scores the baselines after the first evaluation', async () => {
     const { engine, events, dataset } = await engineWithData();
     await engine.startTraining({ config: { ...small, steps: 12, evalEvery: 20 }, verbalizer: dataset.verbalizer });
     await engine.waitForRun();
     const index = (e: EngineEvent) => events.indexOf(e);
     const firstStep = of(events, 'step')[0];
     const baselines = of(events, 'baseline');
-    // No baseline phase before training: the first step comes before any baseline …
+    // No baseline phase before training: the first step, and the first evaluation, come before any baseline …
     expect(of(events, 'trainingPhase').map((p) => p.phase)).toEqual(['training', 'finishing', 'done']);
     expect(baselines.map((b) => [b.variant, b.evaluation.step])).toEqual([['zero-shot', 0], ['text', 0]]);
     expect(index(firstStep)).toBeLessThan(index(baselines[0]));
+    expect(index(of(events, 'evaluation')[0])).toBeLessThan(index(baselines[0]));
     // … and they all arrive before the run ends.
     expect(index(baselines[1])).toBeLessThan(index(of(events, 'trainingEnded')[0]));
     expect(of(events, 'evaluation').map((e) => [e.variant, e.evaluation.step])).toEqual([['soft', 4], ['soft', 10], ['soft', 12], ['discrete', 12]]);
