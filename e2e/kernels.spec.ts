@@ -26,10 +26,10 @@ test.describe('int8 WGSL kernels on WebGPU, in a module worker', () => {
     expect(result.cases.map((c) => c.name)).toContain('N=1 in=172 out=512 +bias');
     // Per matmul: forward, tf.grad, second derivative, the input-gradient kernel, the JS reference.
     for (const c of result.cases) expect(c.checks.length, c.name).toBeGreaterThanOrEqual(c.name.startsWith('N=') ? 5 : 3);
-    // No tolerance looser than the kernels' own; dequantizing (lookup, table) is exact.
+    // No tolerance looser than the kernels' own; dequantizing (lookup, rows) is exact.
     for (const c of result.cases) {
       for (const check of c.checks) {
-        const exact = check.what === 'lookup' || check.what === 'table()';
+        const exact = ['lookup', 'rows', 'rows transposed'].includes(check.what);
         expect(check.relative, `${c.name}: ${check.what}`).toBe(exact ? EXACT : KERNEL_TOLERANCE);
       }
     }

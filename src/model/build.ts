@@ -1,10 +1,11 @@
 /**
  * Turns a loaded package's weights into backend tensors and the architecture's model.
- * Int8 weights are dequantized to float32 here; on WebGPU the runtime issue keeps them
- * int8 with our own kernels.
+ * Int8 weights stay int8 (packed words and per-row scales) on every backend our kernels
+ * run on; float weights stay float32.
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
+import { int8KernelsAvailable } from './kernels';
 import { DenseEmbedding, DenseLinear, type Embedding, type Linear } from './layers';
 import { QuantEmbedding, QuantLinear } from './quantLinear';
 import { Gpt2Model, gpt2LayerNames, type Gpt2LayerWeights } from './gpt2';
@@ -30,9 +31,9 @@ function matrix(weights: WeightStore, name: string, shape: [number, number]): tf
   return t;
 }
 
-/** On WebGPU int8 weights stay int8 and our kernels dequantize on the fly; elsewhere they are dequantized here. */
+/** int8 weights stay int8 wherever our kernels run (webgpu, wasm, cpu); elsewhere they are dequantized here. */
 function keepInt8(weights: WeightStore, name: string): boolean {
-  return tf.getBackend() === 'webgpu' && weights.isQuantized(name);
+  return int8KernelsAvailable() && weights.isQuantized(name);
 }
 
 function linear(weights: WeightStore, prefix: string, outFeatures: number, inFeatures: number, bias: boolean): Linear {

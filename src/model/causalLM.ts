@@ -26,6 +26,20 @@ export function forwardContext({ inputsEmbeds, keyMask, positionIds, past }: For
 }
 
 export abstract class DecoderLM implements CausalLM {
+  /**
+   * Run each layer as one backward step that keeps only the activations its written-out
+   * backward reads (layers.ts checkpointedLayer). Off, tfjs's autodiff differentiates the
+   * plain ops: the reference the tests compare against.
+   */
+  checkpointLayers = true;
+  /**
+   * With checkpointing: recompute each MLP's pre-activations in the backward (from the
+   * stream it kept anyway) instead of keeping them — [N, 2·ffn] less per layer for two (or
+   * one) more matmuls. The engine turns it on when the step would not fit otherwise
+   * (model/memory.ts).
+   */
+  recomputeMlp = false;
+
   constructor(
     readonly config: ModelConfig,
     private readonly tokens: Embedding, // [V, d]
@@ -41,8 +55,8 @@ export abstract class DecoderLM implements CausalLM {
     return this.tokens.lookup(ids); // [B, T, d]
   }
 
-  embeddingTable(): tf.Tensor2D {
-    return this.tokens.table(); // [V, d]
+  embeddingRows(start: number, count: number, transpose = false): tf.Tensor2D {
+    return this.tokens.rowRange(start, count, transpose); // [count, d] or [d, count]
   }
 
   logits(hidden: tf.Tensor): tf.Tensor {

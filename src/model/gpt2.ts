@@ -12,7 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
 import { DecoderLM, forwardContext, pastLengthOf } from './causalLM';
 import type { ModelConfig } from './config';
-import { causalSelfAttention, layerNorm, linear3, splitHeads, type Embedding, type Linear } from './layers';
+import {
+  activatedMlp, activatedMlpBackward, appendKV, attentionBackward, checkpointedStack, layerNorm, layerNormBackward, linear3, linear3Grad,
+  mergeHeads, scaledDotProductAttention, splitHeads, type Activation, type Embedding, type Linear,
+} from './layers';
 import type { ForwardInput, ForwardOutput, LayerKV } from './types';
 
 export interface Norm {
@@ -61,49 +64,96 @@ export function gpt2LayerNames(prefix: string, i: number) {
   };
 }
 
-/** GELU activations GPT-2 configs name; the tanh form is what GPT-2 was trained with. */
-export function gpt2Activation(name: string): (x: tf.Tensor3D) => tf.Tensor3D {
+/** GELU activations GPT-2 configs name (the tanh form is what GPT-2 was trained with), with their derivatives. */
+export function gpt2Activation(name: string): Activation {
   switch (name) {
     case 'gelu_new':
     case 'gelu_pytorch_tanh':
-    case 'gelu_fast':
-      // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-      return (x) => {
-        const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+    case 'gelu_fast': {
+      // 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³)
+      const c = Math.sqrt(2 / Math.PI);
+      const tanhU = (x: tf.Tensor) => tf.tanh(tf.mul(c, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))));
+      return {
+        apply: (x) => tf.mul(tf.mul(0.5, x), tf.add(1, tanhU(x))),
+        // 0.5·(1 + tanh u) + 0.5·x·(1 − tanh²u)·√(2/π)·(1 + 3·0.044715·x²)
+        derivative: (x) => {
+          const th = tanhU(x);
+          const du = tf.mul(c, tf.add(1, tf.mul(3 * 0.044715, tf.square(x))));
+          return tf.add(tf.mul(0.5, tf.add(1, th)), tf.mul(tf.mul(0.5, x), tf.mul(tf.sub(1, tf.square(th)), du)));
+        },
       };
+    }
     case 'gelu':
-      // 0.5·x·(1 + erf(x/√2))
-      return (x) => tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+      // 0.5·x·(1 + erf(x/√2)); derivative 0.5·(1 + erf(x/√2)) + x·exp(−x²/2)/√(2π)
+      return {
+        apply: (x) => tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
+        derivative: (x) => tf.add(
+          tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
+          tf.mul(x, tf.mul(1 / Math.sqrt(2 * Math.PI), tf.exp(tf.mul(-0.5, tf.square(x))))),
+        ),
+      };
     case 'relu':
-      return (x) => tf.relu(x);
+      return { apply: (x) => tf.relu(x), derivative: (x) => tf.step(x) };
     default:
       throw new StudioError('model', `config.json: GPT-2 activation_function "${name}" is not supported.`,
         'Supported: gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, relu.');
   }
 }
 
-/**
- * LayerNorm → q, k, v → attention over the past and this call → c_proj:
- * [B, T, d] → [B, T, d], and the keys/values it attended.
- */
-function attention(layer: Gpt2LayerWeights, x: tf.Tensor3D, cfg: ModelConfig, past: LayerKV | undefined, bias: tf.Tensor4D) {
-  const h = layerNorm(x, layer.ln1.weight, layer.ln1.bias, cfg.normEps);
-  const q = splitHeads(linear3(layer.q, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
-  const k = splitHeads(linear3(layer.k, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
-  const v = splitHeads(linear3(layer.v, h), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
-  const { y, kv } = causalSelfAttention(q, k, v, past, bias); // [B, T, d], [B, H, S, hd]
-  return { y: linear3(layer.attnProj, y), kv }; // [B, T, d]
+/** What one layer's backward reads: its input, the stream after attention, q/k/v (k, v with the past), the MLP's pre-activation. */
+interface LayerActivations {
+  x: tf.Tensor3D; // [B, T, d]
+  x2: tf.Tensor3D; // [B, T, d]
+  q: tf.Tensor4D; // [B, H, T, hd]
+  k: tf.Tensor4D; // [B, H, S, hd]
+  v: tf.Tensor4D; // [B, H, S, hd]
+  /** Absent when the backward recomputes it from x2 (DecoderLM.recomputeMlp). */
+  z?: tf.Tensor2D; // [N, ffn]
 }
 
-/** LayerNorm → c_fc → GELU → c_proj: [B, T, d] → [B, T, ffn] → [B, T, d]. */
-function mlp(layer: Gpt2LayerWeights, x: tf.Tensor3D, cfg: ModelConfig, act: (x: tf.Tensor3D) => tf.Tensor3D): tf.Tensor3D {
-  const h = layerNorm(x, layer.ln2.weight, layer.ln2.bias, cfg.normEps);
-  return linear3(layer.mlpProj, act(linear3(layer.fc, h)));
+/**
+ * LayerNorm → q, k, v → attention over the past and this call → c_proj → residual →
+ * LayerNorm → c_fc → GELU → c_proj → residual: [B, T, d] → [B, T, d], the keys/values it
+ * attended, and the activations its backward reads.
+ */
+function layerForward(layer: Gpt2LayerWeights, x: tf.Tensor3D, cfg: ModelConfig, act: Activation, past: LayerKV | undefined, bias: tf.Tensor4D) {
+  const [b, t, d] = x.shape;
+  const h1 = layerNorm(x, layer.ln1.weight, layer.ln1.bias, cfg.normEps);
+  const q = splitHeads(linear3(layer.q, h1), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
+  const k = splitHeads(linear3(layer.k, h1), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
+  const v = splitHeads(linear3(layer.v, h1), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
+  const kv = appendKV(past, k, v); // [B, H, S, hd]
+  const attended = mergeHeads(scaledDotProductAttention(q, kv.k, kv.v, bias)); // [B, T, d]
+  const x2 = tf.add<tf.Tensor3D>(x, linear3(layer.attnProj, attended)); // [B, T, d]
+  const h2 = layerNorm(x2, layer.ln2.weight, layer.ln2.bias, cfg.normEps).reshape([b * t, d]) as tf.Tensor2D; // [N, d]
+  const { y, z } = activatedMlp(h2, layer.fc, act, layer.mlpProj); // [N, d], [N, ffn]
+  const out = tf.add<tf.Tensor3D>(x2, y.reshape([b, t, d])); // [B, T, d]
+  const activations: LayerActivations = { x, x2, q, k: kv.k, v: kv.v, z };
+  return { out, kv, activations };
+}
+
+/** The layer's input gradients from its output's, [B, T, d]: dx, and the past keys'/values' when there is a past. */
+function layerBackward(layer: Gpt2LayerWeights, cfg: ModelConfig, act: Activation, bias: tf.Tensor4D, a: LayerActivations, pastLength: number, dOut: tf.Tensor3D): tf.Tensor[] {
+  const [b, t, d] = dOut.shape;
+  // The MLP's pre-activation as kept, or again from x2: one matmul instead of [N, ffn] kept per layer.
+  const z = a.z ?? layer.fc.apply(layerNorm(a.x2, layer.ln2.weight, layer.ln2.bias, cfg.normEps).reshape([b * t, d]) as tf.Tensor2D);
+  const dh2 = activatedMlpBackward(z, dOut.reshape([b * t, d]), layer.fc, act, layer.mlpProj).reshape([b, t, d]) as tf.Tensor3D;
+  const dx2 = tf.add<tf.Tensor3D>(dOut, layerNormBackward(a.x2, layer.ln2.weight, cfg.normEps, dh2));
+  const dAttended = splitHeads(linear3Grad(layer.attnProj, dx2), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
+  const { dQ, dK, dV } = attentionBackward(a.q, a.k, a.v, bias, dAttended);
+  const [dPastK, dKNew] = (pastLength ? tf.split(dK, [pastLength, t], 2) : [null, dK]) as tf.Tensor4D[];
+  const [dPastV, dVNew] = (pastLength ? tf.split(dV, [pastLength, t], 2) : [null, dV]) as tf.Tensor4D[];
+  const dh1 = tf.addN([
+    linear3Grad(layer.q, mergeHeads(dQ)),
+    linear3Grad(layer.k, mergeHeads(dKNew)),
+    linear3Grad(layer.v, mergeHeads(dVNew)),
+  ]) as tf.Tensor3D; // [B, T, d]
+  const dx = tf.add(dx2, layerNormBackward(a.x, layer.ln1.weight, cfg.normEps, dh1));
+  return pastLength ? [dx, dPastK, dPastV] : [dx];
 }
 
 export class Gpt2Model extends DecoderLM {
-  private readonly act: (x: tf.Tensor3D) => tf.Tensor3D;
+  private readonly act: Activation;
 
   constructor(
     config: ModelConfig,
@@ -129,15 +179,33 @@ export class Gpt2Model extends DecoderLM {
     // Position embeddings are added here, not in embed(): soft prompts replace token
     // embeddings only, as in HF where inputs_embeds + wpe(position_ids) happens in forward.
     let x = tf.add<tf.Tensor3D>(inputsEmbeds, this.w.wpe.lookup(positions)); // [B, T, d]
-    const kv: LayerKV[] = [];
-    this.w.layers.forEach((layer, i) => {
-      const attn = attention(layer, x, cfg, past?.[i], bias);
-      if (returnKV) kv.push(attn.kv);
-      x = tf.add<tf.Tensor3D>(x, attn.y);
-      x = tf.add<tf.Tensor3D>(x, mlp(layer, x, cfg, this.act)); // [B, T, d]
-    });
-    const hidden = layerNorm(x, this.w.lnF.weight, this.w.lnF.bias, cfg.normEps);
-    return returnKV ? { hidden, kv } : { hidden };
+    if (returnKV || !this.checkpointLayers) {
+      const kv: LayerKV[] = [];
+      this.w.layers.forEach((w, i) => {
+        // Each layer's scratch is freed as it ends (autodiff keeps what it needs itself).
+        const [out, k, v] = tf.tidy(() => {
+          const step = layerForward(w, x, cfg, this.act, past?.[i], bias);
+          return [step.out, step.kv.k, step.kv.v];
+        }) as [tf.Tensor3D, tf.Tensor4D, tf.Tensor4D];
+        kv.push({ k, v });
+        x = out;
+      });
+      const hidden = layerNorm(x, this.w.lnF.weight, this.w.lnF.bias, cfg.normEps);
+      return returnKV ? { hidden, kv } : { hidden };
+    }
+    const mlpKept = !this.recomputeMlp;
+    x = checkpointedStack(x, past, {
+      numLayers: this.w.layers.length,
+      shared: [bias],
+      forward: (i, xi, layerPast) => {
+        const { out, activations: a } = layerForward(this.w.layers[i], xi, cfg, this.act, layerPast, bias);
+        return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...(mlpKept ? [a.z!] : [])] };
+      },
+      backward: (i, dy, [x0, x2, q, k, v, z], [mask], pastLength) => layerBackward(this.w.layers[i], cfg, this.act, mask as tf.Tensor4D, {
+        x: x0 as tf.Tensor3D, x2: x2 as tf.Tensor3D, q: q as tf.Tensor4D, k: k as tf.Tensor4D, v: v as tf.Tensor4D, z: z as tf.Tensor2D | undefined,
+      }, pastLength, dy),
+    }); // [B, T, d]
+    return { hidden: layerNorm(x, this.w.lnF.weight, this.w.lnF.bias, cfg.normEps) };
   }
 
   protected override bodyTensors(): tf.Tensor[] {

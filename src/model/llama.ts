@@ -10,7 +10,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { DecoderLM, forwardContext } from './causalLM';
 import type { ModelConfig } from './config';
-import { applyRope, causalSelfAttention, linear3, rmsNorm, ropeTables, splitHeads, type Embedding, type Linear } from './layers';
+import {
+  appendKV, applyRope, attentionBackward, checkpointedStack, gatedMlp, gatedMlpBackward, linear3, linear3Grad, mergeHeads, rmsNorm,
+  rmsNormBackward, ropeBackward, ropeTables, scaledDotProductAttention, splitHeads, type Embedding, type Linear,
+} from './layers';
 import type { ForwardInput, ForwardOutput, LayerKV } from './types';
 
 export interface LlamaLayerWeights {
@@ -54,25 +57,60 @@ interface Rope {
   sin: tf.Tensor4D;
 }
 
-/**
- * RMSNorm → q, k, v (RoPE on q and k) → grouped-query attention over the past and this
- * call → o: [B, T, d] → [B, T, d], and the keys/values it attended.
- */
-function attention(layer: LlamaLayerWeights, x: tf.Tensor3D, cfg: ModelConfig, rope: Rope, past: LayerKV | undefined, bias: tf.Tensor4D) {
-  const h = rmsNorm(x, layer.inputNorm, cfg.normEps);
-  const q = applyRope(splitHeads(linear3(layer.q, h), cfg.numHeads, cfg.headDim), rope.cos, rope.sin); // [B, H, T, hd]
-  const k = applyRope(splitHeads(linear3(layer.k, h), cfg.numKeyValueHeads, cfg.headDim), rope.cos, rope.sin); // [B, Hkv, T, hd]
-  const v = splitHeads(linear3(layer.v, h), cfg.numKeyValueHeads, cfg.headDim); // [B, Hkv, T, hd]
-  const { y, kv } = causalSelfAttention(q, k, v, past, bias); // [B, T, H*hd], [B, Hkv, S, hd]
-  return { y: linear3(layer.o, y), kv }; // [B, T, d]
+/** What one layer's backward reads: its input, the stream after attention, q/k/v after RoPE (k, v with the past), the MLP's pre-activations. */
+interface LayerActivations {
+  x: tf.Tensor3D; // [B, T, d]
+  x2: tf.Tensor3D; // [B, T, d]
+  q: tf.Tensor4D; // [B, H, T, hd]
+  k: tf.Tensor4D; // [B, Hkv, S, hd]
+  v: tf.Tensor4D; // [B, Hkv, S, hd]
+  /** Absent when the backward recomputes them from x2 (DecoderLM.recomputeMlp). */
+  g?: tf.Tensor2D; // [N, ffn]
+  u?: tf.Tensor2D; // [N, ffn]
 }
 
-/** RMSNorm → down(silu(gate(h)) * up(h)): [B, T, d] → [B, T, ffn] → [B, T, d]. */
-function mlp(layer: LlamaLayerWeights, x: tf.Tensor3D, cfg: ModelConfig): tf.Tensor3D {
-  const h = rmsNorm(x, layer.postAttentionNorm, cfg.normEps);
-  const gate = linear3(layer.gate, h); // [B, T, ffn]
-  const gated = tf.mul<tf.Tensor3D>(tf.mul(gate, tf.sigmoid(gate)), linear3(layer.up, h));
-  return linear3(layer.down, gated);
+/**
+ * RMSNorm → q, k, v (RoPE on q and k) → grouped-query attention over the past and this
+ * call → o → residual → RMSNorm → SwiGLU MLP → residual: [B, T, d] → [B, T, d], the
+ * keys/values it attended, and the activations its backward reads.
+ */
+function layerForward(layer: LlamaLayerWeights, x: tf.Tensor3D, cfg: ModelConfig, rope: Rope, past: LayerKV | undefined, bias: tf.Tensor4D) {
+  const [b, t, d] = x.shape;
+  const h1 = rmsNorm(x, layer.inputNorm, cfg.normEps);
+  const q = applyRope(splitHeads(linear3(layer.q, h1), cfg.numHeads, cfg.headDim), rope.cos, rope.sin); // [B, H, T, hd]
+  const k = applyRope(splitHeads(linear3(layer.k, h1), cfg.numKeyValueHeads, cfg.headDim), rope.cos, rope.sin); // [B, Hkv, T, hd]
+  const v = splitHeads(linear3(layer.v, h1), cfg.numKeyValueHeads, cfg.headDim); // [B, Hkv, T, hd]
+  const kv = appendKV(past, k, v); // [B, Hkv, S, hd]
+  const attended = mergeHeads(scaledDotProductAttention(q, kv.k, kv.v, bias)); // [B, T, H·hd]
+  const x2 = tf.add<tf.Tensor3D>(x, linear3(layer.o, attended)); // [B, T, d]
+  const h2 = rmsNorm(x2, layer.postAttentionNorm, cfg.normEps).reshape([b * t, d]) as tf.Tensor2D; // [N, d]
+  const { y, g, u } = gatedMlp(h2, layer.gate, layer.up, layer.down); // [N, d], [N, ffn] ×2
+  const out = tf.add<tf.Tensor3D>(x2, y.reshape([b, t, d])); // [B, T, d]
+  const activations: LayerActivations = { x, x2, q, k: kv.k, v: kv.v, g, u };
+  return { out, kv, activations };
+}
+
+/** The layer's input gradients from its output's, [B, T, d]: dx, and the past keys'/values' when there is a past. */
+function layerBackward(layer: LlamaLayerWeights, cfg: ModelConfig, rope: Rope, bias: tf.Tensor4D, a: LayerActivations, pastLength: number, dOut: tf.Tensor3D): tf.Tensor[] {
+  const [b, t, d] = dOut.shape;
+  // The MLP's pre-activations as kept, or again from x2: two matmuls instead of [N, 2·ffn] kept per layer.
+  const h2 = a.g && a.u ? null : rmsNorm(a.x2, layer.postAttentionNorm, cfg.normEps).reshape([b * t, d]) as tf.Tensor2D;
+  const g = a.g ?? layer.gate.apply(h2!);
+  const u = a.u ?? layer.up.apply(h2!);
+  const dh2 = gatedMlpBackward(g, u, dOut.reshape([b * t, d]), layer.gate, layer.up, layer.down).reshape([b, t, d]) as tf.Tensor3D;
+  const dx2 = tf.add<tf.Tensor3D>(dOut, rmsNormBackward(a.x2, layer.postAttentionNorm, cfg.normEps, dh2));
+  const dAttended = splitHeads(linear3Grad(layer.o, dx2), cfg.numHeads, cfg.headDim); // [B, H, T, hd]
+  const { dQ, dK, dV } = attentionBackward(a.q, a.k, a.v, bias, dAttended);
+  // Keys and values of the past (a prefix) get their gradients as they are; this call's go back through RoPE and k/v.
+  const [dPastK, dKNew] = (pastLength ? tf.split(dK, [pastLength, t], 2) : [null, dK]) as tf.Tensor4D[];
+  const [dPastV, dVNew] = (pastLength ? tf.split(dV, [pastLength, t], 2) : [null, dV]) as tf.Tensor4D[];
+  const dh1 = tf.addN([
+    linear3Grad(layer.q, mergeHeads(ropeBackward(dQ, rope.cos, rope.sin))),
+    linear3Grad(layer.k, mergeHeads(ropeBackward(dKNew, rope.cos, rope.sin))),
+    linear3Grad(layer.v, mergeHeads(dVNew)),
+  ]) as tf.Tensor3D; // [B, T, d]
+  const dx = tf.add(dx2, rmsNormBackward(a.x, layer.inputNorm, cfg.normEps, dh1));
+  return pastLength ? [dx, dPastK!, dPastV!] : [dx];
 }
 
 export class LlamaModel extends DecoderLM {
@@ -98,16 +136,37 @@ export class LlamaModel extends DecoderLM {
       sin: tf.gather(this.sin, positions).expandDims(1) as tf.Tensor4D,
     };
 
-    let x = inputsEmbeds; // [B, T, d]
-    const kv: LayerKV[] = [];
-    this.w.layers.forEach((layer, i) => {
-      const attn = attention(layer, x, cfg, rope, past?.[i], bias);
-      if (returnKV) kv.push(attn.kv);
-      x = tf.add<tf.Tensor3D>(x, attn.y);
-      x = tf.add<tf.Tensor3D>(x, mlp(layer, x, cfg)); // [B, T, d]
-    });
-    const hidden = rmsNorm(x, this.w.finalNorm, cfg.normEps);
-    return returnKV ? { hidden, kv } : { hidden };
+    if (returnKV || !this.checkpointLayers) {
+      let x = inputsEmbeds; // [B, T, d]
+      const kv: LayerKV[] = [];
+      this.w.layers.forEach((w, i) => {
+        // Each layer's scratch is freed as it ends (autodiff keeps what it needs itself).
+        const [out, k, v] = tf.tidy(() => {
+          const step = layerForward(w, x, cfg, rope, past?.[i], bias);
+          return [step.out, step.kv.k, step.kv.v];
+        }) as [tf.Tensor3D, tf.Tensor4D, tf.Tensor4D];
+        kv.push({ k, v });
+        x = out;
+      });
+      const hidden = rmsNorm(x, this.w.finalNorm, cfg.normEps);
+      return returnKV ? { hidden, kv } : { hidden };
+    }
+    const mlpKept = !this.recomputeMlp;
+    const x = checkpointedStack(inputsEmbeds, past, {
+      numLayers: this.w.layers.length,
+      shared: [rope.cos, rope.sin, bias],
+      forward: (i, xi, layerPast) => {
+        const { out, activations: a } = layerForward(this.w.layers[i], xi, cfg, rope, layerPast, bias);
+        return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...(mlpKept ? [a.g!, a.u!] : [])] };
+      },
+      backward: (i, dy, [x0, x2, q, k, v, g, u], [cos, sin, mask], pastLength) => layerBackward(this.w.layers[i], cfg, {
+        cos: cos as tf.Tensor4D, sin: sin as tf.Tensor4D,
+      }, mask as tf.Tensor4D, {
+        x: x0 as tf.Tensor3D, x2: x2 as tf.Tensor3D, q: q as tf.Tensor4D, k: k as tf.Tensor4D, v: v as tf.Tensor4D,
+        g: g as tf.Tensor2D | undefined, u: u as tf.Tensor2D | undefined,
+      }, pastLength, dy),
+    }); // [B, T, d]
+    return { hidden: rmsNorm(x, this.w.finalNorm, cfg.normEps) };
   }
 
   protected override bodyTensors(): tf.Tensor[] {

@@ -1,9 +1,8 @@
 /**
- * Frozen int8 layers. On WebGPU the weights stay int8 — packed four to an int32 word, with
- * float32 per-row scales — and our kernels (./kernels) dequantize inside the multiply, so a
- * model takes about a quarter of its float32 memory on the GPU. On other backends they are
- * dequantized once at construction and run as dense layers, since tfjs-cpu and -wasm have
- * no int8 kernels and would only pay the unpacking on every call.
+ * Frozen int8 layers. The weights stay int8 on every backend — packed four to an int32
+ * word, with float32 per-row scales — and our kernels (./kernels) dequantize inside the
+ * multiply (WGSL on WebGPU; a tile at a time into tfjs's matmul on wasm and cpu), so a
+ * model takes about a quarter of its float32 memory wherever it runs.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -11,6 +10,7 @@ import {
   int8KernelsAvailable,
   int8MatMul,
   int8MatMulInputGrad,
+  int8TableRows,
   registerInt8Kernels,
 } from './kernels';
 import { DenseEmbedding, DenseLinear, type Embedding, type Linear } from './layers';
@@ -47,7 +47,7 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
  * other's gradient (without the bias), so second derivatives flow as well. W needs no
  * gradient: it is frozen, and only x (soft prompts, through the layers) is trained.
  */
-function kernelApply(w: PackedTensors, bias?: tf.Tensor1D): Apply {
+function kernelApply(w: PackedTensors, bias?: tf.Tensor1D): { apply: Apply; inputGrad: Apply } {
   let forward: Apply;
   const inputGrad = tf.customGrad(((dy: tf.Tensor2D) => ({
     value: int8MatMulInputGrad(dy, w.words, w.scales, w.cols), // [N, in]
@@ -57,17 +57,19 @@ function kernelApply(w: PackedTensors, bias?: tf.Tensor1D): Apply {
     value: int8MatMul(x, w.words, w.scales), // [N, out]
     gradFunc: (dy: tf.Tensor2D) => inputGrad(dy), // [N, in]
   })) as unknown as CustomGradFn) as unknown as Apply;
-  if (!bias) return forward;
-  return tf.customGrad(((x: tf.Tensor2D) => ({
+  if (!bias) return { apply: forward, inputGrad };
+  const withBias = tf.customGrad(((x: tf.Tensor2D) => ({
     value: int8MatMul(x, w.words, w.scales, bias), // [N, out], bias fused
     gradFunc: (dy: tf.Tensor2D) => inputGrad(dy),
   })) as unknown as CustomGradFn) as unknown as Apply;
+  return { apply: withBias, inputGrad };
 }
 
 export class QuantLinear implements Linear {
   readonly outFeatures: number;
   readonly inFeatures: number;
   private readonly run: Apply;
+  private readonly runInputGrad: Apply;
   private readonly owned: tf.Tensor[];
 
   /**
@@ -79,13 +81,14 @@ export class QuantLinear implements Linear {
       [this.outFeatures, this.inFeatures] = weight.shape;
       const dense = new DenseLinear(weight, bias);
       this.run = (x) => dense.apply(x);
+      this.runInputGrad = (dy) => dense.inputGrad(dy);
       this.owned = dense.tensors();
       return;
     }
     registerInt8Kernels();
     this.outFeatures = weight.words.shape[0];
     this.inFeatures = weight.cols;
-    this.run = kernelApply(weight, bias);
+    ({ apply: this.run, inputGrad: this.runInputGrad } = kernelApply(weight, bias));
     this.owned = bias ? [weight.words, weight.scales, bias] : [weight.words, weight.scales];
   }
 
@@ -102,6 +105,11 @@ export class QuantLinear implements Linear {
     return this.run(x);
   }
 
+  /** [N, out] → [N, in] */
+  inputGrad(dy: tf.Tensor2D): tf.Tensor2D {
+    return this.runInputGrad(dy);
+  }
+
   tensors(): tf.Tensor[] {
     return [...this.owned];
   }
@@ -109,8 +117,8 @@ export class QuantLinear implements Linear {
 
 /**
  * A token embedding table kept int8, which a tied LM head shares: one packed copy serves
- * both the lookup and the logits. `table()` dequantizes the whole table once, on demand,
- * for what needs every row as floats (prompt initialization, nearest-token projection).
+ * both the lookup and the logits. What needs rows as floats (prompt initialization, the
+ * nearest-token projection) asks for them a tile at a time.
  */
 export class QuantEmbedding implements Embedding {
   readonly vocabSize: number;
@@ -118,7 +126,6 @@ export class QuantEmbedding implements Embedding {
   private readonly packed: PackedTensors | null;
   private readonly dense: DenseEmbedding | null;
   private head?: Linear;
-  private cached?: tf.Tensor2D;
 
   constructor(weight: PackedTensors | tf.Tensor2D) {
     if (weight instanceof tf.Tensor) {
@@ -149,19 +156,10 @@ export class QuantEmbedding implements Embedding {
     });
   }
 
-  /** float32 [V, d]: made once and kept until dispose (it may be asked for inside a tidy). */
-  table(): tf.Tensor2D {
-    if (this.dense) return this.dense.table();
-    if (!this.cached || this.cached.isDisposed) {
-      const p = this.packed!;
-      const ids = tf.tensor1d(Int32Array.from({ length: this.vocabSize }, (_, i) => i), 'int32'); // [V]
-      try {
-        this.cached = tf.keep(int8Embedding(ids, p.words, p.scales, this.dim)); // [V, d]
-      } finally {
-        ids.dispose();
-      }
-    }
-    return this.cached;
+  rowRange(start: number, count: number, transpose = false): tf.Tensor2D {
+    if (this.dense) return this.dense.rowRange(start, count, transpose);
+    const p = this.packed!;
+    return int8TableRows(p.words, p.scales, this.dim, start, count, transpose);
   }
 
   asLinear(): Linear {
@@ -170,10 +168,10 @@ export class QuantEmbedding implements Embedding {
     return this.head;
   }
 
-  /** The packed table and scales, and the float32 table once `table()` has made it. */
+  /** The packed table and its scales. */
   tensors(): tf.Tensor[] {
     if (this.dense) return this.dense.tensors();
     const p = this.packed!;
-    return this.cached && !this.cached.isDisposed ? [p.words, p.scales, this.cached] : [p.words, p.scales];
+    return [p.words, p.scales];
   }
 }

@@ -38,10 +38,15 @@ export interface CausalLM {
   /** [B, T] int32 token ids → [B, T, d] embeddings. */
   embed(ids: tf.Tensor2D): tf.Tensor3D;
   forward(input: ForwardInput): ForwardOutput;
+  /** Training memory against speed: see DecoderLM.recomputeMlp. */
+  recomputeMlp: boolean;
   /** [..., d] hidden states → [..., V] logits. */
   logits(hidden: tf.Tensor): tf.Tensor;
-  /** The input embedding table as float32 [V, d] (owned by the model; do not dispose). */
-  embeddingTable(): tf.Tensor2D;
+  /**
+   * Rows start..start+count of the input embedding table as a new float32 [count, d] tensor
+   * (the caller disposes it), or [d, count] transposed. Tiles, never the whole table.
+   */
+  embeddingRows(start: number, count: number, transpose?: boolean): tf.Tensor2D;
   /** The tensors this model owns on the backend, for memory accounting. */
   weightTensors(): tf.Tensor[];
   dispose(): void;

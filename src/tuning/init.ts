@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
 import { createRng, randomInt, type Rng } from '../data/random';
+import type { CausalLM } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
 
 export type InitKind = 'random' | 'vocab' | 'text' | 'labels';
@@ -64,16 +65,16 @@ function vocabularyPool(tokenizer: TextTokenizer, vocabSize: number, counts?: Ma
  */
 export async function initialPrompt(
   numVirtualTokens: number,
-  table: tf.Tensor2D,
+  model: Pick<CausalLM, 'config' | 'embed'>,
   tokenizer: TextTokenizer,
   opts: InitOptions,
 ): Promise<Float32Array> {
-  const [vocabSize, d] = table.shape;
+  const { vocabSize, hiddenSize: d } = model.config;
   const rng = createRng(opts.seed);
   const out = new Float32Array(numVirtualTokens * d);
   // Asynchronous reads only: a synchronous GPU read stalls (or, in a worker, breaks) WebGPU.
   const rowsOf = async (ids: number[]): Promise<Float32Array> => {
-    const rows = tf.tidy(() => tf.gather(table, tf.tensor1d(ids, 'int32')));
+    const rows = tf.tidy(() => model.embed(tf.tensor2d(ids, [1, ids.length], 'int32'))); // [1, n, d]
     const values = (await rows.data()) as Float32Array;
     rows.dispose();
     return values;

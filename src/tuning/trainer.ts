@@ -143,7 +143,7 @@ export class Trainer {
   }
 
   static async create(model: CausalLM, tokenizer: TextTokenizer, task: PreparedTask, config: TrainConfig): Promise<Trainer> {
-    const initial = await initialPrompt(config.numVirtualTokens, model.embeddingTable(), tokenizer, {
+    const initial = await initialPrompt(config.numVirtualTokens, model, tokenizer, {
       kind: config.init,
       text: config.initText,
       labels: task.labelIds.map((_, i) => task.verbalizer[task.labels[i]]),

@@ -1,7 +1,8 @@
 /**
  * The int8 kernel cases (tests/kernels/cases.ts) in Node: the plain-JS reference of the WGSL
- * arithmetic, and the quantized layers on the cpu backend, where they are dequantized at
- * construction. e2e/kernels.spec.ts runs the same backend cases on WebGPU in Chromium.
+ * arithmetic, and the quantized layers on the cpu backend, where they keep int8 weights and
+ * dequantize a tile at a time. e2e/kernels.spec.ts (Chromium) and tests/kernels/webgpu.test.ts
+ * (Node) run the same backend cases on WebGPU.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend';
@@ -59,7 +60,7 @@ describe('the kernels\' arithmetic over packed words (plain-JS reference of the 
   });
 });
 
-describe('QuantLinear and QuantEmbedding on the cpu backend (dequantized at construction)', () => {
+describe('QuantLinear and QuantEmbedding on the cpu backend (int8 kept, dequantized a tile at a time)', () => {
   beforeAll(async () => {
     await selectBackend('cpu');
   });
@@ -76,15 +77,22 @@ describe('QuantLinear and QuantEmbedding on the cpu backend (dequantized at cons
     });
   }
 
-  it('the int8 package still loads dequantized on cpu (float32 backend tensors only)', async () => {
-    const { buildModel } = await import('../../src/model/build');
-    const { loadModelPackage } = await import('../../src/model/package');
-    const { folderSource } = await import('../../src/cli/nodeSource');
-    const { packageDir } = await import('../helpers');
-    const { existsSync } = await import('node:fs');
-    if (!existsSync(packageDir('stories260K'))) return;
-    const model = buildModel(await loadModelPackage(folderSource(packageDir('stories260K'))));
-    expect(new Set(model.weightTensors().map((t) => t.dtype))).toEqual(new Set(['float32']));
-    model.dispose();
-  });
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`the int8 package keeps int8 weights on ${backend}: packed words, at most 30% of the float32 package's bytes`, async () => {
+      const { buildModel } = await import('../../src/model/build');
+      const { loadModelPackage } = await import('../../src/model/package');
+      const { folderSource } = await import('../../src/cli/nodeSource');
+      const { packageDir } = await import('../helpers');
+      const { existsSync } = await import('node:fs');
+      if (!existsSync(packageDir('stories260K')) || !existsSync(packageDir('stories260K-f32'))) return;
+      await selectBackend(backend);
+      const bytesOf = (model: { weightTensors(): { size: number; dtype: string }[] }) => model.weightTensors().reduce((a, t) => a + t.size * 4, 0);
+      const int8 = buildModel(await loadModelPackage(folderSource(packageDir('stories260K'))));
+      const float32 = buildModel(await loadModelPackage(folderSource(packageDir('stories260K-f32'))));
+      expect(new Set(int8.weightTensors().map((t) => t.dtype))).toEqual(new Set(['int32', 'float32']));
+      expect(bytesOf(int8) / bytesOf(float32)).toBeLessThanOrEqual(0.3);
+      int8.dispose();
+      float32.dispose();
+    });
+  }
 });

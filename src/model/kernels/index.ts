@@ -1,12 +1,14 @@
 /**
- * Our int8 kernels as tfjs kernels of the webgpu backend, and the calls that run them.
- * Registered under our own names, so they never shadow a tfjs kernel; there are no cpu or
- * wasm versions: there the studio dequantizes at load and uses tfjs's own matmul.
+ * Our int8 kernels, and the calls that run them on whichever backend is current. On WebGPU
+ * they are WGSL programs (int8Matmul.ts, int8Embedding.ts); on wasm and cpu the weights stay
+ * int8 just the same and are dequantized a tile at a time into tfjs's own matmul
+ * (int8Rows.ts). Registered under our own names, so they never shadow a tfjs kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { Int8EmbeddingProgram } from './int8Embedding';
 import { Int8MatMulProgram } from './int8Matmul';
+import { CPU_BACKENDS, int8MatMulInputGradTiled, int8MatMulTiled, int8RowRange, int8RowsAt, registerInt8RowsKernel } from './int8Rows';
 
 export const INT8_MATMUL = 'StudioInt8MatMul';
 export const INT8_MATMUL_INPUT_GRAD = 'StudioInt8MatMulInputGrad';
@@ -56,8 +58,9 @@ const embeddingKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return (backend as WebGPUBackend).runWebGPUProgram(program, [ids, w, scales], 'float32'); // [R, d]
 };
 
-/** Registers the kernels with the webgpu backend; safe to call again. */
+/** Registers the kernels with the webgpu backend, and the row kernel with wasm and cpu; safe to call again. */
 export function registerInt8Kernels(): void {
+  registerInt8RowsKernel();
   const kernels: [string, tf.KernelFunc][] = [
     [INT8_MATMUL, matMulKernel],
     [INT8_MATMUL_INPUT_GRAD, inputGradKernel],
@@ -68,26 +71,44 @@ export function registerInt8Kernels(): void {
   }
 }
 
-/** Whether int8 weights can stay int8 on the current backend. */
+const onWebGPU = () => tf.getBackend() === BACKEND;
+
+/** Whether int8 weights can stay int8 on the current backend: on every backend the studio runs on. */
 export function int8KernelsAvailable(): boolean {
-  return tf.getBackend() === BACKEND;
+  return onWebGPU() || (CPU_BACKENDS as readonly string[]).includes(tf.getBackend());
 }
 
 /** x [N, K] · Wᵀ (+ bias) with W packed [M, ⌈K/4⌉] and scales [M] → [N, M]. No gradient: see QuantLinear. */
 export function int8MatMul(x: tf.Tensor2D, packed: tf.Tensor2D, scales: tf.Tensor1D, bias?: tf.Tensor1D): tf.Tensor2D {
+  if (!onWebGPU()) return int8MatMulTiled(x, packed, scales, bias);
   const inputs: Inputs = bias ? { A: x, W: packed, scales, bias } : { A: x, W: packed, scales };
   return tf.engine().runKernel(INT8_MATMUL, inputs) as tf.Tensor2D;
 }
 
 /** dy [N, M] · W with W packed [M, ⌈K/4⌉] → [N, K]: the gradient of int8MatMul with respect to x. */
 export function int8MatMulInputGrad(dy: tf.Tensor2D, packed: tf.Tensor2D, scales: tf.Tensor1D, inFeatures: number): tf.Tensor2D {
+  if (!onWebGPU()) return int8MatMulInputGradTiled(dy, packed, scales, inFeatures);
   return tf.engine().runKernel(INT8_MATMUL_INPUT_GRAD, { A: dy, W: packed, scales }, { inFeatures }) as tf.Tensor2D;
 }
 
 /** ids [R] int32 → [R, d] rows of the packed table [V, ⌈d/4⌉] dequantized. */
 export function int8Embedding(ids: tf.Tensor1D, packed: tf.Tensor2D, scales: tf.Tensor1D, dim: number): tf.Tensor2D {
+  if (!onWebGPU()) return int8RowsAt(packed, scales, dim, ids);
   return tf.engine().runKernel(INT8_EMBEDDING, { ids, W: packed, scales }, { dim }) as tf.Tensor2D;
 }
 
+/**
+ * Rows start..start+count of a packed table as float32 [count, d], or [d, count] transposed:
+ * a tile of the vocabulary, for what must see every row (the nearest-token projection).
+ */
+export function int8TableRows(packed: tf.Tensor2D, scales: tf.Tensor1D, dim: number, start: number, count: number, transpose = false): tf.Tensor2D {
+  if (!onWebGPU()) return int8RowRange(packed, scales, dim, start, count, transpose);
+  return tf.tidy(() => {
+    const rows = int8Embedding(tf.range(start, start + count, 1, 'int32') as tf.Tensor1D, packed, scales, dim); // [count, d]
+    return transpose ? rows.transpose() : rows;
+  });
+}
+
+export { TILE_ELEMENTS } from './int8Rows';
 export { Int8EmbeddingProgram } from './int8Embedding';
 export { Int8MatMulProgram, SKINNY_TILES, SQUARE_TILES, tilesFor, tileShape, type TileConfig } from './int8Matmul';

@@ -1,0 +1,183 @@
+/**
+ * int8 weights on the CPU backends (wasm and cpu), in the same packed form as on WebGPU: a
+ * matrix [rows, cols] as int32 words [rows, ⌈cols/4⌉], four int8 values to a word,
+ * little-endian, with one float32 scale per row. Read as bytes, a word array is the int8
+ * matrix itself (row r starts at byte 4·r·⌈cols/4⌉), so no copy is ever unpacked in full.
+ *
+ * One kernel, StudioInt8Rows, dequantizes some rows — a range, or listed ids — into a float32
+ * tile, as it is or transposed. The products are built from it a tile at a time, each tile
+ * freed before the next is made (int8MatMulTiled, int8MatMulInputGradTiled): the memory a
+ * product needs beyond its output is one tile, whatever the size of the weight, and every
+ * multiply is tfjs's own plain (untransposed) matmul, the fast path of wasm's XNNPACK.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+export const INT8_ROWS = 'StudioInt8Rows';
+
+/** Float elements of one dequantized tile: 4 MiB, small next to any activation worth tiling for. */
+export const TILE_ELEMENTS = 1 << 20;
+
+export const CPU_BACKENDS = ['cpu', 'wasm'] as const;
+
+interface RowsAttrs {
+  /** Values per row (the words hold ⌈cols/4⌉·4 bytes). */
+  cols: number;
+  /** First row and row count when no ids are given. */
+  start: number;
+  count: number;
+  /** Write [cols, n] instead of [n, cols]. */
+  transpose: boolean;
+}
+
+/**
+ * out[i, c] = int8(W[row_i, c]) · scales[row_i], rows row_i = ids[i] or start + i; with
+ * `transpose`, out[c, i]. Plain loops over typed arrays: dequantizing is memory-bound, and a
+ * tile is small next to the matmul it feeds.
+ */
+function dequantizeRows(
+  bytes: Int8Array, scales: Float32Array, ids: Int32Array | null, attrs: RowsAttrs, rowBytes: number, out: Float32Array,
+): void {
+  const { cols, start, transpose } = attrs;
+  const n = ids ? ids.length : attrs.count;
+  for (let i = 0; i < n; i++) {
+    const row = ids ? ids[i] : start + i;
+    const s = scales[row];
+    const base = row * rowBytes;
+    if (transpose) {
+      for (let c = 0, at = i; c < cols; c++, at += n) out[at] = bytes[base + c] * s;
+    } else {
+      const to = i * cols;
+      for (let c = 0; c < cols; c++) out[to + c] = bytes[base + c] * s;
+    }
+  }
+}
+
+function checkRows(w: tf.TensorInfo, scales: tf.TensorInfo, ids: tf.TensorInfo | undefined, attrs: RowsAttrs): number {
+  if (w.dtype !== 'int32' || w.shape.length !== 2) throw new Error(`${INT8_ROWS}: W must be int32 [rows, words], got ${w.dtype} [${w.shape}]`);
+  if (Math.ceil(attrs.cols / 4) !== w.shape[1]) throw new Error(`${INT8_ROWS}: rows of ${attrs.cols} values do not fit W [${w.shape}]`);
+  if (scales.shape[0] !== w.shape[0]) throw new Error(`${INT8_ROWS}: ${scales.shape[0]} scales for ${w.shape[0]} rows`);
+  if (ids) {
+    if (ids.dtype !== 'int32' || ids.shape.length !== 1) throw new Error(`${INT8_ROWS}: ids must be int32 [n]`);
+    return ids.shape[0];
+  }
+  if (attrs.start < 0 || attrs.start + attrs.count > w.shape[0]) throw new Error(`${INT8_ROWS}: rows ${attrs.start}..${attrs.start + attrs.count} of ${w.shape[0]}`);
+  return attrs.count;
+}
+
+/** Ids outside the table would read another row's bytes (or none): refused like tfjs's gather. */
+function checkIds(ids: Int32Array | null, rows: number): void {
+  if (!ids) return;
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= rows) throw new Error(`${INT8_ROWS}: row id ${ids[i]} is not in [0, ${rows - 1}]`);
+  }
+}
+
+const outShape = (n: number, attrs: RowsAttrs) => (attrs.transpose ? [attrs.cols, n] : [n, attrs.cols]);
+
+const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { W: w, scales, ids } = inputs as Record<string, tf.TensorInfo>;
+  const a = attrs as unknown as RowsAttrs;
+  const n = checkRows(w, scales, ids, a);
+  const wasm = backend as BackendWasm;
+  // The output first: allocating can grow the heap, which detaches views taken before.
+  const out = wasm.makeOutput(outShape(n, a), 'float32');
+  const words = wasm.typedArrayFromHeap(w) as Int32Array;
+  const idValues = ids ? (wasm.typedArrayFromHeap(ids) as Int32Array) : null;
+  checkIds(idValues, w.shape[0]);
+  dequantizeRows(
+    new Int8Array(words.buffer, words.byteOffset, words.byteLength), wasm.typedArrayFromHeap(scales) as Float32Array, idValues, a,
+    w.shape[1] * 4, wasm.typedArrayFromHeap(out) as Float32Array,
+  );
+  return out;
+};
+
+const cpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { W: w, scales, ids } = inputs as Record<string, tf.TensorInfo>;
+  const a = attrs as unknown as RowsAttrs;
+  const n = checkRows(w, scales, ids, a);
+  const cpu = backend as MathBackendCPU;
+  const words = cpu.data.get(w.dataId).values as Int32Array;
+  const idValues = ids ? (cpu.data.get(ids.dataId).values as Int32Array) : null;
+  checkIds(idValues, w.shape[0]);
+  const out = new Float32Array(n * a.cols);
+  dequantizeRows(
+    new Int8Array(words.buffer, words.byteOffset, words.byteLength), cpu.data.get(scales.dataId).values as Float32Array, idValues, a,
+    w.shape[1] * 4, out,
+  );
+  return cpu.makeTensorInfo(outShape(n, a), 'float32', out);
+};
+
+/** Registers StudioInt8Rows with the cpu and wasm backends; safe to call again. */
+export function registerInt8RowsKernel(): void {
+  for (const [backendName, kernelFunc] of [['wasm', wasmKernel], ['cpu', cpuKernel]] as const) {
+    if (!tf.getKernel(INT8_ROWS, backendName)) tf.registerKernel({ kernelName: INT8_ROWS, backendName, kernelFunc });
+  }
+}
+
+/** Rows start..start+count of the packed matrix as float32: [count, cols], or [cols, count] transposed. */
+export function int8RowRange(packed: tf.Tensor2D, scales: tf.Tensor1D, cols: number, start: number, count: number, transpose = false): tf.Tensor2D {
+  return tf.engine().runKernel(INT8_ROWS, { W: packed, scales }, { cols, start, count, transpose } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/** The rows `ids` [n] of the packed matrix as float32 [n, cols]: an int8 embedding lookup. */
+export function int8RowsAt(packed: tf.Tensor2D, scales: tf.Tensor1D, cols: number, ids: tf.Tensor1D): tf.Tensor2D {
+  return tf.engine().runKernel(INT8_ROWS, { W: packed, scales, ids }, { cols, start: 0, count: 0, transpose: false } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/** Row ranges of at most TILE_ELEMENTS values. */
+function* rowTiles(rows: number, cols: number): Generator<[number, number]> {
+  const per = Math.max(1, Math.floor(TILE_ELEMENTS / Math.max(1, cols)));
+  for (let start = 0; start < rows; start += per) yield [start, Math.min(per, rows - start)];
+}
+
+/**
+ * y = x · Wᵀ (+ b): x [N, K], W packed [M, ⌈K/4⌉] → [N, M], a tile of W's rows (output
+ * columns) at a time: each tile dequantized transposed [K, m] and multiplied as it is.
+ */
+export function int8MatMulTiled(x: tf.Tensor2D, packed: tf.Tensor2D, scales: tf.Tensor1D, bias?: tf.Tensor1D): tf.Tensor2D {
+  const [, k] = x.shape;
+  const parts: tf.Tensor2D[] = [];
+  try {
+    for (const [start, count] of rowTiles(packed.shape[0], k)) {
+      const tile = int8RowRange(packed, scales, k, start, count, true); // [K, m]
+      try {
+        parts.push(tf.matMul(x, tile)); // [N, m]
+      } finally {
+        tile.dispose();
+      }
+    }
+    if (parts.length === 1 && !bias) return parts.pop()!;
+    const y = parts.length === 1 ? parts[0] : tf.concat(parts, 1); // [N, M]
+    if (!bias) return y;
+    const biased = tf.add(y, bias) as tf.Tensor2D;
+    if (y !== parts[0]) y.dispose();
+    return biased;
+  } finally {
+    tf.dispose(parts);
+  }
+}
+
+/** dx = dy · W: dy [N, M], W packed [M, ⌈K/4⌉] → [N, K], summed over tiles of W's rows. */
+export function int8MatMulInputGradTiled(dy: tf.Tensor2D, packed: tf.Tensor2D, scales: tf.Tensor1D, inFeatures: number): tf.Tensor2D {
+  const [n, m] = dy.shape;
+  let sum: tf.Tensor2D | null = null;
+  for (const [start, count] of rowTiles(m, inFeatures)) {
+    const tile = int8RowRange(packed, scales, inFeatures, start, count); // [m', K]
+    const slice = count === m ? dy : tf.slice(dy, [0, start], [n, count]); // [N, m']
+    try {
+      const part = tf.matMul(slice, tile) as tf.Tensor2D; // [N, K]
+      if (sum === null) sum = part;
+      else {
+        const next = tf.add(sum, part) as tf.Tensor2D;
+        tf.dispose([sum, part]);
+        sum = next;
+      }
+    } finally {
+      tile.dispose();
+      if (slice !== dy) slice.dispose();
+    }
+  }
+  return sum!;
+}
