@@ -301,6 +301,7 @@ test.describe('the studio', () => {
     await page.getByTestId('csv-input').setInputFiles(sampleLabeledCsv(smsSpam, 10));
     await expect(page.getByTestId('dataset-summary')).toBeVisible();
     await expect(page.getByTestId('table-error')).toHaveCount(0);
+    await page.getByTestId('advanced-settings').locator('summary').click();
     await setSetting(page, 'batchSize', 100);
     await expect(page.getByTestId('settings-error')).toContainText('larger than the training split');
     await expect(page.getByTestId('start-training')).toBeDisabled();
