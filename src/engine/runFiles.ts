@@ -251,7 +251,10 @@ export async function adapterBundleInput(x: AdapterExportInput): Promise<Adapter
     },
     studio,
     notes: [
-      ...(quantized ? ['The prompt was trained against the int8-quantized weights of the base model; load it on the float base model for PEFT (int8 quantization barely moves the embeddings).'] : []),
+      // A hub id is owner/name; a folder the studio names has no slash (see engine/adapters pythonBaseModel).
+      ...(quantized ? [x.baseModel.includes('/')
+        ? 'The prompt was trained against the int8-quantized weights of the base model; from the hub, PEFT loads its original float weights, on which the scores can differ a little from the studio\'s (int8 quantization barely moves the embeddings).'
+        : 'The prompt was trained against the int8-quantized weights of the base model. "Download base model" gives exactly those weights, dequantized to float32, so PEFT scores as the studio does.'] : []),
     ],
     ...(x.checkpoint ? { checkpoint: x.checkpoint } : {}),
   };
