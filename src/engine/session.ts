@@ -7,7 +7,7 @@ import { StudioError } from '../errors';
 import type { ModelFingerprint } from '../formats/fingerprint';
 import { modelFingerprint } from '../model/fingerprint';
 import { buildModel } from '../model/build';
-import { countParameters } from '../model/config';
+import { countParameters, type ModelConfig } from '../model/config';
 import { generate, type GenerateOptions } from '../model/generate';
 import { checkAdapterLimits, loadModelPackage, quantizeOnLoad, type ModelPackage, type ModelSource, type ProgressCallback } from '../model/package';
 import type { CausalLM } from '../model/types';
@@ -57,8 +57,11 @@ export class ModelSession {
    * `quantize`: a float checkpoint becomes the studio's int8 package on load (what the
    * studio and the CLI run); without it, float weights stay float (the f32 reference).
    */
-  static async open(source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback, options: { quantize?: boolean } = {}): Promise<ModelSession> {
-    const pkg = await loadModelPackage(source, onProgress);
+  /** `checkConfig` may refuse the model from its config.json alone, before any weight is read. */
+  static async open(
+    source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback, options: { quantize?: boolean; checkConfig?: (config: ModelConfig) => void } = {},
+  ): Promise<ModelSession> {
+    const pkg = await loadModelPackage(source, onProgress, options.checkConfig);
     return ModelSession.fromPackage(options.quantize ? quantizeOnLoad(pkg) : pkg, backend);
   }
 

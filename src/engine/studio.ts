@@ -4,13 +4,17 @@
  * every piece of state the page must not (tensors, parsed rows, the trainer) and emits
  * plain-data events.
  */
+import * as tf from '@tensorflow/tfjs';
 import { buildDataset, defaultVerbalizer, guessMapping, readCsv, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
 import { StudioError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { validateTrainConfig } from '../tuning/config';
 import { RunControl } from '../tuning/control';
 import { methodPrompt } from '../tuning/objective';
-import { prepareTask } from '../tuning/task';
+import type { TrainConfig } from '../tuning/config';
+import { Evaluator } from '../tuning/evaluator';
+import { METHODS } from '../tuning/methods';
+import { prepareTask, renderTemplate, type PreparedTask } from '../tuning/task';
 import { Trainer, type RunSnapshot, type RunSummary } from '../tuning/trainer';
 import { Adapters, baseModelZip, encodeCheckpoint } from './adapters';
 import type {
@@ -24,6 +28,7 @@ import { toArrayBuffer } from '../formats/bytes';
 import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, type MixedRow } from './predictions';
 import { disposeRun, promptFor, record, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
+import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, planTraining, runShapes, type MemoryBudget, type TrainingPlan } from './memoryBudget';
 import { ModelSession, type ModelFacts } from './session';
 
 /** A running training takes a checkpoint at least this often, whatever its checkpointEvery. */
@@ -41,7 +46,7 @@ export class StudioEngine {
 
   constructor(
     private readonly emit: (e: EngineEvent, transfer?: Transferable[]) => void,
-    private readonly options: { backendOptions?: BackendOptions; now?: () => Date } = {},
+    private readonly options: { backendOptions?: BackendOptions; now?: () => Date; memoryBudgetBytes?: number } = {},
   ) {
     this.adapters = new Adapters(() => ++this.runCounter, () => this.options.now?.() ?? new Date());
   }
@@ -77,7 +82,8 @@ export class StudioEngine {
       this.emit({ event: 'deviceLost', runId, reason, backend: this.backend, resumedFromStep: null });
       return null;
     }
-    const trainer = await Trainer.create(this.session.model, this.session.tokenizer, run.task, run.info.config);
+    const plan = this.planRun(run.task, run.info.config);
+    const trainer = await Trainer.create(this.session.model, this.session.tokenizer, run.task, run.info.config, { evaluationBatch: plan.evaluationBatch });
     if (run.lastSnapshot) trainer.restore(run.lastSnapshot);
     const resumed: ActiveRun = {
       ...run, ...trainerParts(trainer), control: new RunControl(), info: { ...run.info, startStep: trainer.step }, finished: Promise.resolve(null),
@@ -91,8 +97,9 @@ export class StudioEngine {
     if (!this.backend) throw new StudioError('model', 'The engine is not started yet.');
     if (this.run && !this.runFinished) throw new StudioError('model', 'A training run is in progress.', 'Stop it before loading another model.');
     // The studio trains against the int8 model: a float HF checkpoint is quantized as it loads.
+    const budget = this.budget();
     const next = await ModelSession.open(source, this.backend, ({ file, loaded, total }) =>
-      this.emit({ event: 'loadProgress', file, loaded, total }), { quantize: true });
+      this.emit({ event: 'loadProgress', file, loaded, total }), { quantize: true, checkConfig: (config) => checkWeightsFit(config, budget, config.architecture) });
     // Only a model that loaded completely replaces the current one.
     this.disposeRun();
     this.adapters.clear();
@@ -104,6 +111,29 @@ export class StudioEngine {
   private requireSession(): ModelSession {
     if (!this.session) throw new StudioError('model', 'No model is loaded yet.');
     return this.session;
+  }
+
+  /** What the backend can hold (an override in tests and benchmarks). */
+  private budget(): MemoryBudget {
+    return memoryBudget(this.backend!, this.options.memoryBudgetBytes);
+  }
+
+  /**
+   * Whether a run's steps and evaluations fit the backend, before anything is allocated: a
+   * refusal names the largest batch and length that fit; otherwise the model recomputes its
+   * MLPs in the backward if keeping them would cost too much, and evaluation batches shrink
+   * to what fits.
+   */
+  private planRun(task: PreparedTask, config: TrainConfig): TrainingPlan {
+    const session = this.requireSession();
+    const evaluator = new Evaluator(session.model, session.tokenizer, task, config);
+    const instructionTokens = session.tokenizer.encode(evaluator.baselineInstruction(config.initText)).length;
+    const templateTokens = session.tokenizer.encode(renderTemplate(config.template, ''), { addBos: true }).length;
+    // The prompt's own values beside the model: the parameters, their gradient, two optimizer slots and the update's scratch.
+    const methodBytes = 5 * 4 * METHODS[config.method].parameterCount({ config, model: session.pkg.config, numTasks: task.tasks.length });
+    const plan = planTraining(session.pkg.config, this.budget(), tf.memory().numBytes + methodBytes, runShapes(task, config, instructionTokens, templateTokens));
+    session.model.recomputeMlp = plan.recomputeMlp;
+    return plan;
   }
 
   // ---- data -------------------------------------------------------------------------
@@ -176,8 +206,9 @@ export class StudioEngine {
       template: config.template, verbalizer: resumed?.verbalizer ?? args.verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide,
     }, session.pkg.config.maxPositions, config.numVirtualTokens);
     if (resumed) checkSameSplit(resumed, task);
+    const plan = this.planRun(task, config);
     this.disposeRun();
-    const trainer = await Trainer.create(session.model, session.tokenizer, task, config);
+    const trainer = await Trainer.create(session.model, session.tokenizer, task, config, { evaluationBatch: plan.evaluationBatch });
     if (resumed) {
       try {
         trainer.restore(resumed.snapshot);
@@ -439,6 +470,17 @@ export class StudioEngine {
     const session = this.requireSession();
     if (!this.finishedFlag) throw new StudioError('training', 'A training run is in progress.', 'Stop it before importing an adapter.');
     const run = this.adapters.importRun(session, this.dataset, args, (message) => this.emit({ event: 'log', level: 'warn', message }));
+    // Evaluation batches of what memory allows (a long template or many labels can need less than the setting).
+    const config = run.info.config;
+    try {
+      const instruction = run.evaluator.baselineInstruction(config.initText);
+      const shapes = runShapes(run.task, config, session.tokenizer.encode(instruction).length, 0);
+      const batch = evaluationBatchThatFits(session.pkg.config, this.budget(), tf.memory().numBytes, shapes.evaluation, shapes.labels, shapes.labelTokens);
+      if (batch < config.evalBatchSize) run.evaluator = new Evaluator(session.model, session.tokenizer, run.task, { ...config, evalBatchSize: batch });
+    } catch (e) {
+      disposeRun(run);
+      throw e;
+    }
     this.disposeRun();
     this.run = run;
     return run.adapter!;

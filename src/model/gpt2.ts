@@ -188,6 +188,8 @@ export class Gpt2Model extends DecoderLM {
           return [step.out, step.kv.k, step.kv.v];
         }) as [tf.Tensor3D, tf.Tensor4D, tf.Tensor4D];
         kv.push({ k, v });
+        // The stream between layers is ours: free it once the next layer has read it.
+        if (x !== inputsEmbeds) x.dispose();
         x = out;
       });
       const hidden = layerNorm(x, this.w.lnF.weight, this.w.lnF.bias, cfg.normEps);

@@ -63,6 +63,8 @@ export function checkpointedStack(x: tf.Tensor3D, past: LayerKV[] | undefined, l
     for (let i = 0; i < layers.numLayers; i++) {
       const input = h;
       h = tf.tidy(() => layers.forward(i, input, past?.[i]).out);
+      // The stream between layers is the stack's own: only the caller's input outlives its layer.
+      if (input !== x) input.dispose();
     }
     return h;
   }
@@ -223,12 +225,16 @@ export function gatedMlp(h: tf.Tensor2D, gate: Linear, up: Linear, down: Linear)
  * dh = gate'(dgate) + up'(dup), where silu'(g) = σ(g)·(1 + g·(1 − σ(g))).
  */
 export function gatedMlpBackward(g: tf.Tensor2D, u: tf.Tensor2D, dy: tf.Tensor2D, gate: Linear, up: Linear, down: Linear): tf.Tensor2D {
-  const a = down.inputGrad(dy); // [N, ffn]
-  const sig = tf.sigmoid(g);
-  const dSilu = tf.mul(sig, tf.add(1, tf.mul(g, tf.sub(1, sig))));
-  const dGate = tf.mul(tf.mul(a, u), dSilu) as tf.Tensor2D;
-  const dUp = tf.mul(a, tf.mul(g, sig)) as tf.Tensor2D;
-  return tf.add(gate.inputGrad(dGate), up.inputGrad(dUp)); // [N, d]
+  // Scoped so each [N, ffn] temporary is freed as soon as it is used: they are the layer's largest.
+  const [dGate, dUp] = tf.tidy(() => {
+    const a = down.inputGrad(dy); // [N, ffn]
+    const sig = tf.sigmoid(g);
+    const dSilu = tf.tidy(() => tf.mul(sig, tf.add(1, tf.mul(g, tf.sub(1, sig)))));
+    return [tf.mul(tf.mul(a, u), dSilu), tf.mul(a, tf.mul(g, sig))] as tf.Tensor2D[];
+  });
+  const dh = tf.add(gate.inputGrad(dGate), up.inputGrad(dUp)) as tf.Tensor2D; // [N, d]
+  tf.dispose([dGate, dUp]);
+  return dh;
 }
 
 /** An elementwise activation and its derivative (what a written-out backward needs). */
@@ -245,7 +251,10 @@ export function activatedMlp(h: tf.Tensor2D, fc: Linear, act: Activation, proj: 
 
 /** dh = fc'(proj'(dy) ⊙ act'(z)). */
 export function activatedMlpBackward(z: tf.Tensor2D, dy: tf.Tensor2D, fc: Linear, act: Activation, proj: Linear): tf.Tensor2D {
-  return fc.inputGrad(tf.mul(proj.inputGrad(dy), act.derivative(z)) as tf.Tensor2D);
+  const dz = tf.tidy(() => tf.mul(proj.inputGrad(dy), act.derivative(z)) as tf.Tensor2D); // [N, ffn]
+  const dh = fc.inputGrad(dz);
+  dz.dispose();
+  return dh;
 }
 
 /** Applies a Linear to the last axis of a [B, T, in] tensor. */

@@ -146,6 +146,8 @@ export class LlamaModel extends DecoderLM {
           return [step.out, step.kv.k, step.kv.v];
         }) as [tf.Tensor3D, tf.Tensor4D, tf.Tensor4D];
         kv.push({ k, v });
+        // The stream between layers is ours: free it once the next layer has read it.
+        if (x !== inputsEmbeds) x.dispose();
         x = out;
       });
       const hidden = rmsNorm(x, this.w.finalNorm, cfg.normEps);

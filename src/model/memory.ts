@@ -37,6 +37,8 @@ export interface BatchShape {
 }
 
 const FLOAT = 4;
+/** For what the formulas do not name (small temporaries, views): measured peaks stay within it (tests/model/memory.test.ts). */
+const MARGIN = 1.1;
 /** The int8 kernels' dequantized tile (kernels/int8Rows.ts TILE_ELEMENTS), twice: the tile and its product's scratch. */
 const TILE_BYTES = 2 * (1 << 20) * FLOAT;
 
@@ -68,7 +70,8 @@ export function weightBytes(m: MemoryDims): number {
   const head = m.tieWordEmbeddings ? 0 : int8(m.vocabSize, d);
   const positions = m.modelType === 'gpt2' ? int8(m.maxPositions, d) : 0;
   const rope = m.modelType === 'gpt2' ? 0 : 2 * m.maxPositions * m.headDim * FLOAT;
-  return m.numLayers * perLayer + embedding + head + positions + rope + 2 * d * FLOAT;
+  const finalNorm = (m.modelType === 'gpt2' ? 2 * d : d) * FLOAT;
+  return m.numLayers * perLayer + embedding + head + positions + rope + finalNorm;
 }
 
 /** Positions a row occupies in the residual stream, and the keys each query sees. */
@@ -97,7 +100,7 @@ export function trainingStepBytes(m: MemoryDims, s: BatchShape, targetTokens: nu
   const scratch = 5 * attentionChunkRows(s.batch, m.numHeads, rows, keys) * m.numHeads * rows * keys + 6 * n * ffn + 12 * n * d;
   // The input embeddings (and the prompt before them), the final norm, the logits at the targets.
   const ends = 4 * n * d + 8 * s.batch * targetTokens * m.vocabSize;
-  return (m.numLayers * keptPerLayer + scratch + ends) * FLOAT + TILE_BYTES;
+  return MARGIN * ((m.numLayers * keptPerLayer + scratch + ends) * FLOAT + TILE_BYTES);
 }
 
 /**
@@ -111,11 +114,36 @@ export function evaluationBatchBytes(m: MemoryDims, s: BatchShape, labels: numbe
   const kvRow = 2 * m.numKeyValueHeads * keys * m.headDim; // one row's keys and values in one layer
   const cached = m.numLayers * s.batch * kvRow;
   const steps = Math.max(0, labelTokens - 1);
+  const pass = steps === 0 ? 0 : labelsPerPass(m, s.batch, keys, labels, steps);
   const continuation = steps === 0 ? 0
-    : m.numLayers * s.batch * labels * (kvRow + 2 * m.numKeyValueHeads * steps * m.headDim)
-      + 4 * s.batch * labels * m.numHeads * steps * (keys + steps) + 8 * s.batch * labels * steps * (d + m.vocabSize);
-  const scratch = 3 * attentionChunkRows(s.batch, m.numHeads, rows, keys) * m.numHeads * rows * keys + 4 * n * m.intermediateSize + 10 * n * d;
-  return (cached + continuation + scratch + 4 * s.batch * m.vocabSize) * FLOAT + TILE_BYTES;
+    : m.numLayers * s.batch * pass * (kvRow + 2 * m.numKeyValueHeads * steps * m.headDim)
+      + 4 * s.batch * pass * m.numHeads * steps * (keys + steps) + 6 * s.batch * pass * steps * (d + m.vocabSize + m.intermediateSize);
+  const scratch = 3 * attentionChunkRows(s.batch, m.numHeads, rows, keys) * m.numHeads * rows * keys + 6 * n * m.intermediateSize + 12 * n * d;
+  return MARGIN * ((cached + Math.max(continuation, scratch) + 3 * s.batch * m.vocabSize + 2 * n * d) * FLOAT + TILE_BYTES);
+}
+
+/**
+ * The largest single tensor a training step or an evaluation batch makes (one WebGPU buffer
+ * each): an MLP activation, a chunk of attention scores, or the logits at the targets.
+ */
+export function largestTensorBytes(m: MemoryDims, s: BatchShape, targetTokens: number, labels: number, labelTokens: number): number {
+  const { rows, keys, tokens } = lengths(s);
+  const scores = attentionChunkRows(s.batch, m.numHeads, rows, keys) * m.numHeads * rows * keys;
+  const logits = Math.max(s.batch * targetTokens, s.batch * labels * Math.max(1, labelTokens - 1)) * m.vocabSize;
+  return Math.max(tokens * m.intermediateSize, scores, logits, m.vocabSize * Math.ceil(m.hiddenSize / 4)) * FLOAT;
+}
+
+/** Memory the label continuations' copies of the inputs' keys/values may take in one pass. */
+const CONTINUATION_KV_BYTES = 2 ** 28;
+
+/**
+ * Labels scored per continuation pass (tuning/objective.ts labelScores): each pass copies
+ * every input row's keys/values once per label in it, so many labels on a large model go
+ * a few at a time; a small model takes them all at once.
+ */
+export function labelsPerPass(m: MemoryDims, batch: number, keys: number, labels: number, steps: number): number {
+  const perLabel = m.numLayers * 2 * batch * m.numKeyValueHeads * (keys + steps) * m.headDim * FLOAT;
+  return Math.max(1, Math.min(labels, Math.floor(CONTINUATION_KV_BYTES / perLabel)));
 }
 
 /** Bytes as people read them: 1.4 GB, 820 MB. */

@@ -48,12 +48,14 @@ function parseJson(bytes: Uint8Array, file: string, source: string): unknown {
   }
 }
 
-export async function loadModelPackage(source: ModelSource, onProgress?: ProgressCallback): Promise<ModelPackage> {
+/** `checkConfig` may refuse the model from its config.json (it will not fit, say) before any weight is read. */
+export async function loadModelPackage(source: ModelSource, onProgress?: ProgressCallback, checkConfig?: (config: ModelConfig) => void): Promise<ModelPackage> {
   if (!(await source.has('config.json'))) {
     throw new StudioError('model', `No config.json in ${source.description}.`,
       'A model folder needs config.json, tokenizer.json and model.safetensors (Hugging Face layout).');
   }
   const config = parseModelConfig(parseJson(await source.read('config.json'), 'config.json', source.description));
+  checkConfig?.(config);
   if (!(await source.has('tokenizer.json'))) {
     throw new StudioError('tokenizer', `No tokenizer.json in ${source.description}.`,
       'The studio needs the fast-tokenizer file tokenizer.json beside config.json.');

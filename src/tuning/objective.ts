@@ -10,6 +10,7 @@
  * per-layer keys/values come first, so positions start after them, as in PEFT.
  */
 import * as tf from '@tensorflow/tfjs';
+import { labelsPerPass } from '../model/memory';
 import type { CausalLM, LayerKV } from '../model/types';
 import type { PromptContribution, SoftPromptMethod } from './methods/types';
 
@@ -174,50 +175,68 @@ export function labelScores(
 
     const k = Math.max(...labelIds.map((l) => l.length));
     if (k > 1) {
-      // Continuations: row b·C + c feeds label c's tokens 0..k-2 to predict its tokens 1..k-1.
-      const steps = k - 1;
-      const contIds = new Int32Array(b * c * steps);
-      const contPositions = new Int32Array(b * c * steps);
-      const targets = new Int32Array(b * c * steps);
-      const mask = new Float32Array(b * c * steps);
       const pastLength = kv![0].k.shape[2]; // prefix + input prompt + padded input
-      const keyMask = new Float32Array(b * c * (pastLength + steps));
-      for (let i = 0; i < b; i++) {
-        for (let l = 0; l < c; l++) {
-          const row = i * c + l;
-          const tokens = labelIds[l];
-          for (let j = 0; j < steps; j++) {
-            contPositions[row * steps + j] = offset + lengths[i] + j;
-            if (j + 1 < tokens.length) {
-              contIds[row * steps + j] = tokens[j];
-              targets[row * steps + j] = tokens[j + 1];
-              mask[row * steps + j] = 1;
-            }
-          }
-          const m = row * (pastLength + steps);
-          // Keys: the prefix / prompt, the row's real input tokens (not its padding), then the continuation.
-          for (let s = 0; s < offset + lengths[i]; s++) keyMask[m + s] = 1;
-          for (let j = 0; j < steps; j++) keyMask[m + pastLength + j] = 1;
-        }
+      // Labels go a few at a time, each row's keys/values copied once per label of the pass:
+      // as many as fit in a fixed share of memory (model/memory.ts), all of them for small models.
+      const perPass = labelsPerPass(model.config, b, pastLength, c, k - 1);
+      const passes: tf.Tensor2D[] = [];
+      for (let first = 0; first < c; first += perPass) {
+        const labels = labelIds.slice(first, first + perPass);
+        passes.push(tf.tidy(() => continuationLogLikelihood(model, kv!, labels, lengths, offset, pastLength)));
       }
-      // Each input row's keys/values, once per label (rank-3 tile: see repeatKV).
-      const repeatRows = (x: tf.Tensor4D) => {
-        const [, h, s, hd] = x.shape;
-        return x.reshape([b, 1, h * s * hd]).tile([1, c, 1]).reshape([b * c, h, s, hd]) as tf.Tensor4D;
-      };
-      const past: LayerKV[] = kv!.map(({ k: keys, v }) => ({ k: repeatRows(keys), v: repeatRows(v) }));
-      const cont = model.forward({
-        inputsEmbeds: model.embed(tf.tensor2d(contIds, [b * c, steps], 'int32')),
-        past,
-        keyMask: tf.tensor2d(keyMask, [b * c, pastLength + steps]),
-        positionIds: tf.tensor2d(contPositions, [b * c, steps], 'int32'),
-      });
-      const contLogits = model.logits(cont.hidden.reshape([b * c * steps, model.config.hiddenSize])) as tf.Tensor2D;
-      const contLogp = tf.mul(targetLogProbs(contLogits, tf.tensor1d(targets, 'int32')), tf.tensor1d(mask)); // [B·C·steps]
-      total = tf.add(total, tf.sum(contLogp.reshape([b, c, steps]), 2)) as tf.Tensor2D;
+      total = tf.add(total, passes.length === 1 ? passes[0] : tf.concat(passes, 1)) as tf.Tensor2D;
     }
     return total;
   });
+}
+
+/**
+ * The log-likelihood [B, C] of each label's tokens after its first, given the inputs'
+ * keys/values: row b·C + c feeds label c's tokens 0..k-2 to predict its tokens 1..k-1,
+ * attending to a copy of input row b's keys (its real tokens, not its padding).
+ */
+function continuationLogLikelihood(model: CausalLM, kv: LayerKV[], labelIds: number[][], lengths: number[], offset: number, pastLength: number): tf.Tensor2D {
+  const b = lengths.length;
+  const c = labelIds.length;
+  const steps = Math.max(...labelIds.map((l) => l.length)) - 1;
+  const contIds = new Int32Array(b * c * steps);
+  const contPositions = new Int32Array(b * c * steps);
+  const targets = new Int32Array(b * c * steps);
+  const mask = new Float32Array(b * c * steps);
+  const keyMask = new Float32Array(b * c * (pastLength + steps));
+  for (let i = 0; i < b; i++) {
+    for (let l = 0; l < c; l++) {
+      const row = i * c + l;
+      const tokens = labelIds[l];
+      for (let j = 0; j < steps; j++) {
+        contPositions[row * steps + j] = offset + lengths[i] + j;
+        if (j + 1 < tokens.length) {
+          contIds[row * steps + j] = tokens[j];
+          targets[row * steps + j] = tokens[j + 1];
+          mask[row * steps + j] = 1;
+        }
+      }
+      const m = row * (pastLength + steps);
+      // Keys: the prefix / prompt, the row's real input tokens (not its padding), then the continuation.
+      for (let s = 0; s < offset + lengths[i]; s++) keyMask[m + s] = 1;
+      for (let j = 0; j < steps; j++) keyMask[m + pastLength + j] = 1;
+    }
+  }
+  // Each input row's keys/values, once per label (rank-3 tile: see repeatKV).
+  const repeatRows = (x: tf.Tensor4D) => tf.tidy(() => {
+    const [, h, s, hd] = x.shape;
+    return x.reshape([b, 1, h * s * hd]).tile([1, c, 1]).reshape([b * c, h, s, hd]) as tf.Tensor4D;
+  });
+  const past: LayerKV[] = kv.map(({ k: keys, v }) => ({ k: repeatRows(keys), v: repeatRows(v) }));
+  const cont = model.forward({
+    inputsEmbeds: model.embed(tf.tensor2d(contIds, [b * c, steps], 'int32')),
+    past,
+    keyMask: tf.tensor2d(keyMask, [b * c, pastLength + steps]),
+    positionIds: tf.tensor2d(contPositions, [b * c, steps], 'int32'),
+  });
+  const contLogits = model.logits(cont.hidden.reshape([b * c * steps, model.config.hiddenSize])) as tf.Tensor2D;
+  const contLogp = tf.mul(targetLogProbs(contLogits, tf.tensor1d(targets, 'int32')), tf.tensor1d(mask)); // [B·C·steps]
+  return tf.sum(contLogp.reshape([b, c, steps]), 2) as tf.Tensor2D; // [B, C]
 }
 
 /** Reads (and disposes) a batch's label scores from labelScores. */

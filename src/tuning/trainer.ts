@@ -130,11 +130,12 @@ export class Trainer {
     readonly task: PreparedTask,
     readonly config: TrainConfig,
     method: SoftPromptMethod,
+    evaluationBatch: number,
   ) {
     this.method = method;
     this.optimizer = createOptimizer(method.variables, { ...DEFAULT_OPTIMIZER[config.optimizer], weightDecay: config.weightDecay });
     this.sampler = new BatchSampler(task.train.length, createRng(config.seed ^ 0x243f6a88));
-    this.evaluator = new Evaluator(model, tokenizer, task, config);
+    this.evaluator = new Evaluator(model, tokenizer, task, { ...config, evalBatchSize: Math.min(config.evalBatchSize, evaluationBatch) });
     this.best = new BestPrompt(config.earlyStoppingPatience);
     this.projector = new Projector(model, tokenizer, config.projectionTopK);
     const one = tf.scalar(1);
@@ -142,7 +143,8 @@ export class Trainer {
     one.dispose();
   }
 
-  static async create(model: CausalLM, tokenizer: TextTokenizer, task: PreparedTask, config: TrainConfig): Promise<Trainer> {
+  /** `evaluationBatch`: evaluate in batches of at most this many (what memory allows; config.evalBatchSize otherwise). */
+  static async create(model: CausalLM, tokenizer: TextTokenizer, task: PreparedTask, config: TrainConfig, options: { evaluationBatch?: number } = {}): Promise<Trainer> {
     const initial = await initialPrompt(config.numVirtualTokens, model, tokenizer, {
       kind: config.init,
       text: config.initText,
@@ -151,7 +153,7 @@ export class Trainer {
       seed: config.seed,
     });
     const method = createMethod({ config, initial, model: model.config, numTasks: task.tasks.length });
-    return new Trainer(model, tokenizer, task, config, method);
+    return new Trainer(model, tokenizer, task, config, method, options.evaluationBatch ?? config.evalBatchSize);
   }
 
   /**

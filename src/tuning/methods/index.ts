@@ -25,11 +25,14 @@ export interface MethodContext {
 export interface MethodEntry extends MethodDescription {
   kind: MethodKind;
   create(context: MethodContext): SoftPromptMethod;
+  /** Trainable values create() would make (for the memory check before it runs). */
+  parameterCount(context: Omit<MethodContext, 'initial'>): number;
   /** Parameter names for a method with `count` variables, in its `variables` order; null if no layout has that many. */
   variableNames(count: number): string[] | null;
 }
 
-const encoderWidth = ({ config, model }: MethodContext) => config.encoderHiddenSize || model.hiddenSize;
+const encoderWidth = ({ config, model }: Omit<MethodContext, 'initial'>) => config.encoderHiddenSize || model.hiddenSize;
+const linearParameters = (inputs: number, outputs: number) => inputs * outputs + outputs;
 
 function ptuning(kind: 'ptuning-mlp' | 'ptuning-lstm'): MethodEntry {
   const encoder = kind === 'ptuning-mlp' ? 'MLP' : 'LSTM';
@@ -40,6 +43,13 @@ function ptuning(kind: 'ptuning-mlp' | 'ptuning-lstm'): MethodEntry {
       numVirtualTokens: c.config.numVirtualTokens, encoder, encoderHiddenSize: encoderWidth(c), encoderNumLayers: c.config.encoderNumLayers, seed: c.config.seed,
     }, c.model.hiddenSize),
     variableNames: (count) => PTuning.variableNames(encoder, count),
+    parameterCount: (c) => {
+      const [d, h, p] = [c.model.hiddenSize, encoderWidth(c), c.config.numVirtualTokens];
+      if (encoder === 'MLP') return p * d + linearParameters(d, h) + linearParameters(h, h) + linearParameters(h, d);
+      let lstm = 0;
+      for (let l = 0; l < c.config.encoderNumLayers; l++) lstm += 2 * (4 * h * ((l === 0 ? d : 2 * h) + h) + 8 * h);
+      return p * d + lstm + linearParameters(2 * h, 2 * h) + linearParameters(2 * h, d);
+    },
   };
 }
 
@@ -49,6 +59,7 @@ export const METHODS: Readonly<Record<MethodKind, MethodEntry>> = {
     kind: 'prompt',
     create: (c) => new PromptTuning(c.initial, c.config.numVirtualTokens, c.model.hiddenSize),
     variableNames: () => PromptTuning.variableNames,
+    parameterCount: (c) => c.config.numVirtualTokens * c.model.hiddenSize,
   },
   'ptuning-mlp': ptuning('ptuning-mlp'),
   'ptuning-lstm': ptuning('ptuning-lstm'),
@@ -59,6 +70,13 @@ export const METHODS: Readonly<Record<MethodKind, MethodEntry>> = {
       numVirtualTokens: c.config.numVirtualTokens, prefixProjection: c.config.prefixProjection, encoderHiddenSize: encoderWidth(c), seed: c.config.seed,
     }, c.model),
     variableNames: (count) => PrefixTuning.variableNames(count),
+    parameterCount: (c) => {
+      const out = c.model.numLayers * 2 * c.model.numKeyValueHeads * c.model.headDim;
+      const p = c.config.numVirtualTokens;
+      if (!c.config.prefixProjection) return p * out;
+      const h = encoderWidth(c);
+      return p * c.model.hiddenSize + linearParameters(c.model.hiddenSize, h) + linearParameters(h, out);
+    },
   },
   multitask: {
     ...METHOD_CATALOG.multitask,
@@ -67,6 +85,10 @@ export const METHODS: Readonly<Record<MethodKind, MethodEntry>> = {
       numVirtualTokens: c.config.numVirtualTokens, numTasks: Math.max(1, c.numTasks), numRanks: c.config.numRanks, seed: c.config.seed,
     }, c.model.hiddenSize),
     variableNames: () => MultitaskPromptTuning.variableNames,
+    parameterCount: (c) => {
+      const [p, d, r, t] = [c.config.numVirtualTokens, c.model.hiddenSize, c.config.numRanks, Math.max(1, c.numTasks)];
+      return p * d + t * p * r + t * r * d;
+    },
   },
 };
 

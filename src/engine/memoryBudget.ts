@@ -1,0 +1,179 @@
+/**
+ * What a backend can hold, and whether a model or a run fits it — checked before anything
+ * is allocated, so a setting that does not fit is refused with a sentence naming what does,
+ * never met with a wasm abort ("Internal error: Aborted()") or a lost GPU device.
+ *
+ * The bytes come from model/memory.ts (the estimate, held against measured peaks by its
+ * tests); this module adds the backends' limits and the search for what fits.
+ */
+import { StudioError } from '../errors';
+import {
+  evaluationBatchBytes, formatBytes, largestTensorBytes, trainingStepBytes, weightBytes, type BatchShape, type MemoryDims,
+} from '../model/memory';
+import type { TrainConfig } from '../tuning/config';
+import { PAD_MULTIPLE, type EncodedExample } from '../tuning/objective';
+import type { PreparedTask } from '../tuning/task';
+import type { BackendChoice } from './backend';
+
+/** The wasm heap can grow to 4 GiB − 64 KiB; past this share, allocator slack and XNNPACK's scratch make growth risky. */
+const WASM_HEAP_BYTES = 4294901760;
+const USABLE_SHARE = 0.8;
+/** WebGPU says nothing of a device's memory: a budget a laptop GPU (or a software adapter's RAM) can give one tab. */
+const WEBGPU_BUDGET_BYTES = 4 * 2 ** 30;
+/** Activations the studio spends to save recomputation: past this, the MLPs are recomputed in the backward. */
+const FAST_PATH_ACTIVATION_BYTES = 2 ** 30;
+
+export interface MemoryBudget {
+  /** Bytes tensors may take in all, weights included. */
+  bytes: number;
+  /** The backend as messages name it. */
+  label: string;
+  /** The largest single tensor (one WebGPU buffer), or null for no such limit. */
+  maxTensorBytes: number | null;
+}
+
+export function memoryBudget(choice: BackendChoice, overrideBytes?: number): MemoryBudget {
+  switch (choice.backend) {
+    case 'webgpu': {
+      const limits = choice.adapter;
+      return {
+        bytes: overrideBytes ?? WEBGPU_BUDGET_BYTES,
+        label: 'WebGPU',
+        maxTensorBytes: limits ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : null,
+      };
+    }
+    case 'wasm':
+      return { bytes: overrideBytes ?? USABLE_SHARE * WASM_HEAP_BYTES, label: 'the wasm backend', maxTensorBytes: null };
+    default:
+      return { bytes: overrideBytes ?? USABLE_SHARE * WASM_HEAP_BYTES, label: `the ${choice.backend} backend`, maxTensorBytes: null };
+  }
+}
+
+/** Refuses, right after config.json is read, a model whose weights alone would not fit. */
+export function checkWeightsFit(dims: MemoryDims, budget: MemoryBudget, name: string): void {
+  const bytes = weightBytes(dims);
+  if (bytes > budget.bytes) {
+    throw new StudioError('model',
+      `${name} needs about ${formatBytes(bytes)} for its weights alone (int8), more than ${budget.label} holds here (about ${formatBytes(budget.bytes)}).`,
+      'Choose a smaller model.');
+  }
+}
+
+/** A training run's batches: the step's, and the evaluation's (scored against every label). */
+export interface RunShapes {
+  step: BatchShape;
+  /** Label tokens scored per training row. */
+  targetTokens: number;
+  evaluation: BatchShape;
+  labels: number;
+  labelTokens: number;
+  /** The shortest step sequence there is: [BOS], the template, one token of text and the target. */
+  minSequence: number;
+}
+
+export interface TrainingPlan {
+  /** Recompute the MLPs' pre-activations in the backward (model.recomputeMlp). */
+  recomputeMlp: boolean;
+  /** Evaluation batches of at most this many examples. */
+  evaluationBatch: number;
+  /** Estimated peak, weights included. */
+  peakBytes: number;
+}
+
+function fitsTensor(dims: MemoryDims, budget: MemoryBudget, shapes: RunShapes): boolean {
+  return budget.maxTensorBytes === null || largestTensorBytes(dims, shapes.step, shapes.targetTokens, shapes.labels, shapes.labelTokens) <= budget.maxTensorBytes;
+}
+
+/**
+ * How a run will use memory, or a refusal naming the largest batch and length that fit.
+ * `residentBytes`: what the backend holds already (the weights, mostly).
+ */
+export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentBytes: number, shapes: RunShapes): TrainingPlan {
+  const room = budget.bytes - residentBytes;
+  const stepBytes = (s: BatchShape, recompute: boolean) => trainingStepBytes(dims, s, shapes.targetTokens, recompute);
+  const evalBytes = (batch: number) => evaluationBatchBytes(dims, { ...shapes.evaluation, batch }, shapes.labels, shapes.labelTokens);
+  const fits = (s: BatchShape) => stepBytes(s, true) <= room && fitsTensor(dims, budget, { ...shapes, step: s });
+  if (!fits(shapes.step)) refuse(dims, budget, room, shapes, fits);
+  const keepAll = stepBytes(shapes.step, false);
+  const recomputeMlp = keepAll > Math.min(room, FAST_PATH_ACTIVATION_BYTES);
+  const step = stepBytes(shapes.step, recomputeMlp);
+  // Evaluation runs between steps, beside the copies a step in flight holds: it may take what
+  // the step does (or half the room), in smaller batches if need be.
+  const soft = Math.max(step, room / 2);
+  let evaluationBatch = shapes.evaluation.batch;
+  while (evaluationBatch > 1 && evalBytes(evaluationBatch) > soft) evaluationBatch = Math.ceil(evaluationBatch / 2);
+  // Not even one example within that: within the whole room, or the refusal that names it.
+  if (evalBytes(evaluationBatch) > soft) {
+    evaluationBatch = evaluationBatchThatFits(dims, budget, residentBytes, { ...shapes.evaluation, batch: 1 }, shapes.labels, shapes.labelTokens);
+  }
+  return { recomputeMlp, evaluationBatch, peakBytes: residentBytes + Math.max(step, evalBytes(evaluationBatch)) };
+}
+
+/**
+ * The largest evaluation batch, at most `shape.batch`, whose scoring against `labels` labels
+ * fits beside what the backend holds; a refusal when not even one example does.
+ */
+export function evaluationBatchThatFits(dims: MemoryDims, budget: MemoryBudget, residentBytes: number, shape: BatchShape, labels: number, labelTokens: number): number {
+  const room = budget.bytes - residentBytes;
+  const bytes = (batch: number) => evaluationBatchBytes(dims, { ...shape, batch }, labels, labelTokens);
+  let batch = shape.batch;
+  while (batch > 1 && bytes(batch) > room) batch = Math.ceil(batch / 2);
+  if (bytes(batch) > room) {
+    throw new StudioError('settings',
+      `Scoring one example against ${labels} labels needs about ${formatBytes(bytes(1))}, more than ${budget.label} has left (about ${formatBytes(room)}).`,
+      'Use fewer labels, shorter label texts, or a shorter max length.');
+  }
+  return batch;
+}
+
+function refuse(dims: MemoryDims, budget: MemoryBudget, room: number, shapes: RunShapes, fits: (s: BatchShape) => boolean): never {
+  const { step } = shapes;
+  const need = trainingStepBytes(dims, step, shapes.targetTokens, true);
+  const prompt = step.promptTokens + step.prefixTokens;
+  const what = `A training step at batch ${step.batch} × ${step.sequence} tokens${prompt ? ` (+${prompt} virtual tokens)` : ''}`;
+  let batch = step.batch;
+  while (batch > 1 && !fits({ ...step, batch })) batch--;
+  let sequence = step.sequence;
+  while (sequence - 8 >= shapes.minSequence && !fits({ ...step, sequence })) sequence -= 8;
+  const ways: string[] = [];
+  if (fits({ ...step, batch })) ways.push(`a batch size of at most ${batch} (gradient accumulation keeps the effective batch)`);
+  if (fits({ ...step, sequence })) ways.push(`a max length of at most ${sequence - shapes.targetTokens} tokens`);
+  if (!fitsTensor(dims, budget, shapes) && need <= room) {
+    throw new StudioError('settings',
+      `${what} needs a tensor of ${formatBytes(largestTensorBytes(dims, step, shapes.targetTokens, shapes.labels, shapes.labelTokens))}, over this GPU's ${formatBytes(budget.maxTensorBytes!)} limit for one buffer.`,
+      ways.length ? `Use ${ways.join(', or ')}.` : 'Use a smaller batch or a shorter max length.');
+  }
+  throw new StudioError('settings',
+    `${what} needs about ${formatBytes(need)}, more than ${budget.label} has left here (about ${formatBytes(room)} beside the model).`,
+    ways.length ? `Use ${ways.join(', or ')}.` : 'Even one short example does not fit: choose a smaller model, or fewer virtual tokens.');
+}
+
+const padded = (n: number) => Math.ceil(n / PAD_MULTIPLE) * PAD_MULTIPLE;
+const longest = (examples: readonly EncodedExample[], withTarget: boolean) =>
+  examples.reduce((a, e) => Math.max(a, e.inputIds.length + (withTarget ? e.targetIds.length : 0)), 1);
+
+/**
+ * The batches a run will make, from its prepared data and settings: the longest training
+ * row (input and target) and the longest validation input, padded as the objective pads
+ * them; the text baseline's instruction (`instructionTokens`) precedes the input when it
+ * is scored. `templateTokens`: [BOS] and the template around an empty text.
+ */
+export function runShapes(task: PreparedTask, config: TrainConfig, instructionTokens: number, templateTokens: number): RunShapes {
+  const prefix = config.method === 'prefix';
+  const p = config.numVirtualTokens;
+  const targetTokens = task.train.reduce((a, e) => Math.max(a, e.targetIds.length), 1);
+  const evaluated = config.maxEvalExamples > 0 ? task.validation.slice(0, config.maxEvalExamples) : task.validation;
+  return {
+    step: { batch: config.batchSize, sequence: padded(longest(task.train, true)), promptTokens: prefix ? 0 : p, prefixTokens: prefix ? p : 0 },
+    targetTokens,
+    evaluation: {
+      batch: config.evalBatchSize,
+      sequence: padded(Math.max(longest(evaluated, false), 1)),
+      promptTokens: Math.max(prefix ? 0 : p, instructionTokens),
+      prefixTokens: prefix ? p : 0,
+    },
+    labels: task.labels.length,
+    labelTokens: task.labelIds.reduce((a, l) => Math.max(a, l.length), 1),
+    minSequence: templateTokens + 1 + targetTokens,
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The memory model (src/model/memory.ts) against what a step and an evaluation batch really
+ * hold on wasm (tfjs's count of live tensor bytes at its high-water mark, as the bench
+ * measures it): the estimate must cover the measured peak, and not by so much that it
+ * refuses what would fit. Then the engine's use of it at the edges (src/engine/memoryBudget.ts):
+ * a setting that does not fit is refused naming what does, and that runs within the budget.
+ */
+import Papa from 'papaparse';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { syntheticTask, trackPeakBytes } from '../../bench/step';
+import { folderSource } from '../../src/cli/nodeSource';
+import { selectBackend } from '../../src/engine/backend';
+import { ModelSession } from '../../src/engine/session';
+import { StudioEngine } from '../../src/engine/studio';
+import { evaluationBatchBytes, trainingStepBytes, weightBytes } from '../../src/model/memory';
+import { PrefixTuning } from '../../src/tuning/methods/prefix';
+import { PromptTuning } from '../../src/tuning/methods/prompt';
+import { batchLoss, labelScores, methodPrompt } from '../../src/tuning/objective';
+import { isStudioError } from '../../src/errors';
+import { packageDir } from '../helpers';
+import { smsSample } from '../tuning/fixtures';
+import { checkpointDir } from './checkpoints';
+
+let session: ModelSession;
+beforeAll(async () => {
+  session = await ModelSession.open(folderSource(packageDir('stories260K')), await selectBackend('wasm'), undefined, { quantize: true });
+});
+
+/** Peak bytes above what was live before, while `f` runs. */
+function peakOf(f: () => void): number {
+  const base = tf.memory().numBytes;
+  const peak = trackPeakBytes();
+  try {
+    f();
+  } finally {
+    peak.stop();
+  }
+  return peak.bytes() - base;
+}
+
+describe('the memory estimate against measured peaks (wasm)', () => {
+  const cases: { batch: number; sequence: number; p: number; method: 'prompt' | 'prefix'; recompute: boolean }[] = [
+    { batch: 8, sequence: 64, p: 20, method: 'prompt', recompute: false },
+    { batch: 32, sequence: 128, p: 20, method: 'prompt', recompute: true },
+    { batch: 2, sequence: 256, p: 100, method: 'prompt', recompute: false },
+    { batch: 16, sequence: 64, p: 20, method: 'prefix', recompute: false },
+  ];
+  for (const c of cases) {
+    it(`${c.method}, batch ${c.batch} × ${c.sequence} + ${c.p}, MLP ${c.recompute ? 'recomputed' : 'kept'}: a step and an evaluation batch`, () => {
+      const { model } = session;
+      const cfg = model.config;
+      const task = syntheticTask(cfg.vocabSize, c.sequence, c.batch);
+      const initial = new Float32Array(c.p * cfg.hiddenSize).map((_, i) => Math.sin(i) * 0.1);
+      const method = c.method === 'prefix'
+        ? new PrefixTuning(initial, { numVirtualTokens: c.p, prefixProjection: false, encoderHiddenSize: cfg.hiddenSize, seed: 1 }, cfg)
+        : new PromptTuning(initial, c.p, cfg.hiddenSize);
+      const batch = task.train.slice(0, c.batch);
+      model.recomputeMlp = c.recompute;
+      const step = peakOf(() => {
+        const { value, grads } = tf.variableGrads(() => batchLoss(model, methodPrompt(method), batch), method.variables);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      const labels = [[10, 12], [11, 13], [14, 15]];
+      const evaluation = peakOf(() => tf.dispose(labelScores(model, methodPrompt(method), batch, labels)));
+      const shape = {
+        batch: c.batch, sequence: Math.ceil(c.sequence / 8) * 8,
+        promptTokens: c.method === 'prefix' ? 0 : c.p, prefixTokens: c.method === 'prefix' ? c.p : 0,
+      };
+      const stepEstimate = trainingStepBytes(cfg, shape, 1, c.recompute);
+      const evaluationEstimate = evaluationBatchBytes(cfg, shape, labels.length, 2);
+      console.log(`${JSON.stringify(c)}: step ${(step / 1e6).toFixed(1)} MB, estimated ${(stepEstimate / 1e6).toFixed(1)}; evaluation ${(evaluation / 1e6).toFixed(1)} MB, estimated ${(evaluationEstimate / 1e6).toFixed(1)}`);
+      expect(stepEstimate).toBeGreaterThanOrEqual(step);
+      expect(stepEstimate).toBeLessThanOrEqual(2 * step);
+      expect(evaluationEstimate).toBeGreaterThanOrEqual(evaluation);
+      expect(evaluationEstimate).toBeLessThanOrEqual(2 * evaluation);
+      method.dispose();
+      model.recomputeMlp = false;
+    });
+  }
+
+  it('the weights: what the backend holds for the int8 package (and the RoPE tables), to the byte', () => {
+    const cfg = session.pkg.config;
+    const held = session.model.weightTensors().reduce((a, t) => a + t.size * 4, 0);
+    expect(weightBytes(cfg)).toBe(held + 2 * cfg.maxPositions * cfg.headDim * 4);
+  });
+});
+
+function csvBytes(rows: string[][]): Uint8Array {
+  return new TextEncoder().encode(Papa.unparse([['text', 'label'], ...rows]));
+}
+
+async function engineWithData(memoryBudgetBytes: number) {
+  const errors: string[] = [];
+  const engine = new StudioEngine((e) => {
+    if (e.event === 'trainingError') errors.push(e.error.message);
+  }, { memoryBudgetBytes });
+  await engine.init('wasm');
+  await engine.loadModel(folderSource(packageDir('stories260K')));
+  const table = await engine.loadTable('sms.csv', csvBytes(smsSample(40).rows));
+  const dataset = engine.buildDataset(table.guess, { validationFraction: 0.25, seed: 1, splitColumn: null });
+  return { engine, dataset, errors };
+}
+
+async function refusal(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (e) {
+    if (isStudioError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('the engine checks a run against the backend before it starts (wasm)', () => {
+  // Long texts (up to 128 tokens), so batch and length both matter.
+  const long = { maxLength: 128, numVirtualTokens: 20, evalEvery: 1000, projectEvery: 1000, checkpointEvery: 1000, steps: 2 };
+
+  it('refuses a step that does not fit, naming the largest batch that does; that batch trains within the budget', async () => {
+    const budget = 60e6;
+    const { engine, dataset, errors } = await engineWithData(budget);
+    const error = await refusal(engine.startTraining({ config: { ...long, batchSize: 48 }, verbalizer: dataset.verbalizer }));
+    expect(error.code).toBe('settings');
+    expect(error.message).toMatch(/^A training step at batch 48 × \d+ tokens \(\+20 virtual tokens\) needs about \d+ MB, more than the wasm backend has left here \(about \d+ MB beside the model\)\.$/);
+    const suggested = Number(/a batch size of at most (\d+)/.exec(error.hint ?? '')?.[1]);
+    expect(suggested).toBeGreaterThanOrEqual(1);
+    expect(suggested).toBeLessThan(48);
+    expect(error.hint).toMatch(/or a max length of at most \d+ tokens\.$/);
+
+    const peak = trackPeakBytes();
+    await engine.startTraining({ config: { ...long, batchSize: suggested }, verbalizer: dataset.verbalizer });
+    const summary = await engine.waitForRun();
+    peak.stop();
+    expect(errors).toEqual([]);
+    expect(summary?.stoppedBy).toBe('completed');
+    expect(peak.bytes()).toBeLessThanOrEqual(budget);
+  });
+
+  it('recomputes the MLPs when keeping them would not fit, and trains within the budget', async () => {
+    const cfg = session.pkg.config;
+    const shape = { batch: 8, sequence: 136, promptTokens: 20, prefixTokens: 0 };
+    const kept = trainingStepBytes(cfg, shape, 2, false);
+    const recomputed = trainingStepBytes(cfg, shape, 2, true);
+    expect(recomputed).toBeLessThan(kept);
+    // Room for the recomputed step (and the evaluation beside it), not for the kept one.
+    const budget = tf.memory().numBytes + (recomputed + kept) / 2;
+    const { engine, dataset, errors } = await engineWithData(budget);
+    const peak = trackPeakBytes();
+    await engine.startTraining({ config: { ...long, batchSize: 8 }, verbalizer: dataset.verbalizer });
+    await engine.waitForRun();
+    peak.stop();
+    expect(errors).toEqual([]);
+    expect(engine.session!.model.recomputeMlp).toBe(true);
+    expect(peak.bytes()).toBeLessThanOrEqual(budget);
+  });
+
+  it('refuses a model whose weights alone would not fit, before reading them', async () => {
+    const engine = new StudioEngine(() => {}, { memoryBudgetBytes: 2_000 });
+    await engine.init('wasm');
+    const read: string[] = [];
+    const source = folderSource(checkpointDir('llama'));
+    const watched = { ...source, read: (file: string, onProgress?: Parameters<typeof source.read>[1]) => (read.push(file), source.read(file, onProgress)) };
+    const error = await refusal(engine.loadModel(watched));
+    expect(error.code).toBe('model');
+    expect(error.message).toMatch(/^LlamaForCausalLM needs about \d+ KB for its weights alone \(int8\), more than the wasm backend holds here \(about 2 KB\)\.$/);
+    expect(read).toEqual(['config.json']);
+  });
+});
