@@ -15,7 +15,8 @@ import { measureGeneration } from './generation';
 import { attentionElements, gridShapes, shapeBudget, type BackendReport, type GridOptions, type ModelRow } from './grid';
 import { profileTrainingStep } from './kernelProfile';
 import { measureOverlap, measureTrainingStep, type StepMeasurement } from './step';
-import { SYNTHETIC_MODELS, syntheticPackage, type SyntheticShape } from './synthetic';
+import { trainingStepBytes, weightBytes, type MemoryDims } from '../src/model/memory';
+import { REAL_SIZE_SHAPES, SYNTHETIC_MODELS, syntheticPackage, type SyntheticShape } from './synthetic';
 
 /**
  * A model the bench measures beside the default one: a name, how to get its package, and
@@ -24,6 +25,8 @@ import { SYNTHETIC_MODELS, syntheticPackage, type SyntheticShape } from './synth
  */
 export interface BenchModel {
   name: string;
+  /** Its dimensions, for the memory model that decides whether a backend can hold it. */
+  dims: MemoryDims;
   /** What it is, for the report: "synthetic, Llama layout, random int8 weights", "checkpoint …". */
   kind: string;
   parameters: number;
@@ -46,9 +49,32 @@ export function syntheticParameters(s: SyntheticShape): number {
   return s.vocabSize * s.hiddenSize + s.layers * layer + s.hiddenSize;
 }
 
+/** A synthetic shape's dimensions as the memory model reads them. */
+export function syntheticDims(s: SyntheticShape): MemoryDims {
+  return {
+    modelType: s.modelType ?? 'llama', numLayers: s.layers, hiddenSize: s.hiddenSize, intermediateSize: s.intermediateSize,
+    numHeads: s.heads, numKeyValueHeads: s.kvHeads, headDim: s.hiddenSize / s.heads, vocabSize: s.vocabSize,
+    maxPositions: s.maxPositions, tieWordEmbeddings: true, attentionBias: s.modelType === 'qwen2',
+  };
+}
+
+/**
+ * The real-size models: the published configurations of SmolLM2-135M and -360M and
+ * Qwen2.5-0.5B (random int8 weights, made in memory), at the shapes people train them at.
+ */
+export const REAL_SIZE_BENCH_SHAPES: StepShape[] = [
+  { batch: 1, sequence: 32, virtualTokens: 20, targets: 1 },
+  { batch: 8, sequence: 128, virtualTokens: 20, targets: 1 },
+];
+
+export function realSizeBenchModels(shapes = REAL_SIZE_BENCH_SHAPES): BenchModel[] {
+  return REAL_SIZE_SHAPES.map((s) => ({ ...syntheticBenchModel(s, shapes, 3), kind: `${s.modelType === 'qwen2' ? 'Qwen2' : 'Llama'} layout at real size, random int8 weights` }));
+}
+
 export function syntheticBenchModel(shape: SyntheticShape, shapes: StepShape[] = [MODEL_SHAPE], steps = 3): BenchModel {
   return {
     name: shape.name,
+    dims: syntheticDims(shape),
     kind: `synthetic, ${shape.modelType === 'qwen2' ? 'Qwen2' : 'Llama'} layout, random int8 weights`,
     parameters: syntheticParameters(shape), vocabSize: shape.vocabSize, shapes, steps,
     load: () => syntheticPackage(shape),
@@ -61,18 +87,25 @@ export function defaultBenchModels(): BenchModel[] {
 }
 
 /**
- * Bytes a larger model's training step needs on a backend that widens int8 weights to
- * float32 (wasm, cpu): the weights plus the logits and their gradients. The wasm heap aborts
- * the whole process when it runs out, so larger models are skipped there, not attempted.
+ * Bytes a larger model's training step needs, weights included: the studio's own memory model
+ * (src/model/memory.ts), MLPs recomputed past 1 GB of activations as the engine would.
  */
-export function modelStepBytes(parameters: number, vocabSize: number, shape: StepShape): number {
-  return 4 * parameters + 3 * 4 * shape.batch * (shape.sequence + shape.virtualTokens + 1) * vocabSize;
+export function modelStepBytes(dims: MemoryDims, shape: StepShape): number {
+  return weightBytes(dims) + trainingStepBytes(dims, batchOf(shape), shape.targets, recomputeAbove(dims, shape));
 }
 
-/** Plain-JS cpu and a software adapter would take tens of minutes a step: no larger models there. */
+/** A bench shape as the memory model's batch: the target tokens follow the sequence, padded as the objective pads. */
+const batchOf = (shape: StepShape) => ({ batch: shape.batch, sequence: Math.ceil((shape.sequence + shape.targets) / 8) * 8, promptTokens: shape.virtualTokens, prefixTokens: 0 });
+
+/** Whether keeping the MLPs' pre-activations would cost over 1 GiB at this shape (the engine then recomputes them). */
+function recomputeAbove(dims: MemoryDims, shape: StepShape): boolean {
+  return trainingStepBytes(dims, batchOf(shape), shape.targets, false) > 2 ** 30;
+}
+
+/** What a backend holds (as the engine budgets it); plain-JS cpu and a software adapter would take tens of minutes a step: no larger models there. */
 export function modelBudget(backend: string, softwareAdapter: boolean): number {
-  if (backend === 'wasm') return 640 * 2 ** 20;
   if (backend === 'cpu' || (backend === 'webgpu' && softwareAdapter)) return 0;
+  if (backend === 'wasm') return 0.8 * 4294901760;
   return Infinity;
 }
 
@@ -97,9 +130,9 @@ export async function measureModels(
   for (const m of models) {
     const row = (shape: StepShape, measurement: StepMeasurement | null, error?: string): ModelRow =>
       ({ model: m.name, kind: m.kind, parameters: m.parameters, shape, measurement, ...(error ? { error } : {}) });
-    const fits = m.shapes.filter((shape) => modelStepBytes(m.parameters, m.vocabSize, shape) <= budget);
+    const fits = m.shapes.filter((shape) => modelStepBytes(m.dims, shape) <= budget);
     for (const shape of m.shapes.filter((s) => !fits.includes(s))) {
-      const needs = modelStepBytes(m.parameters, m.vocabSize, shape);
+      const needs = modelStepBytes(m.dims, shape);
       const error = budget === 0
         ? 'skipped: a step would take tens of minutes on this backend'
         : `skipped: a step needs about ${(needs / 2 ** 30).toFixed(1)} GiB, more than this backend holds`;
@@ -114,6 +147,8 @@ export async function measureModels(
       log(`${m.name}: made and loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       for (const shape of fits) {
         try {
+          // As the engine decides it (src/engine/memoryBudget.ts): the MLPs recomputed past 1 GiB of kept activations.
+          model.recomputeMlp = recomputeAbove(m.dims, shape);
           const measurement = await measureTrainingStep(model, tokenizer, shape, m.steps ?? 3);
           push(row(shape, measurement));
           log(`${m.name} B=${shape.batch} S=${shape.sequence} P=${shape.virtualTokens}: ${measurement.stepMs.toFixed(0)} ms/step, ${(measurement.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);

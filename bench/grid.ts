@@ -43,6 +43,8 @@ export interface GridOptions {
   steps: number;
   /** Whether to measure the larger models (the caller's list: bench/backendBench.ts). */
   models: boolean;
+  /** The larger models are the real-size ones (SmolLM2-135M/360M, Qwen2.5-0.5B layouts), not the synthetic pair. */
+  realSize?: boolean;
   generation: GenerationOptions;
   /** The overlapped-against-waiting run (see measureOverlap); null skips it. */
   overlap: { batch: number; sequence: number; virtualTokens: number; steps: number } | null;
@@ -97,8 +99,13 @@ export function profileOnly(grid: GridOptions): GridOptions {
   return { ...grid, ...NOTHING, profile: grid.profile, generation: { ...grid.generation, promptTokens: [] } };
 }
 
+/** `--only models`: the real-size models alone (SmolLM2-135M/360M and Qwen2.5-0.5B layouts). */
+export function modelsOnly(grid: GridOptions): GridOptions {
+  return { ...grid, ...NOTHING, models: true, realSize: true, generation: { ...grid.generation, promptTokens: [] } };
+}
+
 /** The sections `--only` takes that are a part of this grid; a section with its own module adds its name beside. */
-export const GRID_SECTIONS = { generation: generationOnly, overlap: overlapOnly, profile: profileOnly } as const;
+export const GRID_SECTIONS = { generation: generationOnly, overlap: overlapOnly, profile: profileOnly, models: modelsOnly } as const;
 export type BenchSection = keyof typeof GRID_SECTIONS;
 
 export function gridFor(quick: boolean, only: BenchSection | null): GridOptions {

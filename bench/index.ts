@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--node-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile|threads]
+ * npm run bench [-- --quick] [--node-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile|models|threads]
  * Times the training step and generation (prefill and decode tokens/s) on every backend
  * available in Node and in headless Chromium, beside each backend's float32 matmul speed,
  * and writes bench/results/bench.json and bench/results/bench.md

@@ -177,3 +177,39 @@ export function runShapes(task: PreparedTask, config: TrainConfig, instructionTo
     minSequence: templateTokens + 1 + targetTokens,
   };
 }
+
+/** Settings a newly loaded model trains well at here (null: the defaults are fine), and why. */
+export interface SuggestedSettings {
+  batchSize: number;
+  maxLength: number;
+  /** One sentence: what the suggestion is for. */
+  reason: string;
+}
+
+/** Past this many parameters the defaults (batch 16, max length 128) are tuned for the small default model, not this one. */
+const LARGE_MODEL_PARAMETERS = 20e6;
+
+/**
+ * For a model past the default's size: batch 8 at max length 128 and 20 virtual tokens (a
+ * step of seconds, not minutes, on a CPU; PEFT's examples train such models at batch 8), or
+ * the largest batch below that whose step fits what the backend has left, counted as the
+ * engine runs it (MLPs recomputed past 1 GB of kept activations). Null for a small model.
+ */
+export function suggestSettings(dims: MemoryDims, parameters: number, budget: MemoryBudget, residentBytes: number): SuggestedSettings | null {
+  if (parameters < LARGE_MODEL_PARAMETERS) return null;
+  const maxLength = 128;
+  const room = budget.bytes - residentBytes;
+  const step = (batch: number) => {
+    const shape = { batch, sequence: maxLength + 8, promptTokens: 20, prefixTokens: 0 };
+    const kept = trainingStepBytes(dims, shape, 2, false);
+    return kept <= Math.min(room, FAST_PATH_ACTIVATION_BYTES) ? kept : trainingStepBytes(dims, shape, 2, true);
+  };
+  let batchSize = 8;
+  while (batchSize > 1 && step(batchSize) > room) batchSize /= 2;
+  const millions = Math.round(parameters / 1e6);
+  return {
+    batchSize,
+    maxLength,
+    reason: `A ${millions}M-parameter model takes about ${formatBytes(step(batchSize))} a step at batch ${batchSize} and max length ${maxLength} on ${budget.label}; larger batches cost memory and time in proportion.`,
+  };
+}

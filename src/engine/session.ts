@@ -13,6 +13,7 @@ import { checkAdapterLimits, loadModelPackage, quantizeOnLoad, type ModelPackage
 import type { CausalLM } from '../model/types';
 import { TextTokenizer } from '../tokenizer/tokenizer';
 import type { BackendChoice } from './backend';
+import type { SuggestedSettings } from './memoryBudget';
 
 export interface ModelFacts {
   name: string;
@@ -37,6 +38,8 @@ export interface ModelFacts {
   backend: string;
   backendReason: string;
   adapter: BackendChoice['adapter'];
+  /** For a model past the default's size: the batch and max length it trains well at here (the engine fills it in). */
+  suggestedSettings: SuggestedSettings | null;
 }
 
 export interface GenerateResult {
@@ -125,6 +128,7 @@ export class ModelSession {
       backend: tf.getBackend(),
       backendReason: this.backend.reason,
       adapter: this.backend.adapter,
+      suggestedSettings: null,
     };
   }
 

@@ -28,7 +28,7 @@ import { toArrayBuffer } from '../formats/bytes';
 import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, type MixedRow } from './predictions';
 import { disposeRun, promptFor, record, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
-import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, planTraining, runShapes, type MemoryBudget, type TrainingPlan } from './memoryBudget';
+import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type MemoryBudget, type TrainingPlan } from './memoryBudget';
 import { ModelSession, type ModelFacts } from './session';
 
 /** A running training takes a checkpoint at least this often, whatever its checkpointEvery. */
@@ -105,7 +105,8 @@ export class StudioEngine {
     this.adapters.clear();
     this.session?.dispose();
     this.session = next;
-    return next.facts();
+    const facts = next.facts();
+    return { ...facts, suggestedSettings: suggestSettings(next.pkg.config, facts.parameters, budget, tf.memory().numBytes) };
   }
 
   private requireSession(): ModelSession {

@@ -166,3 +166,22 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
     expect(read).toEqual(['config.json']);
   });
 });
+
+describe('settings suggested for a larger model', () => {
+  it('SmolLM2-135M on wasm: batch 8 at max length 128; batch 2 where memory is short; none for the default model', async () => {
+    const { syntheticDims } = await import('../../bench/backendBench');
+    const { REAL_SIZE_SHAPES } = await import('../../bench/synthetic');
+    const { memoryBudget, suggestSettings } = await import('../../src/engine/memoryBudget');
+    const wasm = memoryBudget({ backend: 'wasm', reason: '', adapter: null });
+    const smol = syntheticDims(REAL_SIZE_SHAPES[0]);
+    const suggestion = suggestSettings(smol, 134.5e6, wasm, weightBytes(smol));
+    expect(suggestion).toMatchObject({ batchSize: 8, maxLength: 128 });
+    expect(suggestion!.reason).toMatch(/^A 135M-parameter model takes about \d+ MB a step at batch 8 and max length 128 on the wasm backend;/);
+    // With room for about a batch of 2 only, that is what is suggested.
+    const shape = (batch: number) => ({ batch, sequence: 136, promptTokens: 20, prefixTokens: 0 });
+    const tight = { ...wasm, bytes: weightBytes(smol) + trainingStepBytes(smol, shape(2), 2, false) + 1 };
+    expect(trainingStepBytes(smol, shape(4), 2, true)).toBeGreaterThan(tight.bytes - weightBytes(smol));
+    expect(suggestSettings(smol, 134.5e6, tight, weightBytes(smol))).toMatchObject({ batchSize: 2 });
+    expect(suggestSettings(session.pkg.config, 260_032, wasm, weightBytes(session.pkg.config))).toBeNull();
+  });
+});

@@ -6,6 +6,7 @@ import { SETTINGS, SETTING_KEYS, settingApplies, type SettingGroup, type TrainCo
 import { ErrorNote } from '../ErrorNote';
 import { Panel } from '../Panel';
 import { LearningRateOffer } from './LearningRateOffer';
+import { ModelSuggestion } from './ModelSuggestion';
 import { SettingControl } from './SettingField';
 import { StepTimeEstimate } from './StepTimeEstimate';
 import { VerbalizerEditor } from './VerbalizerEditor';
@@ -51,6 +52,7 @@ export function MethodPanel() {
   return (
     <Panel step="method">
       {locked && <p className="muted">Settings are locked while a run is in progress.</p>}
+      <ModelSuggestion disabled={locked} />
       <div className="settings-errors" aria-live="polite" data-testid="settings-error">
         <ErrorNote error={workerError ?? localError} />
       </div>
