@@ -9,7 +9,7 @@ import { modelFingerprint } from '../model/fingerprint';
 import { buildModel } from '../model/build';
 import { countParameters, type ModelConfig } from '../model/config';
 import { generate, type GenerateOptions } from '../model/generate';
-import { checkAdapterLimits, loadModelPackage, quantizeOnLoad, type ModelPackage, type ModelSource, type ProgressCallback } from '../model/package';
+import { checkAdapterLimits, loadModelPackage, type LoadOptions, type ModelPackage, type ModelSource, type ProgressCallback } from '../model/package';
 import type { CausalLM } from '../model/types';
 import { TextTokenizer } from '../tokenizer/tokenizer';
 import type { BackendChoice } from './backend';
@@ -58,14 +58,14 @@ export class ModelSession {
 
   /**
    * `quantize`: a float checkpoint becomes the studio's int8 package on load (what the
-   * studio and the CLI run); without it, float weights stay float (the f32 reference).
+   * studio and the CLI run), as it streams in where the source can; without it, float
+   * weights stay float (the f32 reference). `checkConfig` may refuse the model from its
+   * config.json alone, before any weight is read.
    */
-  /** `checkConfig` may refuse the model from its config.json alone, before any weight is read. */
   static async open(
-    source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback, options: { quantize?: boolean; checkConfig?: (config: ModelConfig) => void } = {},
+    source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback, options: LoadOptions = {},
   ): Promise<ModelSession> {
-    const pkg = await loadModelPackage(source, onProgress, options.checkConfig);
-    return ModelSession.fromPackage(options.quantize ? quantizeOnLoad(pkg) : pkg, backend);
+    return ModelSession.fromPackage(await loadModelPackage(source, onProgress, options), backend);
   }
 
   /** A session over an already-read package: also how a model is rebuilt on a new backend. */

@@ -57,11 +57,11 @@ function startsWithText(file: Uint8Array, text: string): boolean {
   return file.byteLength >= text.length && [...text].every((c, i) => file[i] === c.charCodeAt(0));
 }
 
-/** Reads the header only: what `parseSafetensors` would read, without touching the data. */
-export function parseSafetensorsHeader(
-  file: Uint8Array,
-  label = 'the safetensors file',
-): { headerLength: number; header: Record<string, unknown> } {
+/** How many leading bytes checkSafetensorsStart needs to tell a safetensors file from a Git LFS pointer or another kind of file. */
+const START_BYTES = 64;
+
+/** The checks that need only the file's first bytes (START_BYTES, or the whole file when shorter). */
+function checkSafetensorsStart(file: Uint8Array, label: string): void {
   if (file.byteLength < 8) {
     fail(`${label} is truncated: it has ${file.byteLength} bytes, fewer than the 8-byte header length.`,
       'Download or copy the file again.');
@@ -72,6 +72,14 @@ export function parseSafetensorsHeader(
   }
   // The spec: the header MUST begin with "{". Anything else (an image, a zip, a web page) is another kind of file.
   if (file.byteLength > 8 && file[8] !== 0x7b) fail(`${label} is not a safetensors file: it does not start with a safetensors header.`);
+}
+
+/** Reads the header only: what `parseSafetensors` would read, without touching the data. */
+export function parseSafetensorsHeader(
+  file: Uint8Array,
+  label = 'the safetensors file',
+): { headerLength: number; header: Record<string, unknown> } {
+  checkSafetensorsStart(file, label);
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const lengthBig = view.getBigUint64(0, true);
   if (lengthBig > BigInt(file.byteLength - 8)) {
@@ -194,6 +202,110 @@ export function parseSafetensors(file: Uint8Array, label = 'the safetensors file
     tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, bytes: file.subarray(dataStart + e.begin, dataStart + e.end) });
   }
   return { metadata, tensors };
+}
+
+/** A tensor as streamSafetensors meets it, before its bytes. */
+export interface StreamedTensor {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  byteLength: number;
+}
+
+/** Where streamSafetensors hands one tensor's bytes, in order, as they arrive; finish() once all have. */
+export interface TensorSink {
+  write(bytes: Uint8Array): void;
+  finish(): void;
+}
+
+/**
+ * Walks a safetensors file as its chunks arrive, without ever holding the whole file: the
+ * header is read and checked as parseSafetensors checks it, then each tensor's bytes, in
+ * file order, go to the sink `open` returns for it (null: skipped). A chunk may be reused
+ * by the producer once write() returns, so sinks copy what they keep. Returns the metadata
+ * and the tensor names in header order. Fails with parseSafetensors' messages, naming the
+ * tensor whose bytes the file ends before.
+ */
+export async function streamSafetensors(
+  chunks: AsyncIterable<Uint8Array>,
+  label: string,
+  open: (tensor: StreamedTensor) => TensorSink | null,
+): Promise<{ metadata: Record<string, string>; names: string[] }> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let prefix = new Uint8Array(0);
+  let ended = false;
+  /** Reads on until the prefix holds `bytes`, or the file ends. */
+  const fill = async (bytes: number) => {
+    const parts = [prefix];
+    let have = prefix.byteLength;
+    while (have < bytes && !ended) {
+      const next = await iterator.next();
+      if (next.done) ended = true;
+      else {
+        parts.push(next.value.slice());
+        have += next.value.byteLength;
+      }
+    }
+    if (parts.length > 1) {
+      prefix = new Uint8Array(have);
+      let at = 0;
+      for (const p of parts) {
+        prefix.set(p, at);
+        at += p.byteLength;
+      }
+    }
+  };
+  await fill(START_BYTES);
+  checkSafetensorsStart(prefix, label);
+  const claimed = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  // Past the limit there is nothing worth reading on for; parseSafetensorsHeader below says the rest.
+  if (claimed > BigInt(MAX_HEADER_BYTES) && (!ended || claimed <= BigInt(prefix.byteLength - 8))) {
+    fail(`${label} has a ${claimed}-byte header, over the 100 MB limit.`);
+  }
+  await fill(safetensorsHeaderBytes(prefix));
+  const { headerLength, header } = parseSafetensorsHeader(prefix, label);
+  const { metadata, entries } = headerEntries(header, label, Infinity);
+  const inFileOrder = [...entries].sort((a, b) => a.begin - b.begin);
+
+  let next = 0; // the first tensor not yet finished, in file order
+  let sink: TensorSink | null | undefined; // undefined: `open` not asked yet for inFileOrder[next]
+  let position = 0; // the data offset of the next byte to arrive
+  const feed = (chunk: Uint8Array) => {
+    let at = 0;
+    for (;;) {
+      // Finishing first lets empty tensors, and a tensor that ends exactly at a chunk's end, finish now.
+      while (next < inFileOrder.length && position >= inFileOrder[next].begin) {
+        const t = inFileOrder[next];
+        if (sink === undefined) sink = open({ name: t.name, dtype: t.dtype, shape: t.shape, byteLength: t.end - t.begin });
+        if (position < t.end) break;
+        sink?.finish();
+        sink = undefined;
+        next++;
+      }
+      if (at >= chunk.byteLength || next >= inFileOrder.length) return;
+      const t = inFileOrder[next];
+      // Before the tensor: skip to it; inside it: as much of it as the chunk holds.
+      const stop = position < t.begin ? t.begin : t.end;
+      const take = Math.min(chunk.byteLength - at, stop - position);
+      if (position >= t.begin) sink?.write(chunk.subarray(at, at + take));
+      at += take;
+      position += take;
+    }
+  };
+  feed(prefix.subarray(8 + headerLength));
+  prefix = new Uint8Array(0);
+  while (!ended && next < inFileOrder.length) {
+    const chunk = await iterator.next();
+    if (chunk.done) ended = true;
+    else feed(chunk.value);
+  }
+  if (!ended) await iterator.return?.();
+  if (next < inFileOrder.length) {
+    const t = inFileOrder[next];
+    fail(`${label}: tensor "${t.name}" has data_offsets [${t.begin}, ${t.end}] outside the ${position} data bytes; the file is truncated or corrupt.`,
+      'Download or copy the file again.');
+  }
+  return { metadata, names: entries.map((e) => e.name) };
 }
 
 /** How many of a float tensor's values are NaN or infinite (0 for integer dtypes). */

@@ -7,10 +7,11 @@
  */
 import { StudioError } from '../errors';
 import { elementCount, writeSafetensors, type TensorEntry, type TensorToWrite } from '../formats/safetensors';
-import { parseModelConfig, type ModelConfig, type StudioQuantization } from './config';
-import { GPT2_BUFFERS, GPT2_CONV1D } from './gpt2';
-import { quantizeRows, type QuantizedMatrix } from './quantize';
+import { parseModelConfig, type ModelConfig } from './config';
+import { isBuffer, quantizedPackage, quantizeOnLoad, quantizeWeight, quantizeWhileStreaming, isQuantizable, STUDIO_INT8 } from './quantizeOnLoad';
 import { WeightStore, type FloatTensor } from './weights';
+
+export { isBuffer, isQuantizable, quantizeOnLoad, STUDIO_INT8 };
 
 export type ProgressCallback = (progress: { file: string; loaded: number; total: number | null }) => void;
 
@@ -23,6 +24,19 @@ export interface ModelSource {
   readonly name?: string;
   has(file: string): Promise<boolean>;
   read(file: string, onProgress?: ProgressCallback): Promise<Uint8Array>;
+  /**
+   * The file's bytes in chunks as they are read, for sources that can (a folder, dropped
+   * files): what lets a float checkpoint be quantized without ever being held whole.
+   * Each chunk is the consumer's to keep.
+   */
+  stream?(file: string, onProgress?: ProgressCallback): AsyncIterable<Uint8Array>;
+}
+
+export interface LoadOptions {
+  /** May refuse the model from its config.json (it will not fit, say) before any weight is read. */
+  checkConfig?: (config: ModelConfig) => void;
+  /** Float weights become the studio's int8 package (quantizeOnLoad), streamed where the source can. */
+  quantize?: boolean;
 }
 
 export interface ModelPackage {
@@ -36,10 +50,6 @@ export interface ModelPackage {
   weights: WeightStore;
 }
 
-export const STUDIO_INT8: StudioQuantization = {
-  quant_method: 'studio_int8', bits: 8, symmetric: true, granularity: 'per_output_channel', scale_suffix: '_scale',
-};
-
 function parseJson(bytes: Uint8Array, file: string, source: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
@@ -48,14 +58,13 @@ function parseJson(bytes: Uint8Array, file: string, source: string): unknown {
   }
 }
 
-/** `checkConfig` may refuse the model from its config.json (it will not fit, say) before any weight is read. */
-export async function loadModelPackage(source: ModelSource, onProgress?: ProgressCallback, checkConfig?: (config: ModelConfig) => void): Promise<ModelPackage> {
+export async function loadModelPackage(source: ModelSource, onProgress?: ProgressCallback, options: LoadOptions = {}): Promise<ModelPackage> {
   if (!(await source.has('config.json'))) {
     throw new StudioError('model', `No config.json in ${source.description}.`,
       'A model folder needs config.json, tokenizer.json and model.safetensors (Hugging Face layout).');
   }
   const config = parseModelConfig(parseJson(await source.read('config.json'), 'config.json', source.description));
-  checkConfig?.(config);
+  options.checkConfig?.(config);
   if (!(await source.has('tokenizer.json'))) {
     throw new StudioError('tokenizer', `No tokenizer.json in ${source.description}.`,
       'The studio needs the fast-tokenizer file tokenizer.json beside config.json.');
@@ -83,41 +92,18 @@ export async function loadModelPackage(source: ModelSource, onProgress?: Progres
     throw new StudioError('model', `No model.safetensors (or model.safetensors.index.json) in ${source.description}.`,
       'The studio reads safetensors weights; convert .bin/.pt checkpoints with transformers\' save_pretrained(safe_serialization=True).');
   }
+  const described = {
+    source: source.description, hubId: source.hubId, ...(source.name ? { name: source.name } : {}), config, tokenizerJson: tokenizerJson as object, tokenizerConfig,
+  };
+  if (options.quantize && !config.quantization && source.stream) {
+    const shards = [];
+    for (const name of shardNames) shards.push(await quantizeWhileStreaming(source.stream(name, onProgress), name, config.modelType));
+    return quantizedPackage(described, shards);
+  }
   const files: { name: string; bytes: Uint8Array }[] = [];
   for (const name of shardNames) files.push({ name, bytes: await source.read(name, onProgress) });
-  const weights = WeightStore.fromFiles(files, config.quantization);
-  return { source: source.description, hubId: source.hubId, ...(source.name ? { name: source.name } : {}), config, tokenizerJson: tokenizerJson as object, tokenizerConfig, weights };
-}
-
-/** Whether a tensor is a weight matrix the studio stores in int8 (norms and biases stay float). */
-export function isQuantizable(name: string, shape: number[]): boolean {
-  return shape.length === 2 && name.endsWith('.weight');
-}
-
-/**
- * Tensors a checkpoint may carry that are not weights and that the studio rebuilds
- * itself: GPT-2's causal-mask buffers and old Llama checkpoints' rotary inv_freq.
- */
-export function isBuffer(name: string): boolean {
-  return GPT2_BUFFERS.test(name) || name.endsWith('.rotary_emb.inv_freq');
-}
-
-/**
- * int8 values and scales of one weight matrix, one scale per output channel: per row for
- * nn.Linear's [out, in], per column (scales shaped [1, out]) for GPT-2's Conv1D [in, out].
- */
-function quantizeWeight(modelType: unknown, name: string, t: FloatTensor): { values: Int8Array; scales: Float32Array; scaleShape: number[] } {
-  const [rows, cols] = t.shape;
-  if (modelType !== 'gpt2' || !GPT2_CONV1D.test(name)) {
-    const q = quantizeRows(t.data, rows, cols);
-    return { values: q.values, scales: q.scales, scaleShape: [rows] };
-  }
-  const transposed = new Float32Array(rows * cols); // [out, in]
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) transposed[c * rows + r] = t.data[r * cols + c];
-  const q: QuantizedMatrix = quantizeRows(transposed, cols, rows);
-  const values = new Int8Array(rows * cols); // back to [in, out], the checkpoint's layout
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) values[r * cols + c] = q.values[c * rows + r];
-  return { values, scales: q.scales, scaleShape: [1, cols] };
+  const pkg = { ...described, weights: WeightStore.fromFiles(files, config.quantization) };
+  return options.quantize ? quantizeOnLoad(pkg) : pkg;
 }
 
 function configJson(config: Record<string, unknown>): string {
@@ -150,38 +136,6 @@ export function writeStudioPackage(
   return {
     configJson: configJson(config),
     safetensors: writeSafetensors(out, { format: 'pt' }),
-  };
-}
-
-/**
- * A float checkpoint (F32, F16 or BF16) as the studio's int8 package, in memory: every
- * weight matrix becomes I8 values plus `_scale` (absmax, one scale per output channel, as
- * writeStudioPackage does); norms and biases keep their stored dtype; buffers are dropped.
- * A package that is already quantized is returned as it is.
- */
-export function quantizeOnLoad(pkg: ModelPackage): ModelPackage {
-  if (pkg.config.quantization) return pkg;
-  const tensors = new Map<string, TensorEntry>();
-  const bytesOf = (a: Int8Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  for (const name of pkg.weights.names) {
-    if (isBuffer(name)) continue;
-    const stored = pkg.weights.stored(name);
-    if (!isQuantizable(name, stored.shape)) {
-      // A copy: a view would keep the whole float checkpoint alive for one norm vector.
-      tensors.set(name, { ...stored, bytes: stored.bytes.slice() });
-      continue;
-    }
-    const q = quantizeWeight(pkg.config.modelType, name, pkg.weights.float(name));
-    const scaleName = name + STUDIO_INT8.scale_suffix;
-    tensors.set(name, { name, dtype: 'I8', shape: stored.shape, bytes: bytesOf(q.values) });
-    // Float32Array bytes are the platform's order; every platform we run on is little-endian, as safetensors is.
-    tensors.set(scaleName, { name: scaleName, dtype: 'F32', shape: q.scaleShape, bytes: bytesOf(q.scales) });
-  }
-  const raw = { ...pkg.config.raw, quantization_config: STUDIO_INT8 };
-  return {
-    ...pkg,
-    config: parseModelConfig(raw),
-    weights: new WeightStore([{ metadata: { format: 'pt' }, tensors }], STUDIO_INT8),
   };
 }
 

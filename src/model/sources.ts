@@ -369,6 +369,9 @@ export function hubSource(repo: string, revision = 'main', options: HubSourceOpt
   };
 }
 
+/** What one streamed read takes from a dropped file (a Blob slice). */
+const BLOB_CHUNK_BYTES = 8 * 2 ** 20;
+
 /** Files the user picked or dropped, addressed by their name (or path within a dropped folder). */
 export function fileListSource(files: { name: string; file: Blob }[], description = 'the chosen files'): ModelSource {
   const byName = new Map<string, Blob>();
@@ -390,6 +393,15 @@ export function fileListSource(files: { name: string; file: Blob }[], descriptio
     ...(folder ? { name: folder } : {}),
     async has(file) {
       return byName.has(file);
+    },
+    async *stream(file, onProgress) {
+      const blob = byName.get(file);
+      if (!blob) throw new StudioError('model', `${file} is not among ${description}.`);
+      for (let at = 0; at < blob.size; at += BLOB_CHUNK_BYTES) {
+        const chunk = new Uint8Array(await blob.slice(at, at + BLOB_CHUNK_BYTES).arrayBuffer());
+        onProgress?.({ file, loaded: at + chunk.byteLength, total: blob.size });
+        yield chunk;
+      }
     },
     async read(file, onProgress) {
       const blob = byName.get(file);

@@ -13,7 +13,7 @@ import { folderSource } from '../../src/cli/nodeSource';
 import { selectBackend } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { countParameters } from '../../src/model/config';
-import { loadModelPackage, type ModelPackage, type ModelSource, type ProgressCallback } from '../../src/model/package';
+import { loadModelPackage, quantizeOnLoad, type ModelPackage, type ModelSource, type ProgressCallback } from '../../src/model/package';
 import { hubSource, memoryFileCache, urlSource } from '../../src/model/sources';
 import { TextTokenizer } from '../../src/tokenizer/tokenizer';
 import { EXPECTED, MODELS, hasCheckpoint, missingNote, mib, modelDir, serveFolder, stamp, timed, weightFiles, type RealSizeName } from './realSize';
@@ -146,6 +146,15 @@ for (const name of MODELS) {
         const cached = [...cache.entries.values()].reduce((a, b) => a + (b?.byteLength ?? 0), 0);
         process.stderr.write(`[real-size] ${name}: ${mib(cached)} in the file cache\n`);
       });
+    });
+
+    it('quantizes while streaming from the folder: the bytes quantizing the whole file gives, with byte progress', async () => {
+      const events: Progress[] = [];
+      const streamed = await timed(`${name}: load quantizing while streaming`,
+        () => loadModelPackage(folderSource(modelDir(name)), (p) => events.push({ ...p }), { quantize: true }));
+      expectByteProgress(name, events, true);
+      for (const { file } of weightFiles(name)) expect(events.filter((e) => e.file === file).length).toBeGreaterThan(10);
+      expectSameWeights(quantizeOnLoad(await loadModelPackage(folderSource(modelDir(name)))), streamed);
     });
 
     it('opens on wasm quantized to int8, with the weights on the backend at most 30% of float32', async () => {
