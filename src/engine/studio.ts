@@ -10,7 +10,6 @@ import { StudioError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { validateTrainConfig } from '../tuning/config';
 import { RunControl } from '../tuning/control';
-import { methodPrompt } from '../tuning/objective';
 import type { TrainConfig } from '../tuning/config';
 import { Evaluator } from '../tuning/evaluator';
 import { METHODS } from '../tuning/methods';
@@ -26,13 +25,11 @@ import {
 } from './backend';
 import { toArrayBuffer } from '../formats/bytes';
 import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, type MixedRow } from './predictions';
-import { disposeRun, promptFor, record, summarize, type ActiveRun } from './run';
+import { executeRun } from './execution';
+import { disposeRun, promptFor, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
 import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type MemoryBudget, type TrainingPlan } from './memoryBudget';
 import { ModelSession, type ModelFacts } from './session';
-
-/** A running training takes a checkpoint at least this often, whatever its checkpointEvery. */
-export const CHECKPOINT_INTERVAL_MS = 30_000;
 
 export class StudioEngine {
   backend: BackendChoice | null = null;
@@ -235,107 +232,36 @@ export class StudioEngine {
   }
 
   private async execute(run: ActiveRun): Promise<RunSummary | null> {
-    const { runId } = run.info;
-    const trainer = run.trainer!;
-    const phase = (p: 'preparing' | 'baseline' | 'training' | 'paused' | 'finishing' | 'done') =>
-      this.emit({ event: 'trainingPhase', runId, phase: p });
-    // The zero-shot and text-prompt baselines are scored once per run, right after its first
-    // evaluation (not before the first step: training starts at once, and the first accuracy
-    // is not held back by them), beside the steps that follow; or at the end of a run that
-    // never evaluated.
-    const needsBaselines = !run.history.some((h) => h.variant === 'zero-shot');
-    let baselines: Promise<void> | null = null;
-    const scoreBaselines = () => {
-      if (!baselines) {
-        baselines = this.scoreBaselines(run);
-        // Awaited after the loop; a failure meanwhile must not count as unhandled.
-        baselines.catch(() => undefined);
-      }
-      return baselines;
-    };
-    let lastCheckpointAt = Date.now();
     try {
-      // Let the reply to startTraining reach the page before the first heavy work.
-      await new Promise((r) => setTimeout(r, 0));
-      phase('training');
-      const summary = await trainer.run(run.control, {
-        onStep: (step) => {
-          this.emit({ event: 'step', runId, step });
-          // Besides every checkpointEvery steps, a checkpoint at least every CHECKPOINT_INTERVAL_MS,
-          // so a closed tab loses little however slow the steps are.
-          if (Date.now() - lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) {
-            lastCheckpointAt = Date.now();
-            trainer.requestCheckpoint();
-          }
-          if (this.failNextStep) {
-            this.failNextStep = false;
-            throw new Error(`simulated failure after step ${step.step}`);
-          }
+      return await executeRun(run, {
+        emit: this.emit,
+        isCurrent: (r) => this.run === r,
+        checkpoint: (r, snapshot) => this.emitCheckpoint(r, snapshot),
+        simulatedFailure: () => {
+          const fail = this.failNextStep;
+          this.failNextStep = false;
+          return fail;
         },
-        onEvaluation: (e) => {
-          run.lastEvaluation = e;
-          run.history.push(record('soft', e));
-          this.emit({ event: 'evaluation', runId, variant: 'soft', evaluation: summarize(e) });
-          if (needsBaselines) void scoreBaselines();
-        },
-        onProjection: (p) => this.emit({ event: 'projection', runId, projection: p }),
-        onCheckpoint: async (s) => {
-          lastCheckpointAt = Date.now();
-          // Baselines under way go into this checkpoint's history, so a resume from it has them.
-          await Promise.resolve(baselines).catch(() => undefined);
-          this.emitCheckpoint(run, s);
-        },
-        onLog: (message) => this.emit({ event: 'log', level: 'warn', message }),
+        failed: (r, error) => this.runFailed(r, error),
       });
-      if (needsBaselines) await scoreBaselines();
-      phase('finishing');
-      // A stopped run keeps its last step: the checkpoint holds exactly what the prompt is now.
-      if (summary.stoppedBy === 'user' && this.run === run && run.lastSnapshot?.step !== trainer.step) this.emitCheckpoint(run, await trainer.snapshot());
-      if (summary.stoppedBy !== 'non-finite-loss') {
-        const discrete = await trainer.projector.discrete(trainer.method);
-        if (discrete) {
-          const evaluation = await trainer.evaluate(discrete.source);
-          run.history.push(record('discrete', evaluation));
-          this.emit({ event: 'evaluation', runId, variant: 'discrete', evaluation: summarize(evaluation) });
-        }
-      }
-      this.emit({ event: 'trainingEnded', runId, summary });
-      phase('done');
-      return summary;
-    } catch (e) {
-      // The baselines may still be reading; let them settle before anything is disposed.
-      await Promise.resolve(baselines).catch(() => undefined);
-      // A destroyed device makes GPU reads fail, sometimes before `device.lost` resolves.
-      if (this.deviceLost === null && this.backend?.backend === 'webgpu') {
-        await new Promise<void>((resolve) => {
-          const stop = onWebGPUDeviceLost(() => resolve());
-          setTimeout(() => { stop(); resolve(); }, 1000);
-        });
-      }
-      if (this.deviceLost !== null) {
-        // Errors after a device loss are its symptoms; recovery replaces this run's execution.
-        return this.recoverFromDeviceLoss(run);
-      }
-      this.emit({ event: 'trainingError', runId, error: serializeError(e) });
-      return null;
     } finally {
       if (this.run === run) this.finishedFlag = true;
     }
   }
 
-  /** Zero-shot (no prompt) and a text instruction, on the evaluation set, as step 0. */
-  private async scoreBaselines(run: ActiveRun): Promise<void> {
-    const { runId } = run.info;
-    const evaluator = run.evaluator;
-    const zero = await evaluator.evaluate(null, evaluator.evaluationSet(), 0);
-    run.history.push(record('zero-shot', zero));
-    this.emit({ event: 'baseline', runId, variant: 'zero-shot', evaluation: summarize(zero) });
-    const instruction = evaluator.baselineInstruction(run.info.config.initText);
-    const shortened = evaluator.baselineNote(run.info.config.initText);
-    if (shortened) this.emit({ event: 'log', level: 'warn', message: shortened });
-    const text = await evaluator.evaluate(evaluator.textPrompt(instruction), evaluator.evaluationSet(), 0);
-    run.history.push(record('text', text));
-    this.emit({ event: 'baseline', runId, variant: 'text', evaluation: summarize(text), prompt: instruction });
+  /** A run ended by an error: a lost device's symptoms are recovered from, anything else is reported. */
+  private async runFailed(run: ActiveRun, error: unknown): Promise<RunSummary | null> {
+    // A destroyed device makes GPU reads fail, sometimes before `device.lost` resolves.
+    if (this.deviceLost === null && this.backend?.backend === 'webgpu') {
+      await new Promise<void>((resolve) => {
+        const stop = onWebGPUDeviceLost(() => resolve());
+        setTimeout(() => { stop(); resolve(); }, 1000);
+      });
+    }
+    // Errors after a device loss are its symptoms; recovery replaces this run's execution.
+    if (this.deviceLost !== null) return this.recoverFromDeviceLoss(run);
+    this.emit({ event: 'trainingError', runId: run.info.runId, error: serializeError(error) });
+    return null;
   }
 
   /** A snapshot as the run's newest checkpoint: kept for a lost device, and its bytes to the page. */

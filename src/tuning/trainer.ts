@@ -32,46 +32,11 @@ import { createOptimizer, DEFAULT_OPTIMIZER, scheduledLearningRate, type Capture
 import { Projector, type ProjectionEvent } from './projection';
 import { BatchSampler, type SamplerState } from './sampler';
 import type { PreparedTask } from './task';
+import type { RunSnapshot, RunSummary, StepEvent, TrainerEvents } from './events';
 
 export type { Evaluation } from './evaluator';
 export type { ProjectionEvent } from './projection';
-
-export interface StepEvent {
-  step: number;
-  totalSteps: number;
-  loss: number;
-  learningRate: number;
-  gradNorm: number;
-  tokensPerSecond: number;
-  stepMs: number;
-  elapsedMs: number;
-  etaMs: number;
-}
-
-export interface RunSnapshot {
-  step: number;
-  variables: { shape: number[]; data: Float32Array }[];
-  optimizer: OptimizerState;
-  samplerRngState: number;
-  samplerEpochStartState: number;
-  samplerCursor: number;
-  bestStep: number | null;
-}
-
-export interface TrainerEvents {
-  onStep?(e: StepEvent): void;
-  onEvaluation?(e: Evaluation): void;
-  onProjection?(e: ProjectionEvent): void;
-  onCheckpoint?(s: RunSnapshot): void | Promise<void>;
-  onLog?(message: string): void;
-}
-
-export interface RunSummary {
-  stoppedBy: 'completed' | 'user' | 'early-stopping' | 'non-finite-loss';
-  step: number;
-  bestStep: number | null;
-  message: string;
-}
+export type { RunSnapshot, RunSummary, StepEvent, TrainerEvents } from './events';
 
 /** A step dispatched to the device whose loss and gradient norm are on their way back. */
 interface PendingStep {

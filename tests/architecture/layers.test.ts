@@ -105,4 +105,15 @@ describe('the layers of src/', () => {
     const both = [...edges].filter((e) => edges.has(e.split('→').reverse().join('→')));
     expect(both).toEqual([]);
   });
+
+  // The engine and the training loop are where classes grow into everything; a file past
+  // this size is a sign a piece of it wants its own file (as evaluator.ts, sampler.ts,
+  // execution.ts did).
+  it('no file in engine/ or tuning/ is over 450 lines', () => {
+    const long = files
+      .filter((f) => ['engine', 'tuning'].includes(area(f)))
+      .map((f) => ({ file: path.relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length }))
+      .filter(({ lines }) => lines > 450);
+    expect(long).toEqual([]);
+  });
 });
