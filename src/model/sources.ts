@@ -49,36 +49,55 @@ function webPage(url: string, file: string): StudioError {
     'Check the address: it should point at the folder that holds config.json.');
 }
 
-async function readBody(response: Response, file: string, stallMs: number, controller: AbortController, onProgress?: ProgressCallback): Promise<Uint8Array> {
+/** The bytes a response declares (absent when compressed: then content-length counts the compressed bytes). */
+function declaredLength(response: Response): number | null {
   const lengthHeader = response.headers.get('content-length');
-  const total = lengthHeader && !response.headers.get('content-encoding') ? Number(lengthHeader) : null;
+  return lengthHeader && !response.headers.get('content-encoding') ? Number(lengthHeader) : null;
+}
+
+/**
+ * A response's body as it arrives; a read that brings nothing for `stallMs` aborts the
+ * request and fails as a Transient (worth another attempt).
+ */
+async function* bodyChunks(response: Response, file: string, stallMs: number, controller: AbortController): AsyncGenerator<Uint8Array> {
   if (!response.body) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    onProgress?.({ file, loaded: bytes.byteLength, total: bytes.byteLength });
-    return bytes;
+    yield new Uint8Array(await response.arrayBuffer());
+    return;
   }
   const reader = response.body.getReader();
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // Rejected before the abort, so the race reports the stall rather than the abort it causes.
+          reject(new Transient(`the download of ${file} stalled: no data for ${seconds(stallMs)}`));
+          controller.abort();
+        }, stallMs);
+      });
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await Promise.race([reader.read(), stalled]);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    // Also ends the request when the reader stops early (an error downstream).
+    void reader.cancel().catch(() => {});
+  }
+}
+
+async function readBody(response: Response, file: string, stallMs: number, controller: AbortController, onProgress?: ProgressCallback): Promise<Uint8Array> {
+  const total = declaredLength(response);
   const chunks: Uint8Array[] = [];
   let loaded = 0;
-  for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // Rejected before the abort, so the race reports the stall rather than the abort it causes.
-        reject(new Transient(`the download of ${file} stalled: no data for ${seconds(stallMs)}`));
-        controller.abort();
-      }, stallMs);
-    });
-    let result: ReadableStreamReadResult<Uint8Array>;
-    try {
-      result = await Promise.race([reader.read(), stalled]);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (result.done) break;
-    chunks.push(result.value);
-    loaded += result.value.byteLength;
-    onProgress?.({ file, loaded, total });
+  for await (const chunk of bodyChunks(response, file, stallMs, controller)) {
+    chunks.push(chunk);
+    loaded += chunk.byteLength;
+    onProgress?.({ file, loaded, total: total ?? (response.body ? null : loaded) });
   }
   if (total !== null && loaded !== total) throw new Transient(`the download of ${file} ended early: ${loaded} of ${total} bytes`);
   const out = new Uint8Array(loaded);
@@ -169,6 +188,108 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
       'Check the connection and the address, then try again.');
   }
 
+  /** One GET of a file, from byte `from` on (a Range request), retried by the caller: the answer's headers. */
+  async function connect(url: string, from: number): Promise<{ response: Response; controller: AbortController }> {
+    const controller = new AbortController();
+    let noHeaders = false;
+    const headersTimer = setTimeout(() => {
+      noHeaders = true;
+      controller.abort();
+    }, stallMs);
+    let response: Response;
+    try {
+      response = await fetchImpl(url, { method: 'GET', signal: controller.signal, ...(from > 0 ? { headers: { Range: `bytes=${from}-` } } : {}) });
+    } catch (e) {
+      const cause = (e as { cause?: { message?: string } }).cause?.message;
+      throw new Transient(noHeaders ? `no answer within ${seconds(stallMs)}` : `${(e as Error).message ?? String(e)}${cause ? ` (${cause})` : ''}`);
+    } finally {
+      clearTimeout(headersTimer);
+    }
+    if (response.status >= 500 || response.status === 429) {
+      await response.body?.cancel().catch(() => {});
+      throw new Transient(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+    }
+    return { response, controller };
+  }
+
+  /**
+   * One file as it arrives, for a reader that quantizes as it goes and never holds it whole.
+   * A failure midway asks again from where it stopped (a Range request; from a server that
+   * ignores Range the part already read is skipped), within the same retries as read().
+   */
+  async function* stream(file: string, onProgress?: ProgressCallback): AsyncGenerator<Uint8Array> {
+    const url = joinUrl(baseUrl, file);
+    const held = pending.get(file);
+    if (held) {
+      pending.delete(file);
+      clearTimeout(held.expire);
+    }
+    let opened = held ? { response: held.response, controller: held.controller } : undefined;
+    let lastError: unknown = spent.get(file);
+    spent.delete(file);
+    // has()'s GET, answered or failed, was the first attempt.
+    let attempt = opened || lastError !== undefined ? 1 : 0;
+    let loaded = 0;
+    let total: number | null = null;
+    for (;;) {
+      let answer = opened;
+      opened = undefined;
+      if (!answer) {
+        if (attempt > retries) {
+          throw new StudioError('network', `Could not download ${url} after ${retries + 1} attempts: ${(lastError as Error).message}.`,
+            'Check the connection and the address, then try again.');
+        }
+        if (attempt > 0) await new Promise((r) => setTimeout(r, attempt * retryDelayMs));
+        attempt++;
+        try {
+          answer = await connect(url, loaded);
+        } catch (e) {
+          lastError = e;
+          continue;
+        }
+      }
+      const { response, controller } = answer;
+      try {
+        if (!response.ok) throw httpError(url, file, response);
+        if (isHtmlType(response.headers) && !htmlAllowed(file)) throw webPage(url, file);
+        const length = declaredLength(response);
+        let skip = 0;
+        if (loaded > 0) {
+          const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
+          if (response.status === 206 && range && Number(range[1]) === loaded) {
+            if (total === null && range[2] !== '*') total = Number(range[2]);
+          } else if (response.status === 200) {
+            skip = loaded;
+            total ??= length;
+          } else {
+            throw new Transient(`the server answered a request for ${file} from byte ${loaded} with HTTP ${response.status}`);
+          }
+        } else if (length !== null) {
+          total = length;
+        }
+        for await (let chunk of bodyChunks(response, file, stallMs, controller)) {
+          if (skip > 0) {
+            const dropped = Math.min(skip, chunk.byteLength);
+            skip -= dropped;
+            chunk = chunk.subarray(dropped);
+            if (chunk.byteLength === 0) continue;
+          }
+          if (loaded === 0 && !htmlAllowed(file) && looksLikeHtml(chunk)) throw webPage(url, file);
+          loaded += chunk.byteLength;
+          onProgress?.({ file, loaded, total });
+          yield chunk;
+        }
+        if (total !== null && loaded !== total) throw new Transient(`the download of ${file} ended early: ${loaded} of ${total} bytes`);
+        return;
+      } catch (e) {
+        if (e instanceof StudioError) throw e;
+        lastError = e instanceof Transient ? e : new Transient((e as Error)?.message ?? String(e));
+      } finally {
+        controller.abort();
+      }
+    }
+  }
+
   async function probe(file: string): Promise<Probe> {
     let { response } = await request(file, 'head');
     // Some static servers refuse HEAD; ask with a GET and stop at the headers.
@@ -220,6 +341,7 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
     description,
     hubId: options.hubId,
     probe,
+    stream,
     async has(file) {
       const p = await open(file);
       if (p.state === 'error') throw p.error;
@@ -268,6 +390,13 @@ export interface FileCache {
   get(url: string): Promise<Uint8Array | null | undefined>;
   /** Keeps bytes, or null to remember that the file does not exist at that revision. */
   put(url: string, bytes: Uint8Array | null): Promise<void>;
+  /**
+   * Keeps a file as its chunks arrive, without holding it whole; false when storage refused
+   * it (a full quota). Fails with the chunks' own error when they fail.
+   */
+  putStream?(url: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
+  /** A kept file as a Blob, to be read in slices (in the browser it stays on disk); as get() otherwise. */
+  getBlob?(url: string): Promise<Blob | null | undefined>;
 }
 
 export function memoryFileCache(): FileCache & { readonly entries: Map<string, Uint8Array | null> } {
@@ -280,7 +409,42 @@ export function memoryFileCache(): FileCache & { readonly entries: Map<string, U
     async put(url, bytes) {
       entries.set(url, bytes);
     },
+    async putStream(url, chunks) {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of chunks) parts.push(chunk.slice());
+      entries.set(url, concatBytes(parts));
+      return true;
+    },
+    async getBlob(url) {
+      const bytes = entries.get(url);
+      return bytes ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : bytes;
+    },
   };
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** An async iterable as a ReadableStream that asks for each chunk only when the reader wants one. */
+function readableFrom(chunks: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
 }
 
 const ABSENT_HEADER = 'x-studio-absent';
@@ -314,6 +478,35 @@ export function cacheStorageFileCache(name = 'studio-models'): FileCache | null 
         await (await open()).put(url, response);
       } catch {
         // Quota or private-mode storage: carry on uncached.
+      }
+    },
+    async putStream(url, chunks) {
+      // The chunks' own failure must not pass for a storage one: it is rethrown, not answered false.
+      let failure: { error: unknown } | null = null;
+      const watched = (async function* () {
+        try {
+          yield* chunks;
+        } catch (error) {
+          failure = { error };
+          throw error;
+        }
+      })();
+      try {
+        await (await open()).put(url, new Response(readableFrom(watched), { headers: { 'content-type': 'application/octet-stream' } }));
+        return true;
+      } catch {
+        if (failure) throw (failure as { error: unknown }).error;
+        return false;
+      }
+    },
+    async getBlob(url) {
+      try {
+        const hit = await (await open()).match(url);
+        if (!hit) return undefined;
+        if (hit.headers.get(ABSENT_HEADER)) return null;
+        return await hit.blob();
+      } catch {
+        return undefined;
       }
     },
   };
@@ -366,11 +559,60 @@ export function hubSource(repo: string, revision = 'main', options: HubSourceOpt
       await cache?.put(url(file), bytes);
       return bytes;
     },
+    /**
+     * With a cache that stores as it receives, a download goes to the cache (never whole in
+     * memory) and is then read back from it in slices; a second load reads only the cache.
+     */
+    async *stream(file, onProgress) {
+      if (!cache?.putStream || !cache.getBlob) {
+        yield* cacheless(file, onProgress);
+        return;
+      }
+      const kept = await cache.getBlob(url(file));
+      if (kept) {
+        yield* blobChunks(kept, file, onProgress);
+        return;
+      }
+      if (await cache.putStream(url(file), inner.stream!(file, onProgress))) {
+        const stored = await cache.getBlob(url(file));
+        if (stored) {
+          yield* blobChunks(stored, file, onProgress);
+          return;
+        }
+      }
+      // Storage refused the file: read it from the network once more, as it comes.
+      yield* inner.stream!(file, onProgress);
+    },
   };
+
+  /** A cache that keeps whole files only (or none): as read() does, in one piece. */
+  async function* cacheless(file: string, onProgress?: ProgressCallback): AsyncGenerator<Uint8Array> {
+    if (!cache) {
+      yield* inner.stream!(file, onProgress);
+      return;
+    }
+    const cached = await cache.get(url(file));
+    if (cached) {
+      onProgress?.({ file, loaded: cached.byteLength, total: cached.byteLength });
+      yield cached;
+      return;
+    }
+    const bytes = await inner.read(file, onProgress);
+    await cache.put(url(file), bytes);
+    yield bytes;
+  }
 }
 
-/** What one streamed read takes from a dropped file (a Blob slice). */
+/** What one streamed read takes from a dropped or cached file (a Blob slice). */
 const BLOB_CHUNK_BYTES = 8 * 2 ** 20;
+
+async function* blobChunks(blob: Blob, file: string, onProgress?: ProgressCallback): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < blob.size; at += BLOB_CHUNK_BYTES) {
+    const chunk = new Uint8Array(await blob.slice(at, at + BLOB_CHUNK_BYTES).arrayBuffer());
+    onProgress?.({ file, loaded: at + chunk.byteLength, total: blob.size });
+    yield chunk;
+  }
+}
 
 /** Files the user picked or dropped, addressed by their name (or path within a dropped folder). */
 export function fileListSource(files: { name: string; file: Blob }[], description = 'the chosen files'): ModelSource {
@@ -397,11 +639,7 @@ export function fileListSource(files: { name: string; file: Blob }[], descriptio
     async *stream(file, onProgress) {
       const blob = byName.get(file);
       if (!blob) throw new StudioError('model', `${file} is not among ${description}.`);
-      for (let at = 0; at < blob.size; at += BLOB_CHUNK_BYTES) {
-        const chunk = new Uint8Array(await blob.slice(at, at + BLOB_CHUNK_BYTES).arrayBuffer());
-        onProgress?.({ file, loaded: at + chunk.byteLength, total: blob.size });
-        yield chunk;
-      }
+      yield* blobChunks(blob, file, onProgress);
     },
     async read(file, onProgress) {
       const blob = byName.get(file);

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendChoice } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { describeError } from '../../src/errors';
-import { loadModelPackage } from '../../src/model/package';
-import { fileListSource, hubSource, memoryFileCache, urlSource } from '../../src/model/sources';
+import { modelFingerprint } from '../../src/model/fingerprint';
+import { loadModelPackage, quantizeOnLoad, type ModelPackage } from '../../src/model/package';
+import { cacheStorageFileCache, fileListSource, hubSource, memoryFileCache, urlSource, type FileCache } from '../../src/model/sources';
 import { tf } from '../helpers';
 import { checkpointFiles, maxAbsDiff, reference } from './checkpoints';
 
@@ -21,6 +22,8 @@ const repos = new Map<string, Map<string, Map<string, Uint8Array>>>();
 /** file → what to do instead of serving it (return true when handled). */
 const behaviours = new Map<string, Behaviour>();
 const requests: string[] = [];
+/** The Range header of each request that had one, as "file bytes=N-". */
+const ranges: string[] = [];
 const attempts = new Map<string, number>();
 let server: Server;
 let endpoint: string;
@@ -35,6 +38,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
     return;
   }
   const [, repo, rev, file] = m;
+  if (req.headers.range) ranges.push(`${file} ${req.headers.range}`);
   const key = `${req.method} ${file}`;
   const attempt = (attempts.get(key) ?? 0) + 1;
   attempts.set(key, attempt);
@@ -49,10 +53,19 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(404, 'Not Found', { 'x-error-code': 'EntryNotFound', 'x-error-message': 'Entry not found' }).end();
     return;
   }
-  res.writeHead(200, {
-    'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
-    'content-length': String(bytes.byteLength),
-  });
+  const type = file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+  // As the hub's storage does: "Range: bytes=N-" answers 206 with the rest.
+  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  if (range && Number(range[1]) < bytes.byteLength) {
+    const from = Number(range[1]);
+    res.writeHead(206, {
+      'content-type': type, 'content-length': String(bytes.byteLength - from),
+      'content-range': `bytes ${from}-${bytes.byteLength - 1}/${bytes.byteLength}`,
+    });
+    res.end(req.method === 'HEAD' ? undefined : bytes.subarray(from));
+    return;
+  }
+  res.writeHead(200, { 'content-type': type, 'content-length': String(bytes.byteLength) });
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }
 
@@ -73,6 +86,7 @@ afterAll(async () => {
 beforeEach(() => {
   behaviours.clear();
   requests.length = 0;
+  ranges.length = 0;
   attempts.clear();
 });
 
@@ -254,6 +268,157 @@ describe('URL source', () => {
     const asked = (file: string) => requests.filter((r) => r.endsWith(`/plain/${file}`));
     for (const file of ['config.json', 'tokenizer.json', 'model.safetensors']) expect(asked(file)).toEqual([`GET /plain/${file}`]);
     expect(progress).toContain('model.safetensors');
+  });
+});
+
+// ---- streamed downloads ---------------------------------------------------------------
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c.slice());
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+const SHARD = 'model-00001-of-00002.safetensors';
+const shardBytes = () => checkpointFiles('llama3-untied').get(SHARD)!;
+const shardUrl = () => `${endpoint}/test-org/tiny-llama3/resolve/main/${SHARD}`;
+
+/** The first `n` bytes of the shard, then nothing: a connection that stalls midway. */
+function stallAfter(n: number, onlyAttempt = 1): Behaviour {
+  return (req, res, attempt) => {
+    if (req.method !== 'GET' || attempt > onlyAttempt) return false;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(shardBytes().byteLength) });
+    res.write(shardBytes().subarray(0, n));
+    return true;
+  };
+}
+
+function expectSameQuantized(streamed: ModelPackage, whole: ModelPackage): void {
+  expect(streamed.config.quantization).toEqual(whole.config.quantization);
+  expect(streamed.weights.names).toEqual(whole.weights.names);
+  expect(modelFingerprint(streamed.config, streamed.weights)).toEqual(modelFingerprint(whole.config, whole.weights));
+}
+
+/**
+ * The browser's Cache API, as far as cacheStorageFileCache uses it: put() reads the
+ * response's body to its end (so a stream that fails makes put fail), and refuses past a
+ * quota as a full disk would.
+ */
+function fakeCacheStorage(quotaBytes = Infinity): { caches: CacheStorage; stored: Map<string, Uint8Array> } {
+  const stored = new Map<string, { bytes: Uint8Array; headers: Headers }>();
+  const cache = {
+    async put(url: string, response: Response) {
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (bytes.byteLength > quotaBytes) throw new DOMException('Quota exceeded', 'QuotaExceededError');
+      stored.set(url, { bytes, headers: response.headers });
+    },
+    async match(url: string) {
+      const hit = stored.get(url);
+      return hit ? new Response(hit.bytes as Uint8Array<ArrayBuffer>, { headers: hit.headers }) : undefined;
+    },
+  };
+  return {
+    caches: { open: async () => cache } as unknown as CacheStorage,
+    get stored() {
+      return new Map([...stored].map(([k, v]) => [k, v.bytes]));
+    },
+  };
+}
+
+async function withCaches<T>(caches: CacheStorage, body: (cache: FileCache) => Promise<T>): Promise<T> {
+  const global = globalThis as { caches?: CacheStorage };
+  const before = global.caches;
+  global.caches = caches;
+  try {
+    return await body(cacheStorageFileCache(`test-${Math.random()}`)!);
+  } finally {
+    if (before === undefined) delete global.caches;
+    else global.caches = before;
+  }
+}
+
+describe('streamed downloads (a float checkpoint quantized as it arrives)', () => {
+  it('a URL source streams each file in one GET, with progress, to the package that quantizing the whole file gives', async () => {
+    const progress: { file: string; loaded: number; total: number | null }[] = [];
+    const streamed = await loadModelPackage(urlSource(`${endpoint}/plain/`), (p) => progress.push(p), { quantize: true });
+    expect(requests.filter((r) => r.endsWith('/plain/model.safetensors'))).toEqual(['GET /plain/model.safetensors']);
+    const size = checkpointFiles('gpt2').get('model.safetensors')!.byteLength;
+    expect(progress.filter((p) => p.file === 'model.safetensors').at(-1)).toEqual({ file: 'model.safetensors', loaded: size, total: size });
+    expectSameQuantized(streamed, quantizeOnLoad(await loadModelPackage(urlSource(`${endpoint}/plain/`))));
+  });
+
+  it('a download that stalls midway goes on from where it stopped (a Range request), to the same bytes', async () => {
+    behaviours.set(SHARD, stallAfter(1000));
+    const bytes = await collect(hubSource('test-org/tiny-llama3', 'main', { endpoint, ...fast }).stream!(SHARD));
+    expect(bytes).toEqual(shardBytes());
+    expect(ranges).toEqual([`${SHARD} bytes=1000-`]);
+    expect(attempts.get(`GET ${SHARD}`)).toBe(2);
+  });
+
+  it('from a server that ignores Range, the bytes already read are skipped', async () => {
+    behaviours.set(SHARD, (req, res, attempt) => {
+      if (attempt === 1) return stallAfter(1000)(req, res, attempt);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(shardBytes().byteLength) });
+      res.end(shardBytes());
+      return true;
+    });
+    const bytes = await collect(hubSource('test-org/tiny-llama3', 'main', { endpoint, ...fast }).stream!(SHARD));
+    expect(bytes).toEqual(shardBytes());
+    expect(ranges).toEqual([`${SHARD} bytes=1000-`]);
+  });
+
+  it('a download that keeps stalling, or a web page, fails as the whole-file read does', async () => {
+    behaviours.set(SHARD, stallAfter(100, Infinity));
+    const load = () => loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, ...fast }), undefined, { quantize: true });
+    expect(await loadError(load())).toBe(
+      `Could not download ${shardUrl()} after 2 attempts: the download of ${SHARD} stalled: no data for 0.2 s. Check the connection and the address, then try again.`);
+    const page = '<!DOCTYPE html><html><body>Sign in to continue</body></html>';
+    behaviours.set(SHARD, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(page.length) }).end(req.method === 'HEAD' ? undefined : page);
+      return true;
+    });
+    expect(await loadError(load())).toBe(`${shardUrl()} returned a web page instead of the file ${SHARD}. `
+      + 'Check the address: it should point at the folder that holds config.json.');
+  });
+
+  it('from the hub, a download goes to the cache and is read back from it; a second load asks for nothing', async () => {
+    const fake = fakeCacheStorage();
+    await withCaches(fake.caches, async (cache) => {
+      const first = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), undefined, { quantize: true });
+      expect(fake.stored.get(shardUrl())).toEqual(shardBytes());
+      expect(requests.filter((r) => r.includes(SHARD))).toEqual([`GET /test-org/tiny-llama3/resolve/main/${SHARD}`]);
+      requests.length = 0;
+      const again = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), undefined, { quantize: true });
+      expect(requests).toEqual([]);
+      expectSameQuantized(again, first);
+      expectSameQuantized(first, quantizeOnLoad(await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint }))));
+    });
+  });
+
+  it('a full cache costs a second download, not the load; a failed download is not taken for a full cache', async () => {
+    const full = fakeCacheStorage(1000);
+    await withCaches(full.caches, async (cache) => {
+      const pkg = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), undefined, { quantize: true });
+      expect(pkg.weights.has('lm_head.weight')).toBe(true);
+      expect(full.stored.has(shardUrl())).toBe(false);
+      expect(requests.filter((r) => r === `GET /test-org/tiny-llama3/resolve/main/${SHARD}`)).toHaveLength(2);
+    });
+    attempts.clear();
+    const roomy = fakeCacheStorage();
+    await withCaches(roomy.caches, async (cache) => {
+      behaviours.set(SHARD, stallAfter(100, Infinity));
+      expect(await loadError(loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache, ...fast }), undefined, { quantize: true })))
+        .toContain(`Could not download ${shardUrl()} after 2 attempts: the download of ${SHARD} stalled`);
+      // Two attempts, not four: the failure was not mistaken for storage refusing the file.
+      expect(attempts.get(`GET ${SHARD}`)).toBe(2);
+      expect(roomy.stored.has(shardUrl())).toBe(false);
+    });
   });
 });
 
