@@ -1,5 +1,5 @@
 /**
- * The CLI's soft-prompt commands (train, eval, export, import, predict), run in-process
+ * The CLI's soft-prompt commands (train, eval, export, import, predict) and convert, run in-process
  * through runCli on their default backend (wasm; one run on cpu), checked against the engine
  * called directly: the same files, the same numbers, the same CSV. One spawned run checks
  * the process entry.
@@ -16,7 +16,9 @@ import { folderSource } from '../../src/cli/nodeSource';
 import { StudioEngine } from '../../src/engine/studio';
 import { readPeftAdapter } from '../../src/formats/peft';
 import { parseSafetensors } from '../../src/formats/safetensors';
+import { loadModelPackage, quantizeOnLoad, saveStudioPackage } from '../../src/model/package';
 import { hasSharedModel, packageDir, repoRoot } from '../helpers';
+import { checkpointDir } from '../model/checkpoints';
 import { smsSample } from '../tuning/fixtures';
 
 const ready = hasSharedModel && existsSync(path.join(packageDir('stories260K'), 'model.safetensors'));
@@ -265,5 +267,35 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
     const failed = await run(tsx, ['src/cli/main.ts', 'eval', '--adapter', adapter], { cwd: repoRoot }).then(() => null, (e) => e);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toBe('error: eval needs --data FILE.csv, the labeled data to score the adapter on. Run with --help for usage.\n');
+  });
+});
+
+describe('the CLI: convert', () => {
+  it('quantizes a float checkpoint as it streams in, to the package quantizing it whole gives, and says what it read', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'studio-convert-'));
+    try {
+      const from = checkpointDir('llama');
+      const converted = await cli('convert', '--model', from, '--out', path.join(out, 'int8'), '--backend', 'cpu', '--json');
+      expect(converted.err).toBe('');
+      expect(converted.code).toBe(0);
+      const report = JSON.parse(converted.out) as Record<string, unknown>;
+      const floatFile = parseSafetensors(new Uint8Array(readFileSync(path.join(from, 'model.safetensors'))));
+      const floatBytes = [...floatFile.tensors.values()].reduce((n, t) => n + t.bytes.byteLength, 0);
+      const whole = quantizeOnLoad(await loadModelPackage(folderSource(from)));
+      expect(report.already_quantized).toBe(false);
+      expect(report.weight_bytes_before).toBe(floatBytes);
+      expect(report.weight_bytes_after).toBe(Object.values(whole.weights.bytesByDtype()).reduce((a, b) => a + b, 0));
+      expect(folderFiles(path.join(out, 'int8'))).toEqual(saveStudioPackage(whole));
+
+      // Converting the studio package again copies it.
+      const again = await cli('convert', '--model', path.join(out, 'int8'), '--out', path.join(out, 'again'), '--backend', 'cpu', '--json');
+      expect(again.code).toBe(0);
+      const second = JSON.parse(again.out) as Record<string, unknown>;
+      expect(second.already_quantized).toBe(true);
+      expect(second.weight_bytes_before).toBe(second.weight_bytes_after);
+      expect(folderFiles(path.join(out, 'again'))).toEqual(folderFiles(path.join(out, 'int8')));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
