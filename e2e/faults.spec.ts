@@ -51,8 +51,9 @@ test.describe('faults', () => {
     await expect(trainStatus(page)).toHaveAttribute('data-status', 'failed');
     await expect(page.getByTestId('train-error')).toContainText('simulated failure after step');
     const failedAt = await currentStep(page);
-    // The last checkpoint before the failed step (checkpoints every 5 steps).
-    const checkpoint = 5 * Math.floor((failedAt - 1) / 5);
+    // The newest checkpoint: the pause took one at the step before the failure; the failure
+    // comes after its step, so where that step is a checkpoint step (every 5) it has its own.
+    const checkpoint = failedAt % 5 === 0 ? failedAt : failedAt - 1;
     const resume = page.getByTestId('resume-from-checkpoint');
     await expect(resume).toHaveText(`Resume from step ${checkpoint}`);
     expect(await chartPoints(page)).toBe(failedAt);
