@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RopeScaling } from './config';
 import { attentionChunkRows } from './memory';
 import type { LayerKV } from './types';
+import { headMatMul } from './kernels/headMatMul';
 
 type GradFunc<Y extends tf.Tensor> = (dy: Y, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 /** Keeps tensors for the backward pass (a no-op when no gradient is being recorded). */
@@ -427,7 +428,7 @@ function attentionShape(q: tf.Tensor4D, k: tf.Tensor4D) {
 function attentionProbabilities(qScaled: tf.Tensor4D, k: tf.Tensor4D, bias: tf.Tensor4D, groups: number): tf.Tensor4D {
   return tf.tidy(() => {
     const groupedBias = groups === 1 ? bias : tf.concat(new Array<tf.Tensor4D>(groups).fill(bias), 2); // [B|1, 1, G·T, S]
-    return tf.softmax(tf.add(tf.matMul(qScaled, k, false, true), groupedBias)) as tf.Tensor4D;
+    return tf.softmax(tf.add(headMatMul(qScaled, k, false, true), groupedBias)) as tf.Tensor4D;
   });
 }
 
@@ -460,7 +461,7 @@ export function scaledDotProductAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.
   return byBatchChunks([q, k, v], bias, rows, ([qc, kc, vc], mask) => {
     // Scaling q ([T, hd] per head) instead of the scores ([T, S]) is one fewer T×S pass.
     const p = attentionProbabilities(grouped(tf.mul(qc, scale)), kc, mask, groups);
-    return [tf.matMul(p, vc).reshape([qc.shape[0], h, t, hd]) as tf.Tensor4D]; // [B, H, T, hd]
+    return [headMatMul(p, vc).reshape([qc.shape[0], h, t, hd]) as tf.Tensor4D]; // [B, H, T, hd]
   })[0];
 }
 
@@ -476,14 +477,14 @@ export function attentionBackward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D
     const qScaled = grouped(tf.mul(qc, scale)); // [b, Hkv, G·T, hd]
     const p = attentionProbabilities(qScaled, kc, mask, groups); // [b, Hkv, G·T, S]
     const dO = grouped(dc); // [b, Hkv, G·T, hd]
-    const dVc = tf.matMul(p, dO, true, false) as tf.Tensor4D; // [b, Hkv, S, hd]
+    const dVc = headMatMul(p, dO, true, false); // [b, Hkv, S, hd]
     const dS = tf.tidy(() => {
-      const dP = tf.matMul(dO, vc, false, true); // [b, Hkv, G·T, S]
+      const dP = headMatMul(dO, vc, false, true); // [b, Hkv, G·T, S]
       return tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))) as tf.Tensor4D;
     });
     p.dispose();
-    const dQc = tf.mul(tf.matMul(dS, kc), scale).reshape([qc.shape[0], h, t, hd]) as tf.Tensor4D; // [b, H, T, hd]
-    const dKc = tf.matMul(dS, qScaled, true, false) as tf.Tensor4D; // [b, Hkv, S, hd]
+    const dQc = tf.mul(headMatMul(dS, kc), scale).reshape([qc.shape[0], h, t, hd]) as tf.Tensor4D; // [b, H, T, hd]
+    const dKc = headMatMul(dS, qScaled, true, false); // [b, Hkv, S, hd]
     dS.dispose();
     return [dQc, dKc, dVc];
   });
