@@ -144,28 +144,8 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
     // Attempts already spent on this file elsewhere (has()'s GET) count toward the retries.
     for (let attempt = Math.min(attemptsUsed, retries); attempt <= retries; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, attempt * retryDelayMs));
-      const controller = new AbortController();
-      let noHeaders = false;
-      const headersTimer = setTimeout(() => {
-        noHeaders = true;
-        controller.abort();
-      }, stallMs);
       try {
-        let response: Response;
-        try {
-          response = await fetchImpl(url, { method: mode === 'head' ? 'HEAD' : 'GET', signal: controller.signal });
-        } catch (e) {
-          const cause = (e as { cause?: { message?: string } }).cause?.message;
-          throw new Transient(noHeaders ? `no answer within ${seconds(stallMs)}`
-            : `${(e as Error).message ?? String(e)}${cause ? ` (${cause})` : ''}`);
-        } finally {
-          clearTimeout(headersTimer);
-        }
-        // 501 is a server that will never do HEAD, which probe() handles; other 5xx and 429 pass.
-        if ((response.status >= 500 && response.status !== 501) || response.status === 429) {
-          await response.body?.cancel().catch(() => {});
-          throw new Transient(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
-        }
+        const { response, controller } = await connect(url, mode === 'head' ? 'HEAD' : 'GET', 0);
         if (mode !== 'body' || !response.ok) {
           // An unread body would hold the connection open.
           await response.body?.cancel().catch(() => {});
@@ -188,8 +168,12 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
       'Check the connection and the address, then try again.');
   }
 
-  /** One GET of a file, from byte `from` on (a Range request), retried by the caller: the answer's headers. */
-  async function connect(url: string, from: number): Promise<{ response: Response; controller: AbortController }> {
+  /**
+   * One request's headers (a GET from byte `from` on is a Range request); the network, a
+   * stall before the headers, a busy server (5xx but 501, which probe() handles; 429) fail
+   * as a Transient, which the caller retries.
+   */
+  async function connect(url: string, method: 'GET' | 'HEAD', from: number): Promise<{ response: Response; controller: AbortController }> {
     const controller = new AbortController();
     let noHeaders = false;
     const headersTimer = setTimeout(() => {
@@ -198,14 +182,14 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
     }, stallMs);
     let response: Response;
     try {
-      response = await fetchImpl(url, { method: 'GET', signal: controller.signal, ...(from > 0 ? { headers: { Range: `bytes=${from}-` } } : {}) });
+      response = await fetchImpl(url, { method, signal: controller.signal, ...(from > 0 ? { headers: { Range: `bytes=${from}-` } } : {}) });
     } catch (e) {
       const cause = (e as { cause?: { message?: string } }).cause?.message;
       throw new Transient(noHeaders ? `no answer within ${seconds(stallMs)}` : `${(e as Error).message ?? String(e)}${cause ? ` (${cause})` : ''}`);
     } finally {
       clearTimeout(headersTimer);
     }
-    if (response.status >= 500 || response.status === 429) {
+    if ((response.status >= 500 && response.status !== 501) || response.status === 429) {
       await response.body?.cancel().catch(() => {});
       throw new Transient(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
     }
@@ -242,7 +226,7 @@ function createUrlSource(baseUrl: string, options: UrlSourceOptions): ModelSourc
         if (attempt > 0) await new Promise((r) => setTimeout(r, attempt * retryDelayMs));
         attempt++;
         try {
-          answer = await connect(url, loaded);
+          answer = await connect(url, 'GET', loaded);
         } catch (e) {
           lastError = e;
           continue;
