@@ -548,8 +548,12 @@ export const MODEL_CASES: ModelCase[] = [
     id: 'model-url-stall', area: 'model', describe: 'a download that stalls, retried, then given up with a message',
     url: {
       path: '/models/tiny/', folder: 'llama', options: { stallTimeoutMs: 200, retries: 1, retryDelayMs: 10 },
-      serve: ({ method, file }) => (method === 'GET' && file === 'model.safetensors'
-        ? { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': '60000' }, body: new Uint8Array(60000), stallAfter: 100 } : null),
+      // The file's own first bytes (the weights are read as they arrive, so zeros would be refused as a bad header first), then nothing.
+      serve: ({ method, file }) => {
+        if (method !== 'GET' || file !== 'model.safetensors') return null;
+        const body = fixtureFiles('llama').get(file)!;
+        return { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength) }, body, stallAfter: 100 };
+      },
     },
     attempts: { 'GET model.safetensors': 2 },
     error: {
