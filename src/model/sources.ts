@@ -100,13 +100,7 @@ async function readBody(response: Response, file: string, stallMs: number, contr
     onProgress?.({ file, loaded, total: total ?? (response.body ? null : loaded) });
   }
   if (total !== null && loaded !== total) throw new Transient(`the download of ${file} ended early: ${loaded} of ${total} bytes`);
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** What a server says about one file, without its bytes. */
