@@ -42,12 +42,21 @@ export const MODEL_SHAPE: StepShape = { batch: 8, sequence: 64, virtualTokens: 2
 
 /** Parameters of a synthetic shape, from its dimensions (as syntheticPackage lays them out). */
 export function syntheticParameters(s: SyntheticShape): number {
-  const headDim = s.hiddenSize / s.heads;
-  const kv = s.kvHeads * headDim;
-  const bias = s.modelType === 'qwen2' ? s.hiddenSize + 2 * kv : 0;
-  const layer = 2 * s.hiddenSize + 2 * s.hiddenSize * s.hiddenSize + 2 * s.hiddenSize * kv + bias + 3 * s.hiddenSize * s.intermediateSize;
-  return s.vocabSize * s.hiddenSize + s.layers * layer + s.hiddenSize;
+  const d = s.hiddenSize;
+  const ffn = s.intermediateSize;
+  if (s.modelType === 'gpt2') {
+    // Two LayerNorms, c_attn, c_proj, c_fc, the MLP's c_proj, each with its bias; learned positions; ln_f.
+    const layer = 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (d * ffn + ffn) + (ffn * d + d);
+    return (s.vocabSize + s.maxPositions) * d + s.layers * layer + 2 * d;
+  }
+  const kv = s.kvHeads * (d / s.heads);
+  const bias = s.modelType === 'qwen2' ? d + 2 * kv : 0;
+  const layer = 2 * d + 2 * d * d + 2 * d * kv + bias + 3 * d * ffn;
+  return s.vocabSize * d + s.layers * layer + d;
 }
+
+/** The layout's name in the report. */
+const layoutName = (s: SyntheticShape) => ({ llama: 'Llama', qwen2: 'Qwen2', gpt2: 'GPT-2' })[s.modelType ?? 'llama'];
 
 /** A synthetic shape's dimensions as the memory model reads them. */
 export function syntheticDims(s: SyntheticShape): MemoryDims {
@@ -59,8 +68,8 @@ export function syntheticDims(s: SyntheticShape): MemoryDims {
 }
 
 /**
- * The real-size models: the published configurations of SmolLM2-135M and -360M and
- * Qwen2.5-0.5B (random int8 weights, made in memory), at the shapes people train them at.
+ * The real-size models: the published configurations of SmolLM2-135M and -360M,
+ * Qwen2.5-0.5B and GPT-2 (random int8 weights, made in memory), at the shapes people train them at.
  */
 export const REAL_SIZE_BENCH_SHAPES: StepShape[] = [
   { batch: 1, sequence: 32, virtualTokens: 20, targets: 1 },
@@ -68,14 +77,14 @@ export const REAL_SIZE_BENCH_SHAPES: StepShape[] = [
 ];
 
 export function realSizeBenchModels(shapes = REAL_SIZE_BENCH_SHAPES): BenchModel[] {
-  return REAL_SIZE_SHAPES.map((s) => ({ ...syntheticBenchModel(s, shapes, 3), kind: `${s.modelType === 'qwen2' ? 'Qwen2' : 'Llama'} layout at real size, random int8 weights` }));
+  return REAL_SIZE_SHAPES.map((s) => ({ ...syntheticBenchModel(s, shapes, 3), kind: `${layoutName(s)} layout at real size, random int8 weights` }));
 }
 
 export function syntheticBenchModel(shape: SyntheticShape, shapes: StepShape[] = [MODEL_SHAPE], steps = 3): BenchModel {
   return {
     name: shape.name,
     dims: syntheticDims(shape),
-    kind: `synthetic, ${shape.modelType === 'qwen2' ? 'Qwen2' : 'Llama'} layout, random int8 weights`,
+    kind: `synthetic, ${layoutName(shape)} layout, random int8 weights`,
     parameters: syntheticParameters(shape), vocabSize: shape.vocabSize, shapes, steps,
     load: () => syntheticPackage(shape),
   };
@@ -84,6 +93,16 @@ export function syntheticBenchModel(shape: SyntheticShape, shapes: StepShape[] =
 /** The larger models of `npm run bench`: the synthetic ones, at batch 8 × 64 + 20. */
 export function defaultBenchModels(): BenchModel[] {
   return SYNTHETIC_MODELS.map((s) => syntheticBenchModel(s));
+}
+
+/** The larger models a grid asks for: real-size or synthetic, those `--models` names (a part of the name, any case). */
+export function benchModelsFor(grid: Pick<GridOptions, 'realSize' | 'modelNames'>): BenchModel[] {
+  const all = grid.realSize ? realSizeBenchModels() : defaultBenchModels();
+  if (!grid.modelNames?.length) return all;
+  const names = grid.modelNames.map((n) => n.toLowerCase());
+  const unknown = names.filter((n) => !all.some((m) => m.name.toLowerCase().includes(n)));
+  if (unknown.length) throw new Error(`--models: no model named like "${unknown.join('", "')}"; the list is ${all.map((m) => m.name).join(', ')}`);
+  return all.filter((m) => names.some((n) => m.name.toLowerCase().includes(n)));
 }
 
 /**

@@ -43,8 +43,10 @@ export interface GridOptions {
   steps: number;
   /** Whether to measure the larger models (the caller's list: bench/backendBench.ts). */
   models: boolean;
-  /** The larger models are the real-size ones (SmolLM2-135M/360M, Qwen2.5-0.5B layouts), not the synthetic pair. */
+  /** The larger models are the real-size ones (SmolLM2-135M/360M, Qwen2.5-0.5B, GPT-2 layouts), not the synthetic pair. */
   realSize?: boolean;
+  /** Only the larger models whose names contain one of these (`--models`); all when absent. */
+  modelNames?: string[];
   generation: GenerationOptions;
   /** The overlapped-against-waiting run (see measureOverlap); null skips it. */
   overlap: { batch: number; sequence: number; virtualTokens: number; steps: number } | null;
@@ -99,7 +101,7 @@ export function profileOnly(grid: GridOptions): GridOptions {
   return { ...grid, ...NOTHING, profile: grid.profile, generation: { ...grid.generation, promptTokens: [] } };
 }
 
-/** `--only models`: the real-size models alone (SmolLM2-135M/360M and Qwen2.5-0.5B layouts). */
+/** `--only models`: the real-size models alone (SmolLM2-135M/360M, Qwen2.5-0.5B and GPT-2 layouts). */
 export function modelsOnly(grid: GridOptions): GridOptions {
   return { ...grid, ...NOTHING, models: true, realSize: true, generation: { ...grid.generation, promptTokens: [] } };
 }

@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [--node-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile|models|threads]
+ *   [--models gpt-2,qwen]  (the larger models whose names contain these; with --only models, the real-size ones)
  * Times the training step and generation (prefill and decode tokens/s) on every backend
  * available in Node and in headless Chromium, beside each backend's float32 matmul speed,
  * and writes bench/results/bench.json and bench/results/bench.md
@@ -13,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../src/engine/backend';
-import { GRID_SECTIONS, gridFor, type BenchSection } from './grid';
+import { benchModelsFor } from './backendBench';
+import { GRID_SECTIONS, gridFor, type BenchSection, type GridOptions } from './grid';
 import { runNodeBench, type BackendReport } from './node';
 import { markdownReport } from './report';
 
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     'node-only': { type: 'boolean', default: false },
     backends: { type: 'string', default: 'wasm,cpu' },
     only: { type: 'string' },
+    models: { type: 'string' },
   },
 });
 if (values.only === 'threads') {
@@ -37,7 +40,8 @@ if (values.only !== undefined && !SECTIONS.includes(values.only)) {
   throw new Error(`--only takes ${SECTIONS.map((s) => `"${s}"`).join(', ')}, not "${values.only}"`);
 }
 const only = (values.only ?? null) as BenchSection | null;
-const grid = gridFor(values.quick, only);
+const grid: GridOptions = { ...gridFor(values.quick, only), modelNames: values.models?.split(',') };
+benchModelsFor(grid); // an unknown name stops here, before anything is measured
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const reports: BackendReport[] = [];
 for (const backend of values.backends!.split(',') as BackendName[]) {
@@ -50,7 +54,7 @@ for (const backend of values.backends!.split(',') as BackendName[]) {
 }
 if (!values['node-only']) {
   const { runBrowserBench } = await import('./browser');
-  reports.push(...(await runBrowserBench(values.quick, log, undefined, only)));
+  reports.push(...(await runBrowserBench(values.quick, log, undefined, only, grid.modelNames)));
 }
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const dir = path.resolve(import.meta.dirname, 'results');

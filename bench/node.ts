@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { folderSource } from '../src/cli/nodeSource';
 import { selectBackend, type BackendChoice, type BackendName } from '../src/engine/backend';
 import { ModelSession } from '../src/engine/session';
-import { defaultBenchModels, measureOnBackend, realSizeBenchModels, type BenchModel } from './backendBench';
+import { benchModelsFor, measureOnBackend, type BenchModel } from './backendBench';
 import type { BackendReport, GridOptions } from './grid';
 import { matmulFlopsPerSecond } from './step';
 
@@ -57,7 +57,7 @@ export async function runNodeBench(backend: BackendName, grid: GridOptions, log:
   try {
     Object.assign(report, await measureOnBackend({
       model: session.model, tokenizer: session.tokenizer, backend, softwareAdapter: software, grid,
-      models: options.models ?? (grid.realSize ? realSizeBenchModels() : defaultBenchModels()), log: (s) => log(`${backend} ${s}`),
+      models: options.models ?? benchModelsFor(grid), log: (s) => log(`${backend} ${s}`),
       onProgress: (soFar) => options.onProgress?.({ ...report, ...soFar }),
     }));
   } finally {

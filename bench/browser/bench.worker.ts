@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { urlSource } from '../../src/model/sources';
-import { defaultBenchModels, measureOnBackend, realSizeBenchModels } from '../backendBench';
+import { benchModelsFor, measureOnBackend } from '../backendBench';
 import { measureTrainingStep, matmulFlopsPerSecond } from '../step';
 import type { BenchMessage, BenchRequest } from './protocol';
 
@@ -49,7 +49,7 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
     const matmul = await matmulFlopsPerSecond();
     const measured = await measureOnBackend({
       model: session.model, tokenizer: session.tokenizer, backend: tf.getBackend(), softwareAdapter: backend.adapter?.isFallbackAdapter ?? false,
-      grid, models: grid.realSize ? realSizeBenchModels() : defaultBenchModels(), log: (text) => post({ kind: 'log', text }),
+      grid, models: benchModelsFor(grid), log: (text) => post({ kind: 'log', text }),
     });
     session.dispose();
     post({

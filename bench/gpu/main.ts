@@ -6,7 +6,7 @@
  *   probe       Dawn's adapter: facts, features, limits; a 256² matmul against cpu
  *   kernels     the int8 kernel cases (tests/kernels) on webgpu
  *   grid        `npm run bench`'s grid on webgpu: steps, overlap, generation, profile
- *   models      real-size layouts (SmolLM2-135M/360M, Qwen2.5-0.5B) made on the spot, at a few shapes, on webgpu
+ *   models      real-size layouts (SmolLM2-135M/360M, Qwen2.5-0.5B, GPT-2) made on the spot, at a few shapes, on webgpu
  *   wasm        the same grid (and the synthetic larger models) on wasm: the reference on the same machine
  *   first-loss  the same training run on webgpu and on wasm: the losses side by side
  *   report      results.json and summary.md from every phase's file so far

@@ -12,7 +12,7 @@
 #   first-loss  the same training run on WebGPU and wasm: losses side by side
 #   peft        bench/gpu/peft_check.py: transformers + peft against the studio's probabilities
 #   grid        `npm run bench`'s training-step grid, overlap, generation and profile on WebGPU
-#   models      real-size layouts (SmolLM2-135M/360M, Qwen2.5-0.5B; random int8 weights made here)
+#   models      real-size layouts (SmolLM2-135M/360M, Qwen2.5-0.5B, GPT-2; random int8 weights made here)
 #   wasm        the grid on wasm on the same machine: the reference
 #
 # $OUT (the device tool's) gets three files, rewritten after every phase: run.log (everything),

@@ -4,13 +4,16 @@
  * models with its skip rule, the synthetic real-size layouts, and the report's sections.
  */
 import { describe, expect, it } from 'vitest';
-import { measureModels, modelStepBytes, syntheticBenchModel, syntheticParameters } from '../../bench/backendBench';
+import { benchModelsFor, measureModels, modelStepBytes, syntheticBenchModel, syntheticParameters } from '../../bench/backendBench';
 import type { BackendReport } from '../../bench/grid';
 import { profileTrainingStep } from '../../bench/kernelProfile';
 import { markdownReport } from '../../bench/report';
 import { measureTrainingStep, syntheticTask, trackPeakBytes } from '../../bench/step';
-import { REAL_SIZE_SHAPES, SYNTHETIC_MODELS, syntheticPackage, TINY_QWEN2 } from '../../bench/synthetic';
+import { REAL_SIZE_SHAPES, SYNTHETIC_MODELS, syntheticPackage, TINY_GPT2, TINY_QWEN2 } from '../../bench/synthetic';
+import type { TensorEntry } from '../../src/formats/safetensors';
 import { buildModel } from '../../src/model/build';
+import { parseModelConfig } from '../../src/model/config';
+import { WeightStore } from '../../src/model/weights';
 import { validateTrainConfig } from '../../src/tuning/config';
 import { RunControl } from '../../src/tuning/control';
 import { Trainer } from '../../src/tuning/trainer';
@@ -80,13 +83,24 @@ describe.skipIf(!hasSharedModel)('bench pieces on the cpu backend (behaviour, no
 });
 
 describe('synthetic layouts', () => {
-  it('parameters counted from the dimensions equal the package\'s, for Llama and Qwen2 layouts', () => {
-    for (const s of [TINY_QWEN2, { ...TINY_QWEN2, name: 'llama-tiny', modelType: 'llama' as const }]) {
+  it('--models picks the larger models by a part of their names, and refuses a name that matches none', () => {
+    expect(benchModelsFor({ realSize: true }).map((m) => m.name)).toEqual(['SmolLM2-135M-size', 'SmolLM2-360M-size', 'Qwen2.5-0.5B-size', 'GPT-2-124M-size']);
+    expect(benchModelsFor({ realSize: true, modelNames: ['gpt-2', 'QWEN'] }).map((m) => m.name)).toEqual(['Qwen2.5-0.5B-size', 'GPT-2-124M-size']);
+    expect(benchModelsFor({ realSize: false }).map((m) => m.name)).toEqual(SYNTHETIC_MODELS.map((s) => s.name));
+    expect(() => benchModelsFor({ realSize: true, modelNames: ['gpt-2', 'llama-3'] })).toThrow('no model named like "llama-3"');
+    const gpt2 = benchModelsFor({ realSize: true, modelNames: ['gpt-2'] })[0];
+    expect([gpt2.kind, gpt2.dims.modelType]).toEqual(['GPT-2 layout at real size, random int8 weights', 'gpt2']);
+  });
+
+  it('parameters counted from the dimensions equal the package\'s, for Llama, Qwen2 and GPT-2 layouts', () => {
+    for (const s of [TINY_QWEN2, { ...TINY_QWEN2, name: 'llama-tiny', modelType: 'llama' as const }, TINY_GPT2]) {
       expect(syntheticParameters(s), s.name).toBe(syntheticPackage(s).weights.parameterCount());
     }
     // The published sizes: SmolLM2-135M has 134.5 M parameters, Qwen2.5-0.5B 494.0 M (tied embeddings).
     expect((syntheticParameters(REAL_SIZE_SHAPES[0]) / 1e6).toFixed(1)).toBe('134.5');
     expect((syntheticParameters(REAL_SIZE_SHAPES[2]) / 1e6).toFixed(1)).toBe('494.0');
+    // GPT-2 (small): 124,439,808 with its tied head, as transformers counts it.
+    expect(syntheticParameters(REAL_SIZE_SHAPES.find((s) => s.modelType === 'gpt2')!)).toBe(124_439_808);
     expect(syntheticParameters(SYNTHETIC_MODELS[0])).toBe(syntheticPackage(SYNTHETIC_MODELS[0]).weights.parameterCount());
   });
 
@@ -101,6 +115,40 @@ describe('synthetic layouts', () => {
     expect(Array.from(await out.data()).every(Number.isFinite)).toBe(true);
     out.dispose();
     model.dispose();
+  });
+
+  it('a GPT-2-layout package reads as GPT-2 reads its Conv1D (per-column scales): int8 logits equal those of its dequantized float copy', async () => {
+    await tf.setBackend('cpu');
+    const pkg = syntheticPackage(TINY_GPT2);
+    expect(pkg.config.modelType).toBe('gpt2');
+    expect(pkg.weights.has('transformer.h.0.attn.c_attn.weight_scale')).toBe(true);
+    // The same weights in float32, as a float checkpoint would hold them: the builder then
+    // transposes Conv1D itself instead of reading int8 values and per-column scales.
+    const floats = new Map<string, TensorEntry>();
+    for (const name of pkg.weights.names) {
+      if (name.endsWith('_scale')) continue;
+      const t = pkg.weights.float(name);
+      floats.set(name, { name, dtype: 'F32', shape: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+    }
+    const floatConfig = parseModelConfig({ ...pkg.config.raw, quantization_config: undefined });
+    const floatPkg = { ...pkg, config: floatConfig, weights: new WeightStore([{ metadata: {}, tensors: floats }], floatConfig.quantization) };
+    const ids = tf.tensor2d([[1, 5, 9, 700]], [1, 4], 'int32');
+    const logitsOf = async (p: typeof pkg) => {
+      const model = buildModel(p);
+      const out = tf.tidy(() => model.logits(model.forward({ inputsEmbeds: model.embed(ids) }).hidden));
+      const values = await out.data();
+      out.dispose();
+      model.dispose();
+      return values;
+    };
+    const int8 = await logitsOf(pkg);
+    const float = await logitsOf(floatPkg);
+    expect(int8.length).toBe(4 * TINY_GPT2.vocabSize);
+    expect(Math.max(...Array.from(int8, Math.abs))).toBeGreaterThan(1e-3); // not all zeros
+    let worst = 0;
+    for (let i = 0; i < int8.length; i++) worst = Math.max(worst, Math.abs(int8[i] - float[i]));
+    expect(worst).toBeLessThan(1e-4);
+    ids.dispose();
   });
 });
 
