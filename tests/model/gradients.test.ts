@@ -85,6 +85,20 @@ for (const backend of ['cpu', 'wasm'] as const) {
       }
     }
 
+    it('the activations equal their textbook formulas, computed here in float64 (GELU\'s tanh form is taken as x·σ(2u))', async () => {
+      const xs = Array.from({ length: 81 }, (_, i) => (i - 40) / 4); // −10 … 10
+      const tanhGelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+      const x = tf.tensor1d(xs);
+      for (const name of ['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'relu']) {
+        const y = gpt2Activation(name).apply(x);
+        const got = await y.data();
+        y.dispose();
+        const want = xs.map(name === 'relu' ? (v) => Math.max(0, v) : tanhGelu);
+        for (let i = 0; i < xs.length; i++) expect(Math.abs(got[i] - want[i]), `${name}(${xs[i]})`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i])));
+      }
+      x.dispose();
+    });
+
     it('the GELU and ReLU MLP derivatives (every activation GPT-2 configs name)', async () => {
       const [d, ffn] = [12, 30];
       const w = (o: number, i: number) => new DenseLinear(rand([o, i], 1 / Math.sqrt(i)) as tf.Tensor2D);
