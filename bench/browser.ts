@@ -79,6 +79,7 @@ export async function runBrowserBench(
         environment: 'chromium',
         backend: result.backend.backend,
         adapter: result.backend.backend === 'webgpu' && result.backend.adapter ? `${result.backend.adapter.description}${result.backend.adapter.isFallbackAdapter ? ', software' : ''}` : undefined,
+        ...(result.backend.wasm ? { threads: result.backend.wasm.threads } : {}),
         matmulFlopsPerSecond: result.matmulFlopsPerSecond,
         weightBytes: result.weightBytes,
         grid,

@@ -19,6 +19,8 @@ export interface BackendReport {
   environment: 'node' | 'chromium';
   backend: string;
   adapter?: string;
+  /** wasm: the threads XNNPACK runs on (Node: one; Chromium: every core where cross-origin isolated). Absent in older results. */
+  threads?: number;
   matmulFlopsPerSecond: number;
   weightBytes: { int8Package: number; float32Package: number };
   grid: StepMeasurement[];

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--node-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile|models|threads]
+ * npm run bench [-- --quick] [--node-only | --browser-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile|models|threads]
  *   [--models gpt-2,qwen]  (the larger models whose names contain these; with --only models, the real-size ones)
  * Times the training step and generation (prefill and decode tokens/s) on every backend
  * available in Node and in headless Chromium, beside each backend's float32 matmul speed,
@@ -23,6 +23,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'node-only': { type: 'boolean', default: false },
+    'browser-only': { type: 'boolean', default: false },
     backends: { type: 'string', default: 'wasm,cpu' },
     only: { type: 'string' },
     models: { type: 'string' },
@@ -44,7 +45,7 @@ const grid: GridOptions = { ...gridFor(values.quick, only), modelNames: values.m
 benchModelsFor(grid); // an unknown name stops here, before anything is measured
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const reports: BackendReport[] = [];
-for (const backend of values.backends!.split(',') as BackendName[]) {
+for (const backend of (values['browser-only'] ? [] : values.backends!.split(',')) as BackendName[]) {
   if (values.quick && backend === 'cpu') continue;
   if (backend === 'webgpu' && !nodeWebGPU.installed) {
     log(`webgpu in Node: skipped (${nodeWebGPU.reason})`);

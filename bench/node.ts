@@ -48,7 +48,7 @@ export async function runNodeBench(backend: BackendName, grid: GridOptions, log:
   const software = choice.backend === 'webgpu' && (choice.adapter?.isFallbackAdapter ?? false);
   const adapter = choice.backend === 'webgpu' && choice.adapter ? `${choice.adapter.description}${software ? ', software' : ''}` : undefined;
   const report: BackendReport = {
-    environment: 'node', backend, ...(adapter ? { adapter } : {}),
+    environment: 'node', backend, ...(adapter ? { adapter } : {}), ...(choice.wasm ? { threads: choice.wasm.threads } : {}),
     matmulFlopsPerSecond: await matmulFlopsPerSecond(options.matmulSize), weightBytes: await weightBytes(choice, modelsDir),
     grid: [], models: [], exponents: null,
   };

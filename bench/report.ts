@@ -4,6 +4,8 @@ import { profileTable } from './kernelProfile';
 
 const g = (x: number) => (x / 1e9).toFixed(2);
 const kib = (x: number) => `${(x / 1024).toFixed(0)} KiB`;
+/** The backend as a row names it: its adapter on WebGPU, its threads on wasm. */
+const backendLabel = (r: BackendReport): string => `${r.backend}${r.adapter ? ` (${r.adapter})` : ''}${r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''}`;
 
 export function markdownReport(reports: BackendReport[], machine: string): string {
   const lines: string[] = [];
@@ -15,7 +17,7 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of reports) {
       for (const m of r.grid) {
-        lines.push(`| ${r.environment} | ${r.backend} | ${m.shape.batch} | ${m.shape.sequence} | ${m.shape.virtualTokens} | ${m.stepMs.toFixed(1)} | ${m.tokensPerSecond.toFixed(0)} | ${g(m.flopsPerSecond)} | ${g(r.matmulFlopsPerSecond)} | ${(m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3)} | ${kib(m.peakBytes)} | ${m.tensorsBefore}→${m.tensorsAfter} |`);
+        lines.push(`| ${r.environment} | ${backendLabel(r)} | ${m.shape.batch} | ${m.shape.sequence} | ${m.shape.virtualTokens} | ${m.stepMs.toFixed(1)} | ${m.tokensPerSecond.toFixed(0)} | ${g(m.flopsPerSecond)} | ${g(r.matmulFlopsPerSecond)} | ${(m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3)} | ${kib(m.peakBytes)} | ${m.tensorsBefore}→${m.tensorsAfter} |`);
       }
     }
     lines.push('');
@@ -27,7 +29,7 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
     lines.push('| where | backend | prompt | new | prefill ms | prefill tokens/s | decode ms/token | decode tokens/s | matmul GFLOP/s | prefill ratio | decode ratio | first prefill ms | tensors before→after |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const { r, m } of generation) {
-      lines.push(`| ${r.environment} | ${r.backend} | ${m.promptTokens} | ${m.newTokens} | ${m.prefillMs.toFixed(1)} | ${m.prefillTokensPerSecond.toFixed(0)} | ${m.decodeMsPerToken.toFixed(2)} | ${m.decodeTokensPerSecond.toFixed(1)} | ${g(r.matmulFlopsPerSecond)} | ${(m.prefillFlopsPerSecond / r.matmulFlopsPerSecond).toFixed(4)} | ${(m.decodeFlopsPerSecond / r.matmulFlopsPerSecond).toFixed(4)} | ${m.firstPrefillMs.toFixed(0)} | ${m.tensorsBefore}→${m.tensorsAfter} |`);
+      lines.push(`| ${r.environment} | ${backendLabel(r)} | ${m.promptTokens} | ${m.newTokens} | ${m.prefillMs.toFixed(1)} | ${m.prefillTokensPerSecond.toFixed(0)} | ${m.decodeMsPerToken.toFixed(2)} | ${m.decodeTokensPerSecond.toFixed(1)} | ${g(r.matmulFlopsPerSecond)} | ${(m.prefillFlopsPerSecond / r.matmulFlopsPerSecond).toFixed(4)} | ${(m.decodeFlopsPerSecond / r.matmulFlopsPerSecond).toFixed(4)} | ${m.firstPrefillMs.toFixed(0)} | ${m.tensorsBefore}→${m.tensorsAfter} |`);
     }
     lines.push('');
   }
@@ -41,7 +43,7 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
     lines.push('|---|---|---|---|---|---|');
     for (const r of overlap) {
       const m = r.overlap!;
-      lines.push(`| ${r.environment} | ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${m.steps} | ${m.waitingMsPerStep.toFixed(1)} | ${m.overlappedMsPerStep.toFixed(1)} | ${m.speedup.toFixed(2)}× |`);
+      lines.push(`| ${r.environment} | ${backendLabel(r)} | ${m.steps} | ${m.waitingMsPerStep.toFixed(1)} | ${m.overlappedMsPerStep.toFixed(1)} | ${m.speedup.toFixed(2)}× |`);
     }
     lines.push('');
   }
@@ -53,7 +55,7 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
     for (const { r, row } of models) {
       const m = row.measurement;
       const shape = `${row.shape.batch} × ${row.shape.sequence} + ${row.shape.virtualTokens}`;
-      lines.push(`| ${r.environment} | ${r.backend} | ${row.model} | ${(row.parameters / 1e6).toFixed(1)} M | ${shape} | ${m ? m.stepMs.toFixed(0) : row.error ?? '–'} | ${m ? m.tokensPerSecond.toFixed(0) : '–'} | ${m ? g(m.flopsPerSecond) : '–'} | ${m ? (m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3) : '–'} | ${m ? kib(m.peakBytes) : '–'} |`);
+      lines.push(`| ${r.environment} | ${backendLabel(r)} | ${row.model} | ${(row.parameters / 1e6).toFixed(1)} M | ${shape} | ${m ? m.stepMs.toFixed(0) : row.error ?? '–'} | ${m ? m.tokensPerSecond.toFixed(0) : '–'} | ${m ? g(m.flopsPerSecond) : '–'} | ${m ? (m.flopsPerSecond / r.matmulFlopsPerSecond).toFixed(3) : '–'} | ${m ? kib(m.peakBytes) : '–'} |`);
     }
     lines.push('');
   }
@@ -63,7 +65,7 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
   for (const r of reports) {
     const e = r.exponents;
     const t = r.timeToFirstStepMs;
-    lines.push(`| ${r.environment} | ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${e ? e.batch.toFixed(2) : '–'} | ${e ? e.sequence.toFixed(2) : '–'} | ${e ? e.virtualTokens.toFixed(2) : '–'} | ${kib(r.weightBytes.int8Package)} | ${kib(r.weightBytes.float32Package)} | ${t ? `${(t.total / 1000).toFixed(1)} s` : '–'} | ${t ? `${(t.compileShare * 100).toFixed(0)}%` : '–'} | ${r.longTasks ? `${r.longTasks.count} (${r.longTasks.maxMs.toFixed(0)} ms)` : '–'} |`);
+    lines.push(`| ${r.environment} | ${backendLabel(r)} | ${e ? e.batch.toFixed(2) : '–'} | ${e ? e.sequence.toFixed(2) : '–'} | ${e ? e.virtualTokens.toFixed(2) : '–'} | ${kib(r.weightBytes.int8Package)} | ${kib(r.weightBytes.float32Package)} | ${t ? `${(t.total / 1000).toFixed(1)} s` : '–'} | ${t ? `${(t.compileShare * 100).toFixed(0)}%` : '–'} | ${r.longTasks ? `${r.longTasks.count} (${r.longTasks.maxMs.toFixed(0)} ms)` : '–'} |`);
   }
   const profiled = reports.filter((r) => r.profile);
   if (profiled.length) {
@@ -72,7 +74,7 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
       + ' on WebGPU it ends the compute pass after each dispatch, so a profiled step is slower than a timed one).', '');
     for (const r of profiled) {
       const p = r.profile!;
-      lines.push(`${r.environment}, ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}: batch ${p.shape.batch}, sequence ${p.shape.sequence}, ${p.shape.virtualTokens} virtual tokens; `
+      lines.push(`${r.environment}, ${backendLabel(r)}: batch ${p.shape.batch}, sequence ${p.shape.sequence}, ${p.shape.virtualTokens} virtual tokens; `
         + `per step, over ${p.steps} profiled step${p.steps === 1 ? '' : 's'}: kernel time ${p.kernelMsPerStep.toFixed(1)} ms of ${p.wallMsPerStep.toFixed(1)} ms wall${p.timed ? '' : ' (this backend reported no kernel times)'}.`, '');
       lines.push(...profileTable(p, 10), '');
     }

@@ -2,13 +2,11 @@
  * The benchmark in the browser: the same engine code as the studio's worker, timed on
  * the backend the page asks for.
  */
-import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { urlSource } from '../../src/model/sources';
+import { wasmBackendOptions } from '../../src/worker/wasmAssets';
 import { benchModelsFor, measureOnBackend } from '../backendBench';
 import { measureTrainingStep, matmulFlopsPerSecond } from '../step';
 import type { BenchMessage, BenchRequest } from './protocol';
@@ -20,14 +18,8 @@ const since = () => performance.now() - started;
 self.onmessage = async (e: MessageEvent<BenchRequest>) => {
   try {
     const { backend: preference, grid, flags } = e.data;
-    const backend = await selectBackend(preference, {
-      flags,
-      wasmPaths: {
-        'tfjs-backend-wasm.wasm': wasmPlainUrl,
-        'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
-        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
-      },
-    });
+    // The studio's own wasm set-up: the threaded build on every core (the bench page is cross-origin isolated, as the studio is).
+    const backend = await selectBackend(preference, { flags, ...wasmBackendOptions() });
     const backendReady = since();
     const modelUrl = (id: string) => new URL(`/models/${id}/`, location.href).href;
     const session = await ModelSession.open(urlSource(modelUrl('stories260K')), backend);

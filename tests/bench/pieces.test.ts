@@ -165,8 +165,12 @@ describe('the report', () => {
       profile: { shape, steps: 2, wallMsPerStep: 9, kernelMsPerStep: 6, timed: true, kernels: [{ name: 'BatchMatMul', msPerStep: 4, callsPerStep: 10 }, { name: 'Add', msPerStep: 2, callsPerStep: 3 }] },
     };
     const md = markdownReport([report], 'a machine');
-    expect(md).toContain('| node | webgpu | SmolLM2-135M-size | 134.5 M | 8 × 16 + 4 | 5 | 8000 | 0.20 | 0.200 | 4 KiB |');
-    expect(md).toContain('| node | webgpu | Qwen2.5-0.5B-size | 494.0 M | 2 × 16 + 4 | skipped: too big |');
+    expect(md).toContain('| node | webgpu (Some GPU) | SmolLM2-135M-size | 134.5 M | 8 × 16 + 4 | 5 | 8000 | 0.20 | 0.200 | 4 KiB |');
+    expect(md).toContain('| node | webgpu (Some GPU) | Qwen2.5-0.5B-size | 494.0 M | 2 × 16 + 4 | skipped: too big |');
+    // wasm rows say on how many threads they ran.
+    const wasm = markdownReport([{ ...report, environment: 'chromium', backend: 'wasm', adapter: undefined, threads: 2 }, { ...report, backend: 'wasm', adapter: undefined, threads: 1 }], 'a machine');
+    expect(wasm).toContain('| chromium | wasm, 2 threads | SmolLM2-135M-size |');
+    expect(wasm).toContain('| node | wasm, 1 thread | SmolLM2-135M-size |');
     expect(md).toContain('node, webgpu (Some GPU): batch 2, sequence 16, 4 virtual tokens; per step, over 2 profiled steps: kernel time 6.0 ms of 9.0 ms wall.');
     expect(md).toContain('| BatchMatMul | 4.00 | 66.7% | 10 |');
     expect(md.indexOf('Where a step\'s time goes')).toBeGreaterThan(md.indexOf('Training step'));
