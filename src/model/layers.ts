@@ -347,34 +347,47 @@ export function ropeTables(maxPositions: number, headDim: number, theta: number,
 }
 
 /**
- * rotate_half's swap of halves, (x₁, x₂) → (x₂, x₁), as one Reverse over a [·, 2, hd/2] view of
- * x: no split and no concat (on wasm those two were 12% of a step). rotate_half itself is
- * the swap times the signs (−1, +1), which fold into the sin table (signedSin).
+ * rotate_half as a matrix, R [hd, hd] with x·R = (−x₂, x₁), row-major; the transpose when
+ * `transposed` ((z₁, z₂) → (z₂, −z₁), its backward). Kept as plain arrays: a tensor cached
+ * here would belong to whichever backend made it.
  */
-function swapHalves(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, t, hd] = x.shape;
-  return tf.reverse(x.reshape([b * h * t, 2, hd / 2]), 1).reshape([b, h, t, hd]);
+const rotations = new Map<string, Float32Array>();
+function rotateHalfMatrix(hd: number, transposed: boolean): tf.Tensor2D {
+  const key = `${hd}${transposed ? 'T' : ''}`;
+  let r = rotations.get(key);
+  if (!r) {
+    const half = hd / 2;
+    r = new Float32Array(hd * hd);
+    for (let j = 0; j < half; j++) {
+      // x·R: output j (first half) is −x[j + half]; output j + half is x[j].
+      const [minus, plus] = transposed ? [j * hd + j + half, (j + half) * hd + j] : [(j + half) * hd + j, j * hd + j + half];
+      r[minus] = -1;
+      r[plus] = 1;
+    }
+    rotations.set(key, r);
+  }
+  return tf.tensor2d(r, [hd, hd]);
 }
 
-/** sin ⊙ (−1 on the first half, +1 on the second): rotate_half(x)·sin = swapHalves(x)·signedSin. */
-function signedSin(sin: tf.Tensor4D): tf.Tensor4D {
-  const hd = sin.shape[3];
-  const signs = new Float32Array(hd).fill(1, hd / 2).fill(-1, 0, hd / 2);
-  return tf.mul(sin, tf.tensor1d(signs));
+/**
+ * rotate_half(x) (or its transpose) over the last axis of [B, H, T, hd], as one plain 2-D
+ * matmul by a signed permutation: every backend runs that as its best kernel (XNNPACK on
+ * wasm), where a split, a negation and a concat were 12% of a wasm step, and a Reverse of
+ * halves 11%. The product adds one exact ±1 term per output, so the values are unchanged.
+ */
+function rotateHalf(x: tf.Tensor4D, transposed = false): tf.Tensor4D {
+  const [b, h, t, hd] = x.shape;
+  return tf.matMul(x.reshape([b * h * t, hd]), rotateHalfMatrix(hd, transposed)).reshape([b, h, t, hd]);
 }
 
 /** x·cos + rotate_half(x)·sin, with x [B, H, T, hd] and cos/sin [B, 1, T, hd]. */
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(tf.mul(x, cos), tf.mul(swapHalves(x), signedSin(sin))); // [B, H, T, hd]
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)); // [B, H, T, hd]
 }
 
-/**
- * RoPE is linear in x, so its backward reads no activation: dx = dy·cos + rotate_halfᵀ(dy·sin),
- * where rotate_half maps (x₁, x₂) to (−x₂, x₁) and its transpose (z₁, z₂) to (z₂, −z₁), which
- * is swapHalves(z ⊙ signs).
- */
+/** RoPE is linear in x, so its backward reads no activation: dx = dy·cos + rotate_halfᵀ(dy·sin). */
 export function ropeBackward(dy: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(tf.mul(dy, cos), swapHalves(tf.mul(dy, signedSin(sin))));
+  return tf.add(tf.mul(dy, cos), rotateHalf(tf.mul(dy, sin), true));
 }
 
 /** [B, T, H*hd] → [B, H, T, hd] */
