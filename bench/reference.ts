@@ -1,9 +1,14 @@
 /**
- * npm run bench:reference [-- --batch 8 --seq 64 --virtual-tokens 20 --steps 5]
+ * npm run bench:reference [-- --batch 8 --seq 64 --virtual-tokens 20 --steps 5] [--model DIR] [--backends wasm,cpu]
  * The studio's training step against the same step written independently in PyTorch
  * (bench/reference/torch_step.py), same model, batch and prompt, same machine, one
  * invocation: step times and their ratio, and the first step's loss from both (they must
  * agree, which also cross-checks our forward pass).
+ *
+ * Without --model: the default model's float32 package on wasm and cpu. With --model, a Hugging
+ * Face checkpoint folder of Llama or Qwen2 layout (e.g. `.cache/real-size/smollm2-135m`, from
+ * `npm run real-size`), on wasm: the studio quantizes it on load as it always does, and PyTorch
+ * runs on the same int8 values dequantized to float32 (its own dtype), so the losses still agree.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { folderSource } from '../src/cli/nodeSource';
 import { selectBackend, type BackendName } from '../src/engine/backend';
 import { ModelSession } from '../src/engine/session';
+import { saveStudioPackage } from '../src/model/package';
 import { validateTrainConfig } from '../src/tuning/config';
 import { RunControl } from '../src/tuning/control';
 import { Trainer } from '../src/tuning/trainer';
@@ -25,11 +31,15 @@ const { values } = parseArgs({
     'virtual-tokens': { type: 'string', default: '20' },
     steps: { type: 'string', default: '6' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    model: { type: 'string' },
+    backends: { type: 'string' },
   },
 });
 const batch = Number(values.batch), seq = Number(values.seq), virtualTokens = Number(values['virtual-tokens']), steps = Number(values.steps);
 const root = path.resolve(import.meta.dirname, '..');
-const packageDir = path.join(root, 'public', 'models', 'stories260K-f32');
+const modelDir = values.model ? path.resolve(values.model) : path.join(root, 'public', 'models', 'stories260K-f32');
+// A plain-JS cpu step at real size takes many minutes: wasm alone unless asked.
+const backends = (values.backends ?? (values.model ? 'wasm' : 'wasm,cpu')).split(',') as BackendName[];
 
 const probe = spawnSync(values.python!, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
 if (probe.status !== 0) {
@@ -39,9 +49,20 @@ if (probe.status !== 0) {
 }
 
 const rows: string[] = [];
-const task = syntheticTask(512, seq, batch, 7);
-for (const backend of ['wasm', 'cpu'] as BackendName[]) {
-  const session = await ModelSession.open(folderSource(packageDir), await selectBackend(backend));
+let task: ReturnType<typeof syntheticTask> | null = null;
+let modelName = 'stories260K (float32)';
+for (const backend of backends) {
+  const session = await ModelSession.open(folderSource(modelDir), await selectBackend(backend), undefined, { quantize: values.model !== undefined });
+  task ??= syntheticTask(session.model.config.vocabSize, seq, batch, 7);
+  // PyTorch reads a studio package: the float32 one as it is, a checkpoint as the int8 package the studio made of it.
+  let packageDir = modelDir;
+  if (values.model) {
+    const { modelType } = session.pkg.config;
+    if (modelType !== 'llama' && modelType !== 'qwen2') throw new Error(`--model: the PyTorch step is written for Llama and Qwen2 layouts, not ${modelType}.`);
+    packageDir = mkdtempSync(path.join(os.tmpdir(), 'studio-ref-model-'));
+    for (const [file, bytes] of saveStudioPackage(session.pkg)) if (file === 'config.json' || file === 'model.safetensors') writeFileSync(path.join(packageDir, file), bytes);
+    modelName = `${path.basename(modelDir)} (${(session.pkg.weights.parameterCount() / 1e6).toFixed(1)} M parameters, int8; PyTorch on its values in float32)`;
+  }
   const config = validateTrainConfig({
     method: 'prompt', init: 'random', numVirtualTokens: virtualTokens, batchSize: batch, steps, warmupSteps: 0,
     optimizer: 'adamw', learningRate: 0.1, weightDecay: 0, maxGradNorm: 1, maxLength: seq,
@@ -69,7 +90,7 @@ for (const backend of ['wasm', 'cpu'] as BackendName[]) {
   }
 }
 const table = [
-  `Prompt-tuning step on stories260K (float32), batch ${batch}, sequence ${seq} + ${virtualTokens} virtual tokens, AdamW, clipping; median of the ${steps - 2} steps between the first and the last.`,
+  `Prompt-tuning step on ${modelName}, batch ${batch}, sequence ${seq} + ${virtualTokens} virtual tokens, AdamW, clipping; median of the ${steps - 2} steps between the first and the last.`,
   '',
   '| studio backend (Node) | studio ms/step | reference | reference ms/step | studio ÷ reference | studio first loss | reference first loss |',
   '|---|---|---|---|---|---|---|',

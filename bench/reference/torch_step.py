@@ -1,6 +1,7 @@
 """The studio's training step, written independently in PyTorch, for `npm run bench:reference`.
 
-Reads a studio model package (float32 safetensors, HF Llama names) and a batch description
+Reads a studio model package (float32 safetensors, or the int8 one with per-channel scales,
+which it dequantizes to float32; HF Llama or Qwen2 names) and a batch description
 (JSON: token ids, target ids, the soft prompt's initial values), runs prompt tuning steps
 (frozen model, prompt-only gradients, AdamW) and prints JSON: the first step's loss and the
 median step time. Uses only torch and numpy (Debian: python3-torch).
@@ -30,6 +31,20 @@ def read_safetensors(path):
     return out
 
 
+def dequantized(tensors):
+    """The studio's int8 weights (I8 values, F32 `<name>_scale` per row) as float32; everything else as stored."""
+    out = {}
+    for name, values in tensors.items():
+        if name.endswith("_scale"):
+            continue
+        values = values.astype(np.float32)
+        scale = tensors.get(name + "_scale")
+        if scale is not None:
+            values = values * (scale.reshape(-1, 1) if scale.ndim == 1 else scale)
+        out[name] = torch.from_numpy(values)
+    return out
+
+
 def rope(x, cos, sin):
     half = x.shape[-1] // 2
     rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
@@ -40,7 +55,7 @@ def main():
     package, batch_file, threads, steps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     torch.set_num_threads(threads)
     cfg = json.load(open(f"{package}/config.json"))
-    w = {k: torch.from_numpy(v.astype(np.float32)) for k, v in read_safetensors(f"{package}/model.safetensors").items()}
+    w = dequantized(read_safetensors(f"{package}/model.safetensors"))
     spec = json.load(open(batch_file))
     d, L, H, Hkv = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     hd = d // H
@@ -57,6 +72,13 @@ def main():
     cos, sin = emb.cos()[None, None], emb.sin()[None, None]
     mask = torch.full((T, T), float("-inf")).triu(1)
     E = w["model.embed_tokens.weight"]
+    head = w.get("lm_head.weight", E)
+
+    def linear(x, name):
+        """x·Wᵀ (+ b where the checkpoint has one: Qwen2's q/k/v)."""
+        y = x @ w[f"{name}.weight"].T
+        bias = w.get(f"{name}.bias")
+        return y if bias is None else y + bias
 
     def rms(x, weight):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
@@ -66,9 +88,9 @@ def main():
         for i in range(L):
             p = f"model.layers.{i}"
             h = rms(x, w[f"{p}.input_layernorm.weight"])
-            q = (h @ w[f"{p}.self_attn.q_proj.weight"].T).view(B, T, H, hd).transpose(1, 2)
-            k = (h @ w[f"{p}.self_attn.k_proj.weight"].T).view(B, T, Hkv, hd).transpose(1, 2)
-            v = (h @ w[f"{p}.self_attn.v_proj.weight"].T).view(B, T, Hkv, hd).transpose(1, 2)
+            q = linear(h, f"{p}.self_attn.q_proj").view(B, T, H, hd).transpose(1, 2)
+            k = linear(h, f"{p}.self_attn.k_proj").view(B, T, Hkv, hd).transpose(1, 2)
+            v = linear(h, f"{p}.self_attn.v_proj").view(B, T, Hkv, hd).transpose(1, 2)
             q, k = rope(q, cos, sin), rope(k, cos, sin)
             k = k.repeat_interleave(H // Hkv, dim=1)
             v = v.repeat_interleave(H // Hkv, dim=1)
@@ -78,7 +100,7 @@ def main():
             gate = m @ w[f"{p}.mlp.gate_proj.weight"].T
             x = x + (torch.nn.functional.silu(gate) * (m @ w[f"{p}.mlp.up_proj.weight"].T)) @ w[f"{p}.mlp.down_proj.weight"].T
         hidden = rms(x, w["model.norm.weight"])[:, P + S - 1]  # the position predicting the target
-        return torch.nn.functional.cross_entropy(hidden @ E.T, targets)
+        return torch.nn.functional.cross_entropy(hidden @ head.T, targets)
 
     optimizer = torch.optim.AdamW([prompt], lr=0.1, weight_decay=0.0)
     times, first_loss = [], None
