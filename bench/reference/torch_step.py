@@ -26,8 +26,12 @@ def read_safetensors(path):
         if name == "__metadata__":
             continue
         begin, end = info["data_offsets"]
-        dtype = {"F32": np.float32, "I8": np.int8}[info["dtype"]]
-        out[name] = np.frombuffer(data[8 + n + begin : 8 + n + end], dtype=dtype).reshape(info["shape"])
+        raw = data[8 + n + begin : 8 + n + end]
+        if info["dtype"] == "BF16":  # the top half of a float32: numpy has no bfloat16
+            values = (np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+        else:
+            values = np.frombuffer(raw, dtype={"F32": np.float32, "F16": np.float16, "I8": np.int8}[info["dtype"]])
+        out[name] = values.reshape(info["shape"])
     return out
 
 
@@ -115,7 +119,22 @@ def main():
         if first_loss is None:
             first_loss = loss.item()
     steady = sorted(times[1:]) or times
-    print(json.dumps({"first_loss": first_loss, "step_ms": steady[len(steady) // 2], "torch": torch.__version__, "threads": threads}))
+    print(json.dumps({"first_loss": first_loss, "step_ms": steady[len(steady) // 2], "torch": torch.__version__, "threads": threads, "blas": blas_library()}))
 
+
+def blas_library():
+    """The BLAS this PyTorch's matmuls went through (Debian's build links whichever libblas.so.3
+    the system's alternatives name: the netlib reference, ~50x slower, unless OpenBLAS is installed)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() or "mkl" in line.lower()}
+    except OSError:
+        return "unknown"
+    blas = [p for p in paths if "libblas" in p or "mkl_rt" in p]
+    if not blas:
+        return "its own (no system BLAS)"
+    if any("mkl" in p for p in blas):
+        return "MKL"
+    return "OpenBLAS" if any("openblas" in p for p in blas) else "netlib reference BLAS"
 
 main()
