@@ -85,8 +85,8 @@ for (const backend of backends) {
   for (const threads of [1, os.cpus().length]) {
     const run = spawnSync(values.python!, [path.join(root, 'bench', 'reference', 'torch_step.py'), packageDir, spec, String(threads), String(steps)], { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(run.stderr);
-    const torch = JSON.parse(run.stdout) as { first_loss: number; step_ms: number; torch: string };
-    rows.push(`| ${backend} | ${ours.toFixed(1)} | PyTorch ${torch.torch} CPU, ${threads} thread${threads > 1 ? 's' : ''} | ${torch.step_ms.toFixed(1)} | ${(ours / torch.step_ms).toFixed(2)} | ${losses[0].toFixed(5)} | ${torch.first_loss.toFixed(5)} |`);
+    const torch = JSON.parse(run.stdout) as { first_loss: number; step_ms: number; torch: string; blas: string };
+    rows.push(`| ${backend} | ${ours.toFixed(1)} | PyTorch ${torch.torch} CPU (${torch.blas}), ${threads} thread${threads > 1 ? 's' : ''} | ${torch.step_ms.toFixed(1)} | ${(ours / torch.step_ms).toFixed(2)} | ${losses[0].toFixed(5)} | ${torch.first_loss.toFixed(5)} |`);
   }
 }
 const table = [
