@@ -75,13 +75,14 @@ export function gpt2Activation(name: string): Activation {
       // slower than XNNPACK's sigmoid, and were an eighth of a GPT-2 training step.
       const c2 = 2 * Math.sqrt(2 / Math.PI);
       const a = 0.044715;
-      const sigmoid2u = (x: tf.Tensor) => tf.sigmoid(tf.mul(x, tf.add(c2, tf.mul(c2 * a, tf.square(x)))));
+      const sigmoid2u = (x: tf.Tensor, xx: tf.Tensor) => tf.sigmoid(tf.mul(x, tf.add(c2, tf.mul(c2 * a, xx))));
       return {
-        apply: (x) => tf.mul(x, sigmoid2u(x)),
+        apply: (x) => tf.mul(x, sigmoid2u(x, tf.square(x))),
         // s + x·s·(1 − s)·2u′, s = σ(2u), 2u′ = 2√(2/π)·(1 + 3·0.044715·x²)
         derivative: (x) => {
-          const s = sigmoid2u(x);
-          const du2 = tf.add(c2, tf.mul(3 * c2 * a, tf.square(x)));
+          const xx = tf.square(x);
+          const s = sigmoid2u(x, xx);
+          const du2 = tf.add(c2, tf.mul(3 * c2 * a, xx));
           return tf.add(s, tf.mul(tf.mul(x, du2), tf.mul(s, tf.sub(1, s))));
         },
       };
