@@ -11,7 +11,7 @@
  * runs on the same int8 values dequantized to float32 (its own dtype), so the losses still agree.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,15 +51,18 @@ if (probe.status !== 0) {
 const rows: string[] = [];
 let task: ReturnType<typeof syntheticTask> | null = null;
 let modelName = 'stories260K (float32)';
+// PyTorch reads a studio package: the float32 one as it is, a checkpoint as the int8 package the
+// studio made of it (written once, to a temporary folder removed at the end: hundreds of MB at real size).
+let packageDir = values.model ? null : modelDir;
+const temporary: string[] = [];
 for (const backend of backends) {
   const session = await ModelSession.open(folderSource(modelDir), await selectBackend(backend), undefined, { quantize: values.model !== undefined });
   task ??= syntheticTask(session.model.config.vocabSize, seq, batch, 7);
-  // PyTorch reads a studio package: the float32 one as it is, a checkpoint as the int8 package the studio made of it.
-  let packageDir = modelDir;
-  if (values.model) {
+  if (packageDir === null) {
     const { modelType } = session.pkg.config;
     if (modelType !== 'llama' && modelType !== 'qwen2') throw new Error(`--model: the PyTorch step is written for Llama and Qwen2 layouts, not ${modelType}.`);
     packageDir = mkdtempSync(path.join(os.tmpdir(), 'studio-ref-model-'));
+    temporary.push(packageDir);
     for (const [file, bytes] of saveStudioPackage(session.pkg)) if (file === 'config.json' || file === 'model.safetensors') writeFileSync(path.join(packageDir, file), bytes);
     modelName = `${path.basename(modelDir)} (${(session.pkg.weights.parameterCount() / 1e6).toFixed(1)} M parameters, int8; PyTorch on its values in float32)`;
   }
@@ -78,6 +81,7 @@ for (const backend of backends) {
   const ours = steadyStepMs(times);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'studio-ref-'));
+  temporary.push(dir);
   const spec = path.join(dir, 'batch.json');
   writeFileSync(spec, JSON.stringify({
     input_ids: task.train.map((e) => e.inputIds), target_ids: task.train.map((e) => e.targetIds[0]), prompt, virtual_tokens: virtualTokens,
@@ -89,6 +93,7 @@ for (const backend of backends) {
     rows.push(`| ${backend} | ${ours.toFixed(1)} | PyTorch ${torch.torch} CPU (${torch.blas}), ${threads} thread${threads > 1 ? 's' : ''} | ${torch.step_ms.toFixed(1)} | ${(ours / torch.step_ms).toFixed(2)} | ${losses[0].toFixed(5)} | ${torch.first_loss.toFixed(5)} |`);
   }
 }
+for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
 const table = [
   `Prompt-tuning step on ${modelName}, batch ${batch}, sequence ${seq} + ${virtualTokens} virtual tokens, AdamW, clipping; median of the ${steps - 2} steps between the first and the last.`,
   '',

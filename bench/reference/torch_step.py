@@ -36,7 +36,7 @@ def read_safetensors(path):
 
 
 def dequantized(tensors):
-    """The studio's int8 weights (I8 values, F32 `<name>_scale` per row) as float32; everything else as stored."""
+    """The studio's int8 weights (I8 values, F32 `<name>_scale` per row, or per column shaped [1, out]) as float32; everything else as stored."""
     out = {}
     for name, values in tensors.items():
         if name.endswith("_scale"):
