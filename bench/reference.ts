@@ -56,7 +56,7 @@ let modelName = 'stories260K (float32)';
 let packageDir = values.model ? null : modelDir;
 const temporary: string[] = [];
 for (const backend of backends) {
-  const session = await ModelSession.open(folderSource(modelDir), await selectBackend(backend), undefined, { quantize: values.model !== undefined });
+  const session = await ModelSession.open(folderSource(modelDir), await selectBackend(backend), undefined, { quantize: values.model !== undefined, keepHostWeights: true });
   task ??= syntheticTask(session.model.config.vocabSize, seq, batch, 7);
   if (packageDir === null) {
     const { modelType } = session.pkg.config;

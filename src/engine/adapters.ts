@@ -41,12 +41,12 @@ export function pythonBaseModel(session: ModelSession): string {
  * The base model for Python: a zip of one folder (baseModelFolder) in Hugging Face layout,
  * float32, the weights the studio trained against, which an exported adapter's card loads.
  */
-export function baseModelZip(session: ModelSession): { fileName: string; folder: string; bytes: Uint8Array } {
+export async function baseModelZip(session: ModelSession): Promise<{ fileName: string; folder: string; bytes: Uint8Array }> {
   const folder = baseModelFolder(session);
   const zippable: Zippable = {};
   // Dated by nothing that changes: the same model gives the same bytes.
   const mtime = new Date(Date.UTC(1980, 0, 2));
-  for (const [name, bytes] of saveFloatPackage(session.pkg)) zippable[`${folder}/${name}`] = [bytes, { level: name.endsWith('.safetensors') ? 0 : 6, mtime }];
+  for (const [name, bytes] of saveFloatPackage(await session.hostPackage())) zippable[`${folder}/${name}`] = [bytes, { level: name.endsWith('.safetensors') ? 0 : 6, mtime }];
   return { fileName: `${folder}.zip`, folder, bytes: zipSync(zippable) };
 }
 

@@ -48,12 +48,26 @@ export interface GenerateResult {
   text: string;
 }
 
+/** Reads the model's package again from where it came from (see ModelSession.hostPackage). */
+export type PackageReader = () => Promise<ModelPackage>;
+
+export interface SessionOptions {
+  /**
+   * Keep the package's weight bytes in memory after the model is built. By default a
+   * session opened from a source drops them (the backend holds its own copy) and reads the
+   * source again for the rare work that needs them: exporting the base model, rebuilding
+   * after a lost GPU device.
+   */
+  keepHostWeights?: boolean;
+}
+
 export class ModelSession {
   private constructor(
     readonly pkg: ModelPackage,
     readonly model: CausalLM,
     readonly tokenizer: TextTokenizer,
     readonly backend: BackendChoice,
+    private readonly reread: PackageReader | null,
   ) {}
 
   /**
@@ -63,13 +77,18 @@ export class ModelSession {
    * config.json alone, before any weight is read.
    */
   static async open(
-    source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback, options: LoadOptions = {},
+    source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback, options: LoadOptions & SessionOptions = {},
   ): Promise<ModelSession> {
-    return ModelSession.fromPackage(await loadModelPackage(source, onProgress, options), backend);
+    const { keepHostWeights, ...loadOptions } = options;
+    const pkg = await loadModelPackage(source, onProgress, loadOptions);
+    return ModelSession.fromPackage(pkg, backend, keepHostWeights ? undefined : () => loadModelPackage(source, undefined, loadOptions));
   }
 
-  /** A session over an already-read package: also how a model is rebuilt on a new backend. */
-  static fromPackage(pkg: ModelPackage, backend: BackendChoice): ModelSession {
+  /**
+   * A session over an already-read package. With `reread` (how to read it again), the
+   * package's weight bytes are dropped once the model is built.
+   */
+  static fromPackage(pkg: ModelPackage, backend: BackendChoice, reread?: PackageReader): ModelSession {
     // On WebGPU, build.ts keeps int8 weights packed (QuantLinear); the check counts them so.
     if (backend.backend === 'webgpu' && backend.adapter) checkAdapterLimits(pkg, backend.adapter, { int8Packed: true });
     const tokenizer = TextTokenizer.fromJson(pkg.tokenizerJson, pkg.tokenizerConfig);
@@ -78,7 +97,35 @@ export class ModelSession {
         'tokenizer.json and the weights come from different models.');
     }
     const model = buildModel(pkg);
-    return new ModelSession(pkg, model, tokenizer, backend);
+    const session = new ModelSession(pkg, model, tokenizer, backend, reread ?? null);
+    if (reread) {
+      // The fingerprint samples the bytes, so it is taken while they are here.
+      void session.fingerprint;
+      pkg.weights.release('the studio keeps only the backend\'s copy of a loaded model, and reads its source again when it needs the file\'s weights');
+    }
+    return session;
+  }
+
+  /** The same model on another backend (after a lost GPU device), from the source when the weights were dropped. */
+  async rebuild(backend: BackendChoice): Promise<ModelSession> {
+    return ModelSession.fromPackage(await this.hostPackage(), backend, this.reread ?? undefined);
+  }
+
+  /**
+   * The package with its weight bytes: this session's when it kept them, else read again
+   * from the source and checked to be the same weights (a file changed on disk since the
+   * model loaded is refused, not silently used).
+   */
+  async hostPackage(): Promise<ModelPackage> {
+    if (!this.pkg.weights.released) return this.pkg;
+    if (!this.reread) throw new StudioError('model', 'The model\'s weights are no longer in memory and there is no source to read them from.', 'Load the model again.');
+    const pkg = await this.reread();
+    const now = modelFingerprint(pkg.config, pkg.weights, this.name);
+    if (now.sha256 !== this.fingerprint.sha256) {
+      throw new StudioError('model', `The model's files in ${this.pkg.source} changed since it was loaded: they are no longer the weights the studio holds.`,
+        'Load the model again.');
+    }
+    return pkg;
   }
 
   private cachedFingerprint: ModelFingerprint | null = null;

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildDataset, defaultVerbalizer, guessMapping, readCsv, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
-import { StudioError, serializeError } from '../errors';
+import { StudioError, describeError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { validateTrainConfig } from '../tuning/config';
 import { RunControl } from '../tuning/control';
@@ -64,7 +64,7 @@ export class StudioEngine {
 
   /**
    * A lost GPU device takes every tensor with it. Start a backend again (a fresh WebGPU
-   * device, else wasm), rebuild the model from the package still in memory, and continue the
+   * device, else wasm), rebuild the model from its package (read again from its source), and continue the
    * run from its last in-memory checkpoint.
    */
   private async recoverFromDeviceLoss(run: ActiveRun | null): Promise<RunSummary | null> {
@@ -72,9 +72,15 @@ export class StudioEngine {
     this.deviceLost = null;
     const runId = run?.info.runId ?? null;
     if (runId) this.emit({ event: 'trainingPhase', runId, phase: 'recovering' });
-    const pkg = this.session?.pkg;
+    const lost = this.session;
     this.backend = await restartAfterDeviceLoss();
-    this.session = pkg ? ModelSession.fromPackage(pkg, this.backend) : null;
+    this.session = null;
+    try {
+      this.session = lost ? await lost.rebuild(this.backend) : null;
+    } catch (e) {
+      // Its source is gone or changed: the page says so, and the model must be loaded again.
+      this.emit({ event: 'log', level: 'warn', message: `The model could not be rebuilt after the GPU device was lost: ${describeError(e)}` });
+    }
     if (!run || !this.session) {
       this.emit({ event: 'deviceLost', runId, reason, backend: this.backend, resumedFromStep: null });
       return null;
@@ -383,7 +389,7 @@ export class StudioEngine {
    * (int8 weights dequantized: what the prompt was trained against). An exported adapter's
    * card names that folder as its base model unless the model came from the hub.
    */
-  exportBaseModel(): { fileName: string; folder: string; bytes: Uint8Array } {
+  async exportBaseModel(): Promise<{ fileName: string; folder: string; bytes: Uint8Array }> {
     return baseModelZip(this.requireSession());
   }
 

@@ -21,12 +21,21 @@ export interface FloatTensor {
 
 export class WeightStore {
   private readonly entries = new Map<string, TensorEntry>();
+  /** Each tensor's size in the file, which outlives its bytes (see release). */
+  private readonly byteLengths = new Map<string, number>();
+  /** Set once the bytes are dropped: why, in words, for the error a later read gets. */
+  private releasedBecause: string | null = null;
 
   constructor(
     shards: SafetensorsFile[],
     private readonly quantization: StudioQuantization | null,
   ) {
-    for (const shard of shards) for (const [name, entry] of shard.tensors) this.entries.set(name, entry);
+    for (const shard of shards) {
+      for (const [name, entry] of shard.tensors) {
+        this.entries.set(name, entry);
+        this.byteLengths.set(name, entry.bytes.byteLength);
+      }
+    }
   }
 
   static fromFiles(files: { name: string; bytes: Uint8Array }[], quantization: StudioQuantization | null): WeightStore {
@@ -42,18 +51,32 @@ export class WeightStore {
   }
 
   shape(name: string): number[] {
-    return this.entry(name).shape;
+    return this.metadata(name).shape;
+  }
+
+  /**
+   * Drops every tensor's bytes, keeping names, dtypes, shapes and sizes. Once a model is
+   * built the backend holds its own copy, and for a 0.5B model these bytes are another
+   * 0.5 GB beside it. Reading a tensor afterwards is an error that says `why`.
+   */
+  release(why: string): void {
+    for (const [name, e] of this.entries) this.entries.set(name, { ...e, bytes: new Uint8Array(0) });
+    this.releasedBecause = why;
+  }
+
+  get released(): boolean {
+    return this.releasedBecause !== null;
   }
 
   /** Bytes the checkpoint spends on each dtype (for the model facts). */
   bytesByDtype(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const e of this.entries.values()) out[e.dtype] = (out[e.dtype] ?? 0) + e.bytes.byteLength;
+    for (const [name, e] of this.entries) out[e.dtype] = (out[e.dtype] ?? 0) + this.byteLengths.get(name)!;
     return out;
   }
 
   isQuantized(name: string): boolean {
-    return this.entry(name).dtype === 'I8' && this.quantization !== null;
+    return this.metadata(name).dtype === 'I8' && this.quantization !== null;
   }
 
   /** A weight as stored in int8 with its per-row scales; only for quantized weights. */
@@ -117,7 +140,7 @@ export class WeightStore {
 
   /** Checks a weight's shape against what config.json implies, naming both. */
   expectShape(name: string, expected: number[]): void {
-    const actual = this.entry(name).shape;
+    const actual = this.metadata(name).shape;
     if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
       throw new StudioError('model',
         `The checkpoint's "${name}" has shape [${actual.join(', ')}], but config.json implies [${expected.join(', ')}].`,
@@ -125,7 +148,14 @@ export class WeightStore {
     }
   }
 
+  /** A tensor whose bytes are read: refused once they are released. */
   private entry(name: string): TensorEntry {
+    const e = this.metadata(name);
+    if (this.releasedBecause !== null) throw new StudioError('model', `The weight "${name}" is no longer in memory: ${this.releasedBecause}.`);
+    return e;
+  }
+
+  private metadata(name: string): TensorEntry {
     const e = this.entries.get(name);
     if (!e) throw new StudioError('model', `The checkpoint has no tensor "${name}", which this architecture needs.`,
       'The weights are incomplete or belong to another architecture.');

@@ -79,8 +79,8 @@ const handlers: { [M in Method]: Handler<M> } = {
     const { fileName, bytes } = await engine.exportCheckpoint();
     return { fileName, bytes: toArrayBuffer(bytes) };
   },
-  exportBaseModel() {
-    const { fileName, folder, bytes } = engine.exportBaseModel();
+  async exportBaseModel() {
+    const { fileName, folder, bytes } = await engine.exportBaseModel();
     return { fileName, folder, bytes: toArrayBuffer(bytes) };
   },
   async importAdapter({ fileName, zip, files, fallback }) {

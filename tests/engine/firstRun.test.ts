@@ -99,7 +99,7 @@ describe.skipIf(!hasSharedModel)('a first run through the engine', () => {
     expect(card).toMatch(/\| zero-shot \(the model, no prompt\) \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 0 \|/);
 
     // The base model: one folder of that name, Hugging Face layout, float32, the int8 weights dequantized.
-    const base = engine.exportBaseModel();
+    const base = await engine.exportBaseModel();
     expect(base.fileName).toBe('stories260K.zip');
     const zipped = unzipSync(base.bytes);
     expect(Object.keys(zipped).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => `stories260K/${f}`));
@@ -112,10 +112,10 @@ describe.skipIf(!hasSharedModel)('a first run through the engine', () => {
     expect(names).toContain('model.layers.0.self_attn.q_proj.weight');
     for (const t of weights.tensors.values()) expect(t.dtype).toBe('F32');
     const q = toFloat32(weights.tensors.get('model.layers.0.self_attn.q_proj.weight')!);
-    const expected = session.pkg.weights.float('model.layers.0.self_attn.q_proj.weight').data;
+    const expected = (await session.hostPackage()).weights.float('model.layers.0.self_attn.q_proj.weight').data;
     expect(q).toEqual(expected);
     expect(strFromU8(zipped['stories260K/tokenizer.json'])).toBe(`${JSON.stringify(session.pkg.tokenizerJson)}\n`);
     // The same model gives the same bytes.
-    expect(engine.exportBaseModel().bytes).toEqual(base.bytes);
+    expect((await engine.exportBaseModel()).bytes).toEqual(base.bytes);
   });
 });

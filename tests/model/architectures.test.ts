@@ -125,7 +125,7 @@ for (const name of CHECKPOINTS) {
 
     it('quantized to int8 on load stays close to the float reference, and equals the written int8 package', async () => {
       const session = await open(name, true);
-      const { pkg } = session;
+      const pkg = await session.hostPackage();
       expect(pkg.config.quantization?.quant_method).toBe('studio_int8');
       const matrices = pkg.weights.names.filter((n) => n.endsWith('.weight') && pkg.weights.shape(n).length === 2);
       for (const m of matrices) expect(pkg.weights.stored(m).dtype).toBe('I8');

@@ -1,0 +1,106 @@
+/**
+ * A loaded model keeps one copy of its weights: the backend's. The package's bytes are
+ * dropped once the model is built and read again from the source for the work that needs
+ * them, which must then be the same weights.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { folderSource } from '../../src/cli/nodeSource';
+import { selectBackend, type BackendChoice } from '../../src/engine/backend';
+import { ModelSession } from '../../src/engine/session';
+import { StudioEngine } from '../../src/engine/studio';
+import { parseSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../../src/formats/safetensors';
+import { hasSharedModel, packageDir } from '../helpers';
+
+const NORM = 'model.norm.weight';
+let cpu: BackendChoice;
+let folder: string;
+
+beforeAll(async () => {
+  cpu = await selectBackend('cpu');
+  folder = mkdtempSync(path.join(tmpdir(), 'session-'));
+  if (hasSharedModel) cpSync(packageDir('stories260K'), folder, { recursive: true });
+});
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+function logitsOf(session: ModelSession): Float32Array {
+  return tf.tidy(() => {
+    const ids = tf.tensor2d([session.promptIds('Once upon a time')], undefined, 'int32');
+    return session.model.logits(session.model.forward({ inputsEmbeds: session.model.embed(ids) }).hidden).dataSync() as Float32Array;
+  });
+}
+
+/** Rewrites the folder's weights with one value of the final norm changed, as a file edited on disk would be. */
+function editNormOnDisk(): void {
+  const file = path.join(folder, 'model.safetensors');
+  const parsed = parseSafetensors(readFileSync(file));
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const [name, t] of parsed.tensors) {
+    const data = t.dtype === 'F32' ? toFloat32(t) : new Int8Array(t.bytes.buffer.slice(t.bytes.byteOffset, t.bytes.byteOffset + t.bytes.byteLength));
+    tensors[name] = { dtype: t.dtype, shape: t.shape, data };
+  }
+  const norm = tensors[NORM].data as Float32Array;
+  norm[0] += 0.5;
+  writeFileSync(file, writeSafetensors(tensors, parsed.metadata));
+}
+
+describe.skipIf(!hasSharedModel)('ModelSession: the weights live on the backend only', () => {
+  it('drops the package\'s bytes once built; facts, fingerprint and logits equal a session that keeps them', async () => {
+    const kept = await ModelSession.open(folderSource(folder), cpu, undefined, { quantize: true, keepHostWeights: true });
+    const dropped = await ModelSession.open(folderSource(folder), cpu, undefined, { quantize: true });
+    try {
+      expect(kept.pkg.weights.released).toBe(false);
+      expect(dropped.pkg.weights.released).toBe(true);
+      expect(() => dropped.pkg.weights.float(NORM)).toThrow(`The weight "${NORM}" is no longer in memory`);
+      expect(dropped.pkg.weights.shape(NORM)).toEqual(kept.pkg.weights.shape(NORM));
+      expect(dropped.facts().fileBytesByDtype).toEqual(kept.facts().fileBytesByDtype);
+      expect(dropped.facts().fileBytesByDtype.I8).toBeGreaterThan(0);
+      expect(dropped.fingerprint).toEqual(kept.fingerprint);
+      expect(logitsOf(dropped)).toEqual(logitsOf(kept));
+      // Read again, they are the same bytes the kept session holds.
+      const again = await dropped.hostPackage();
+      expect(again.weights.released).toBe(false);
+      for (const name of kept.pkg.weights.names) expect(again.weights.stored(name).bytes).toEqual(kept.pkg.weights.stored(name).bytes);
+      expect(await kept.hostPackage()).toBe(kept.pkg);
+    } finally {
+      kept.dispose();
+      dropped.dispose();
+    }
+  });
+
+  it('rebuilds the same model from the source (as after a lost GPU device), and drops the bytes again', async () => {
+    const session = await ModelSession.open(folderSource(folder), cpu, undefined, { quantize: true });
+    const before = logitsOf(session);
+    session.dispose();
+    const rebuilt = await session.rebuild(cpu);
+    try {
+      expect(rebuilt.pkg.weights.released).toBe(true);
+      expect(rebuilt.fingerprint).toEqual(session.fingerprint);
+      expect(logitsOf(rebuilt)).toEqual(before);
+    } finally {
+      rebuilt.dispose();
+    }
+  });
+
+  it('exports the base model from the source, and refuses once the files changed on disk since loading', async () => {
+    const original = readFileSync(path.join(folder, 'model.safetensors'));
+    const engine = new StudioEngine(() => {});
+    await engine.init('cpu');
+    await engine.loadModel(folderSource(folder));
+    try {
+      expect(engine.session!.pkg.weights.released).toBe(true);
+      const base = await engine.exportBaseModel();
+      expect(base.bytes.byteLength).toBeGreaterThan(0);
+      editNormOnDisk();
+      await expect(engine.exportBaseModel()).rejects.toThrow(
+        `The model's files in ${folder} changed since it was loaded: they are no longer the weights the studio holds.`);
+      await expect(engine.session!.rebuild(cpu)).rejects.toThrow('changed since it was loaded');
+    } finally {
+      writeFileSync(path.join(folder, 'model.safetensors'), original);
+      engine.session?.dispose();
+    }
+  });
+});
