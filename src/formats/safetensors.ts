@@ -224,12 +224,14 @@ export interface TensorSink {
  * file order, go to the sink `open` returns for it (null: skipped). A chunk may be reused
  * by the producer once write() returns, so sinks copy what they keep. Returns the metadata
  * and the tensor names in header order. Fails with parseSafetensors' messages, naming the
- * tensor whose bytes the file ends before.
+ * tensor whose bytes the file ends before. `onHeader` sees every tensor, in file order,
+ * before the first sink is asked for.
  */
 export async function streamSafetensors(
   chunks: AsyncIterable<Uint8Array>,
   label: string,
   open: (tensor: StreamedTensor) => TensorSink | null,
+  onHeader?: (tensors: StreamedTensor[]) => void,
 ): Promise<{ metadata: Record<string, string>; names: string[] }> {
   const iterator = chunks[Symbol.asyncIterator]();
   let prefix = new Uint8Array(0);
@@ -266,6 +268,7 @@ export async function streamSafetensors(
   const { headerLength, header } = parseSafetensorsHeader(prefix, label);
   const { metadata, entries } = headerEntries(header, label, Infinity);
   const inFileOrder = [...entries].sort((a, b) => a.begin - b.begin);
+  onHeader?.(inFileOrder.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, byteLength: t.end - t.begin })));
 
   let next = 0; // the first tensor not yet finished, in file order
   let sink: TensorSink | null | undefined; // undefined: `open` not asked yet for inFileOrder[next]

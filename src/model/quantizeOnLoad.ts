@@ -7,7 +7,7 @@
  * worth of rows in flight and the small tensors kept as they are.
  */
 import {
-  dtypeBytes, streamSafetensors, toFloat32, type SafetensorsDtype, type SafetensorsFile, type TensorEntry, type TensorSink,
+  dtypeBytes, elementCount, streamSafetensors, toFloat32, type SafetensorsDtype, type SafetensorsFile, type TensorEntry, type TensorSink,
 } from '../formats/safetensors';
 import { parseModelConfig, type ModelConfig, type StudioQuantization } from './config';
 import { GPT2_BUFFERS, GPT2_CONV1D } from './gpt2';
@@ -91,6 +91,8 @@ export function quantizedPackage<P extends Omit<Quantizable, 'weights'>>(pkg: P,
 export function quantizeOnLoad<P extends Quantizable>(pkg: P): P {
   if (pkg.config.quantization) return pkg;
   const tensors = new Map<string, TensorEntry>();
+  const quantizable = (name: string) => !isBuffer(name) && isQuantizable(name, pkg.weights.shape(name));
+  const arena = new Int8Arena(pkg.weights.names.reduce((n, name) => n + (quantizable(name) ? elementCount(pkg.weights.shape(name)) : 0), 0));
   for (const name of pkg.weights.names) {
     if (isBuffer(name)) continue;
     const stored = pkg.weights.stored(name);
@@ -99,9 +101,33 @@ export function quantizeOnLoad<P extends Quantizable>(pkg: P): P {
       tensors.set(name, { ...stored, bytes: stored.bytes.slice() });
       continue;
     }
-    setQuantized(tensors, name, stored.shape, quantizeWeight(pkg.config.modelType, name, pkg.weights.float(name)));
+    const q = quantizeWeight(pkg.config.modelType, name, pkg.weights.float(name));
+    const values = arena.take(q.values.length);
+    values.set(q.values);
+    setQuantized(tensors, name, stored.shape, { ...q, values });
   }
   return quantizedPackage(pkg, [{ metadata: { format: 'pt' }, tensors }]);
+}
+
+/**
+ * One allocation for all of a shard's int8 values, handed out a tensor at a time. Once the
+ * model is built the session drops them (ModelSession), and memory is only given back to
+ * the system when it goes in one piece: a big allocation is its own mapping, freed whole,
+ * while hundreds of weight-sized ones land in the C heap among allocations that live on
+ * (glibc serves them there once an 8 MiB read chunk has been freed), and stay resident.
+ */
+class Int8Arena {
+  private readonly buffer: Int8Array;
+  private used = 0;
+
+  constructor(size: number) {
+    this.buffer = new Int8Array(size);
+  }
+
+  take(n: number): Int8Array {
+    if (this.used + n > this.buffer.length) throw new Error(`Int8Arena: ${n} more values past its ${this.buffer.length}`);
+    return this.buffer.subarray(this.used, (this.used += n));
+  }
 }
 
 /** Rows quantized per block of about this many bytes as they arrive (a row is never split). */
@@ -111,9 +137,10 @@ const BLOCK_BYTES = 4 * 2 ** 20;
  * A weight with one scale per row, quantized a block of whole rows at a time: rows are
  * independent, so each block through quantizeRows gives the very bytes the whole matrix would.
  */
-function rowQuantizingSink(name: string, dtype: SafetensorsDtype, shape: number[], blockBytes: number, done: (q: QuantizedWeight) => void): TensorSink {
+function rowQuantizingSink(
+  name: string, dtype: SafetensorsDtype, shape: number[], blockBytes: number, values: Int8Array, done: (q: QuantizedWeight) => void,
+): TensorSink {
   const [rows, cols] = shape;
-  const values = new Int8Array(rows * cols);
   const scales = new Float32Array(rows);
   const bytesPerRow = cols * dtypeBytes(dtype);
   const block = new Uint8Array(Math.max(1, Math.floor(blockBytes / Math.max(1, bytesPerRow))) * bytesPerRow);
@@ -172,14 +199,21 @@ export async function quantizeWhileStreaming(
 ): Promise<SafetensorsFile> {
   const made = new Map<string, TensorEntry>();
   const quantizedAs = new Map<string, { shape: number[]; q: QuantizedWeight }>();
+  let arena = new Int8Arena(0);
   const { names } = await streamSafetensors(chunks, label, ({ name, dtype, shape, byteLength }) => {
     if (isBuffer(name)) return null;
     if (!isQuantizable(name, shape)) {
       return wholeTensorSink(byteLength, (bytes) => made.set(name, { name, dtype, shape, bytes }));
     }
-    if (!scalesPerColumn(modelType, name)) return rowQuantizingSink(name, dtype, shape, blockBytes, (q) => quantizedAs.set(name, { shape, q }));
-    return wholeTensorSink(byteLength, (bytes) =>
-      quantizedAs.set(name, { shape, q: quantizeWeight(modelType, name, { shape, data: toFloat32({ name, dtype, shape, bytes }) }) }));
+    const values = arena.take(elementCount(shape));
+    if (!scalesPerColumn(modelType, name)) return rowQuantizingSink(name, dtype, shape, blockBytes, values, (q) => quantizedAs.set(name, { shape, q }));
+    return wholeTensorSink(byteLength, (bytes) => {
+      const q = quantizeWeight(modelType, name, { shape, data: toFloat32({ name, dtype, shape, bytes }) });
+      values.set(q.values);
+      quantizedAs.set(name, { shape, q: { ...q, values } });
+    });
+  }, (tensors) => {
+    arena = new Int8Arena(tensors.reduce((n, t) => n + (!isBuffer(t.name) && isQuantizable(t.name, t.shape) ? elementCount(t.shape) : 0), 0));
   });
   // In header order, as parseSafetensors and quantizeOnLoad list them.
   const tensors = new Map<string, TensorEntry>();
