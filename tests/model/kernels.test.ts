@@ -4,9 +4,13 @@
  * dequantize a tile at a time. e2e/kernels.spec.ts (Chromium) and tests/kernels/webgpu.test.ts
  * (Node) run the same backend cases on WebGPU.
  */
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend';
-import { SKINNY_TILES, SQUARE_TILES, tilesFor, tileShape } from '../../src/model/kernels';
+import { registerInt8Kernels, SKINNY_TILES, SQUARE_TILES, TILE_ELEMENTS, tilesFor, tileShape } from '../../src/model/kernels';
+import { weightsMajor } from '../../src/model/kernels/int8Rows';
+import { dequantizeRows, quantizeRows } from '../../src/model/quantize';
+import { QuantLinear } from '../../src/model/quantLinear';
 import {
   EMBEDDING_CASES,
   embeddingCaseName,
@@ -96,3 +100,43 @@ describe('QuantLinear and QuantEmbedding on the cpu backend (int8 kept, dequanti
     });
   }
 });
+
+describe('int8 products on the CPU backends over several tiles, in either operand order', () => {
+  // 20,000 × 64 weights are two tiles; one row (a decoded token, the LM head on a few targets)
+  // goes weights-major, 40 rows the usual way: each must equal the float product of the
+  // dequantized weights, forward and input gradient.
+  const [out, inFeatures] = [20_000, 64];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const n of [1, 3, 40]) {
+      it(`${backend}, N=${n} (${weightsMajor(n, inFeatures, out) ? 'weights-major' : 'activations-major'})`, async () => {
+        await selectBackend(backend);
+        registerInt8Kernels();
+        expect(out * inFeatures).toBeGreaterThan(TILE_ELEMENTS);
+        const random = (size: number, seed: number) => Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 7919 + i * 12.9898) * 0.5);
+        const q = quantizeRows(random(out * inFeatures, 1), out, inFeatures);
+        const dense = tf.tensor2d(dequantizeRows({ ...q, rows: out, cols: inFeatures }), [out, inFeatures]);
+        const bias = tf.tensor1d(random(out, 2));
+        const layer = QuantLinear.fromQuantized({ ...q, rows: out, cols: inFeatures }, bias);
+        const x = tf.tensor2d(random(n * inFeatures, 3), [n, inFeatures]);
+        const dy = tf.tensor2d(random(n * out, 4), [n, out]);
+        const close = (a: tf.Tensor, b: tf.Tensor) => {
+          const [av, bv] = [a.dataSync(), b.dataSync()];
+          expect(av.length).toBe(bv.length);
+          let worst = 0;
+          for (let i = 0; i < av.length; i++) worst = Math.max(worst, Math.abs(av[i] - bv[i]));
+          expect(worst).toBeLessThan(1e-4);
+        };
+        const y = layer.apply(x);
+        const yRef = tf.add(tf.matMul(x, dense, false, true), bias);
+        expect(y.shape).toEqual([n, out]);
+        close(y, yRef);
+        const dx = layer.inputGrad(dy);
+        const dxRef = tf.matMul(dy, dense);
+        expect(dx.shape).toEqual([n, inFeatures]);
+        close(dx, dxRef);
+        tf.dispose([dense, x, dy, y, yRef, dx, dxRef, ...layer.tensors()]);
+      });
+    }
+  }
+});
+

@@ -133,51 +133,88 @@ function* rowTiles(rows: number, cols: number): Generator<[number, number]> {
 }
 
 /**
+ * Whether a product with an [N, K] activation and an [M, K] weight goes weights-major, with
+ * the dequantized tile as the left operand. XNNPACK packs a matmul's right-hand operand on
+ * every call: with the tile on the right that is a pass over the tile, which is the product's
+ * whole cost when N is a few rows (the LM head on a batch's target tokens, a decoded token).
+ * On the left only the small activation is packed, at the price of transposing it and the
+ * result; that pays while those two are well under the weight.
+ */
+export function weightsMajor(n: number, k: number, m: number): boolean {
+  return 2 * n * (k + m) < m * k;
+}
+
+/** a + b, freeing both (a may be null: the first term). */
+function accumulate(sum: tf.Tensor2D | null, part: tf.Tensor2D): tf.Tensor2D {
+  if (sum === null) return part;
+  const next = tf.add(sum, part) as tf.Tensor2D;
+  tf.dispose([sum, part]);
+  return next;
+}
+
+/**
  * y = x · Wᵀ (+ b): x [N, K], W packed [M, ⌈K/4⌉] → [N, M], a tile of W's rows (output
- * columns) at a time: each tile dequantized transposed [K, m] and multiplied as it is.
+ * columns) at a time: each tile dequantized transposed [K, m] and multiplied as it is, or
+ * weights-major, yᵀ = W·xᵀ, with each tile [m, K] as it is stored.
  */
 export function int8MatMulTiled(x: tf.Tensor2D, packed: tf.Tensor2D, scales: tf.Tensor1D, bias?: tf.Tensor1D): tf.Tensor2D {
-  const [, k] = x.shape;
+  const [n, k] = x.shape;
+  const xT = weightsMajor(n, k, packed.shape[0]) ? tf.transpose(x) : null; // [K, N]
   const parts: tf.Tensor2D[] = [];
   try {
     for (const [start, count] of rowTiles(packed.shape[0], k)) {
-      const tile = int8RowRange(packed, scales, k, start, count, true); // [K, m]
+      const tile = int8RowRange(packed, scales, k, start, count, xT === null); // [m, K] weights-major, else [K, m]
       try {
-        parts.push(tf.matMul(x, tile)); // [N, m]
+        parts.push(xT ? tf.matMul(tile, xT) : tf.matMul(x, tile)); // [m, N] or [N, m]
       } finally {
         tile.dispose();
       }
     }
-    if (parts.length === 1 && !bias) return parts.pop()!;
-    const y = parts.length === 1 ? parts[0] : tf.concat(parts, 1); // [N, M]
-    if (!bias) return y;
-    const biased = tf.add(y, bias) as tf.Tensor2D;
-    if (y !== parts[0]) y.dispose();
-    return biased;
-  } finally {
+  } catch (e) {
     tf.dispose(parts);
+    throw e;
+  } finally {
+    xT?.dispose();
   }
+  // Each step below frees what it read: every intermediate is this function's own.
+  let y = parts.length === 1 ? parts[0] : replaced(parts, () => tf.concat(parts, xT ? 0 : 1)); // [M, N] or [N, M]
+  if (xT) y = replaced([y], () => tf.transpose(y)); // [N, M]
+  if (bias) y = replaced([y], () => tf.add(y, bias));
+  return y;
 }
 
-/** dx = dy · W: dy [N, M], W packed [M, ⌈K/4⌉] → [N, K], summed over tiles of W's rows. */
+/** make(), then the inputs disposed. */
+function replaced(inputs: tf.Tensor[], make: () => tf.Tensor): tf.Tensor2D {
+  const out = make() as tf.Tensor2D;
+  tf.dispose(inputs);
+  return out;
+}
+
+/**
+ * dx = dy · W: dy [N, M], W packed [M, ⌈K/4⌉] → [N, K], summed over tiles of W's rows; or
+ * weights-major, dxᵀ = Σ tileᵀ · (rows of dyᵀ), each tile dequantized transposed [K, m'].
+ */
 export function int8MatMulInputGradTiled(dy: tf.Tensor2D, packed: tf.Tensor2D, scales: tf.Tensor1D, inFeatures: number): tf.Tensor2D {
   const [n, m] = dy.shape;
+  const dyT = weightsMajor(n, inFeatures, m) ? tf.transpose(dy) : null; // [M, N]
   let sum: tf.Tensor2D | null = null;
-  for (const [start, count] of rowTiles(m, inFeatures)) {
-    const tile = int8RowRange(packed, scales, inFeatures, start, count); // [m', K]
-    const slice = count === m ? dy : tf.slice(dy, [0, start], [n, count]); // [N, m']
-    try {
-      const part = tf.matMul(slice, tile) as tf.Tensor2D; // [N, K]
-      if (sum === null) sum = part;
-      else {
-        const next = tf.add(sum, part) as tf.Tensor2D;
-        tf.dispose([sum, part]);
-        sum = next;
+  try {
+    for (const [start, count] of rowTiles(m, inFeatures)) {
+      const tile = int8RowRange(packed, scales, inFeatures, start, count, dyT !== null); // [K, m'] weights-major, else [m', K]
+      const whole = dyT ?? dy;
+      const slice = count === m ? whole : dyT ? tf.slice(dyT, [start, 0], [count, n]) : tf.slice(dy, [0, start], [n, count]); // [m', N] or [N, m']
+      try {
+        sum = accumulate(sum, (dyT ? tf.matMul(tile, slice) : tf.matMul(slice, tile)) as tf.Tensor2D); // [K, N] or [N, K]
+      } finally {
+        tile.dispose();
+        if (slice !== whole) slice.dispose();
       }
-    } finally {
-      tile.dispose();
-      if (slice !== dy) slice.dispose();
     }
+    if (!dyT) return sum!;
+    const dx = tf.transpose(sum!); // [N, K]
+    sum!.dispose();
+    return dx;
+  } finally {
+    dyT?.dispose();
   }
-  return sum!;
 }
