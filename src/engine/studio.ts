@@ -73,14 +73,12 @@ export class StudioEngine {
     const runId = run?.info.runId ?? null;
     if (runId) this.emit({ event: 'trainingPhase', runId, phase: 'recovering' });
     const lost = this.session;
+    this.session = null; // not the lost one while the backend restarts and its source is read again
     this.backend = await restartAfterDeviceLoss();
-    this.session = null;
-    try {
-      this.session = lost ? await lost.rebuild(this.backend) : null;
-    } catch (e) {
-      // Its source is gone or changed: the page says so, and the model must be loaded again.
-      this.emit({ event: 'log', level: 'warn', message: `The model could not be rebuilt after the GPU device was lost: ${describeError(e)}` });
-    }
+    this.session = await lost?.rebuild(this.backend).catch((e) => {
+      this.emit({ event: 'log', level: 'warn', message: `The model could not be rebuilt after the GPU device was lost (load it again): ${describeError(e)}` });
+      return null;
+    }) ?? null;
     if (!run || !this.session) {
       this.emit({ event: 'deviceLost', runId, reason, backend: this.backend, resumedFromStep: null });
       return null;
