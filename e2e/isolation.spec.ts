@@ -13,6 +13,8 @@ import { currentStep, QUICK_RUN, setSettings, trainStatus, uploadSample } from '
 import { serveFolder } from './staticServer';
 
 const threadsFact = (page: Page) => page.getByTestId('model-facts').locator('[data-fact="threads"]');
+/** The int8 kernels' SIMD module must instantiate against either build's memory (shared when threaded). */
+const int8Dequantize = (page: Page) => page.getByTestId('model-facts').locator('[data-fact="int8-dequantize"]');
 
 async function trainSteps(page: Page, steps: number): Promise<void> {
   await uploadSample(page);
@@ -39,6 +41,7 @@ test.describe('cross-origin isolation and wasm threads', () => {
     expect(threads).toBeGreaterThan(1);
     expect(threads).toBe(Math.min(cores, 8));
     await expect(page.getByTestId('threads-fallback')).toHaveCount(0);
+    await expect(int8Dequantize(page)).toHaveAttribute('data-kind', 'simd');
 
     await trainSteps(page, 5);
     expect(errors).toEqual([]);
@@ -62,6 +65,7 @@ test.describe('cross-origin isolation and wasm threads', () => {
       await expect(threadsFact(page)).toHaveAttribute('data-threads', '1');
       await expect(page.getByTestId('threads-fallback')).toContainText('the multi-threaded build did not start (a thread worker could not be loaded');
       await expect(page.getByTestId('model-error')).toHaveCount(0);
+      await expect(int8Dequantize(page)).toHaveAttribute('data-kind', 'simd');
 
       await trainSteps(page, 3);
       expect(errors).toEqual([]);

@@ -7,9 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { StudioError } from '../errors';
+import { simdDequantizer } from '../model/kernels/wasmSimdDequantize';
 import { registerThreadedWasm, startedWasmThreading, tfjsWasmThreading, type WasmBinaryUrls, type WasmThreading, type WasmThreadsOptions } from './wasmThreads';
 
 export type { WasmThreading } from './wasmThreads';
@@ -31,7 +32,7 @@ export interface BackendChoice {
   /** One sentence a user can read: why this backend. */
   reason: string;
   adapter: AdapterFacts | null;
-  /** On wasm: which build runs and on how many threads. */
+  /** On wasm: which build runs, on how many threads, and how int8 weights are dequantized. */
   wasm?: WasmThreading;
 }
 
@@ -155,7 +156,9 @@ const inBrowser = () => typeof (globalThis as { importScripts?: unknown }).impor
 /** Adds the wasm build and thread count to a choice that landed on wasm. */
 async function withWasmFacts(choice: BackendChoice): Promise<BackendChoice> {
   if (choice.backend !== 'wasm') return choice;
-  return { ...choice, wasm: startedWasmThreading() ?? (await tfjsWasmThreading(inBrowser())) };
+  const threading = startedWasmThreading() ?? (await tfjsWasmThreading(inBrowser()));
+  const int8Dequantize = tf.getBackend() === 'wasm' && simdDequantizer(tf.backend() as BackendWasm) ? 'simd' : 'scalar';
+  return { ...choice, wasm: { ...threading, int8Dequantize } };
 }
 
 function configureWasm(options: BackendOptions): void {

@@ -41,6 +41,11 @@ export interface WasmThreading {
   singleThreadedBecause: string | null;
   /** The threaded build was tried and did not start: the page shows this as a warning. */
   fellBack: boolean;
+  /**
+   * How the int8 kernels dequantize: with the studio's SIMD module inside this build's memory,
+   * or (without WebAssembly SIMD, or before the backend has started) a scalar loop.
+   */
+  int8Dequantize?: 'simd' | 'scalar';
 }
 
 /** Emscripten starts this many pthread workers up front (tfjs builds with PTHREAD_POOL_SIZE=8). */

@@ -19,11 +19,11 @@ function withNavigator(value: unknown, run: () => void): void {
 }
 
 describe('wasm threads', () => {
-  it('a wasm choice says which build runs and on how many threads: in Node, tfjs\'s single-threaded one', async () => {
+  it('a wasm choice says which build runs, on how many threads and how int8 is dequantized: in Node, tfjs\'s single-threaded one, with SIMD', async () => {
     const choice = await selectBackend('wasm');
     expect(choice.backend).toBe('wasm');
     expect(choice.wasm).toEqual({
-      build: 'simd', threads: 1, cores: null, fellBack: false,
+      build: 'simd', threads: 1, cores: null, fellBack: false, int8Dequantize: 'simd',
       singleThreadedBecause: 'tfjs runs its single-threaded wasm build outside a browser',
     });
   });

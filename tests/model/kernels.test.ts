@@ -8,8 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend';
 import { registerInt8Kernels, SKINNY_TILES, SQUARE_TILES, TILE_ELEMENTS, tilesFor, tileShape } from '../../src/model/kernels';
-import { weightsMajor } from '../../src/model/kernels/int8Rows';
-import { dequantizeRows, quantizeRows } from '../../src/model/quantize';
+import { int8RowRange, int8RowsAt, weightsMajor } from '../../src/model/kernels/int8Rows';
+import { simdDequantizer } from '../../src/model/kernels/wasmSimdDequantize';
+import { dequantizeRows, packInt8Rows, quantizeRows } from '../../src/model/quantize';
 import { QuantLinear } from '../../src/model/quantLinear';
 import {
   EMBEDDING_CASES,
@@ -140,3 +141,39 @@ describe('int8 products on the CPU backends over several tiles, in either operan
   }
 });
 
+
+describe('dequantizing rows on wasm with the SIMD module (in tfjs-wasm\'s memory), edges included', () => {
+  // Widths around the vector steps (8 plain, 4 transposed), row counts around 4, ranges that
+  // start inside the table: each output must equal the scalar dequantization bit for bit.
+  for (const cols of [3, 8, 13, 64, 69]) {
+    it(`rows of ${cols} values: ranges as they are and transposed, and listed ids`, async () => {
+      await selectBackend('wasm');
+      registerInt8Kernels();
+      expect(simdDequantizer(tf.backend() as never)).not.toBeNull();
+      const rows = 23;
+      const weights = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 12.9898 + cols) * (1 + (i % 7)));
+      const q = quantizeRows(weights, rows, cols);
+      const reference = dequantizeRows({ ...q, rows, cols });
+      const { words, wordsPerRow } = packInt8Rows(q.values, rows, cols);
+      const packed = tf.tensor2d(words, [rows, wordsPerRow], 'int32');
+      const scales = tf.tensor1d(q.scales);
+      const expectRows = (got: tf.Tensor, rowIds: number[], transposed: boolean) => {
+        const want = new Float32Array(rowIds.length * cols);
+        rowIds.forEach((r, i) => {
+          for (let c = 0; c < cols; c++) want[transposed ? c * rowIds.length + i : i * cols + c] = reference[r * cols + c];
+        });
+        expect(got.shape).toEqual(transposed ? [cols, rowIds.length] : [rowIds.length, cols]);
+        expect(Array.from(got.dataSync())).toEqual(Array.from(want));
+        got.dispose();
+      };
+      for (const [start, count] of [[0, rows], [1, 1], [2, 3], [5, 4], [6, 17]]) {
+        const range = Array.from({ length: count }, (_, i) => start + i);
+        for (const transposed of [false, true]) expectRows(int8RowRange(packed, scales, cols, start, count, transposed), range, transposed);
+      }
+      const ids = [22, 0, 7, 7, 3, 19, 1, 22, 11];
+      const idTensor = tf.tensor1d(ids, 'int32');
+      expectRows(int8RowsAt(packed, scales, cols, idTensor), ids, false);
+      tf.dispose([packed, scales, idTensor]);
+    });
+  }
+});

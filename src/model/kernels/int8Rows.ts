@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdDequantizer } from './wasmSimdDequantize';
 
 export const INT8_ROWS = 'StudioInt8Rows';
 
@@ -33,23 +34,24 @@ interface RowsAttrs {
 
 /**
  * out[i, c] = int8(W[row_i, c]) · scales[row_i], rows row_i = ids[i] or start + i; with
- * `transpose`, out[c, i]. Plain loops over typed arrays: dequantizing is memory-bound, and a
- * tile is small next to the matmul it feeds.
+ * `transpose`, out[c, i]. Plain loops over typed arrays, over rows from ≤ i < to and columns
+ * c ≥ fromCol: the whole tile on the cpu backend, on wasm the edges the SIMD module leaves.
  */
 function dequantizeRows(
   bytes: Int8Array, scales: Float32Array, ids: Int32Array | null, attrs: RowsAttrs, rowBytes: number, out: Float32Array,
+  from = 0, to = ids ? ids.length : attrs.count, fromCol = 0,
 ): void {
   const { cols, start, transpose } = attrs;
   const n = ids ? ids.length : attrs.count;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const row = ids ? ids[i] : start + i;
     const s = scales[row];
     const base = row * rowBytes;
     if (transpose) {
-      for (let c = 0, at = i; c < cols; c++, at += n) out[at] = bytes[base + c] * s;
+      for (let c = fromCol, at = fromCol * n + i; c < cols; c++, at += n) out[at] = bytes[base + c] * s;
     } else {
       const to = i * cols;
-      for (let c = 0; c < cols; c++) out[to + c] = bytes[base + c] * s;
+      for (let c = fromCol; c < cols; c++) out[to + c] = bytes[base + c] * s;
     }
   }
 }
@@ -86,10 +88,25 @@ const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const words = wasm.typedArrayFromHeap(w) as Int32Array;
   const idValues = ids ? (wasm.typedArrayFromHeap(ids) as Int32Array) : null;
   checkIds(idValues, w.shape[0]);
-  dequantizeRows(
+  const rowBytes = w.shape[1] * 4;
+  const scalar = (from?: number, to?: number, fromCol?: number) => dequantizeRows(
     new Int8Array(words.buffer, words.byteOffset, words.byteLength), wasm.typedArrayFromHeap(scales) as Float32Array, idValues, a,
-    w.shape[1] * 4, wasm.typedArrayFromHeap(out) as Float32Array,
+    rowBytes, wasm.typedArrayFromHeap(out) as Float32Array, from, to, fromCol,
   );
+  const simd = simdDequantizer(wasm);
+  const at = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset;
+  if (simd && !a.transpose) {
+    const cols8 = a.cols & ~7;
+    simd.rows(at(w), rowBytes, at(scales), ids ? at(ids) : 0, a.start, n, cols8, a.cols, at(out));
+    if (cols8 < a.cols) scalar(0, n, cols8);
+  } else if (simd && !ids) {
+    const [n4, cols4] = [n & ~3, a.cols & ~3];
+    simd.transposed(at(w), rowBytes, at(scales), a.start, n4, cols4, n, at(out));
+    if (cols4 < a.cols) scalar(0, n4, cols4);
+    if (n4 < n) scalar(n4, n);
+  } else {
+    scalar();
+  }
   return out;
 };
 

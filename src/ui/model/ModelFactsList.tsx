@@ -12,7 +12,7 @@ function threadsText(wasm: WasmThreading): string {
 
 /**
  * What the loaded model is and where it runs. data-fact attributes are what tests read.
- * `wasm`: on the wasm backend, the build and the threads it runs on.
+ * `wasm`: on the wasm backend, the build, the threads it runs on and how int8 is dequantized.
  */
 export function ModelFactsList({ facts, wasm }: { facts: ModelFacts; wasm?: WasmThreading | null }) {
   const bytesByType = Object.entries(facts.backendBytesByDtype).map(([t, b]) => `${t} ${formatBytes(b)}`).join(', ');
@@ -33,6 +33,14 @@ export function ModelFactsList({ facts, wasm }: { facts: ModelFacts; wasm?: Wasm
       {facts.backend === 'wasm' && wasm && (
         <>
           <dt>Threads</dt><dd data-fact="threads" data-threads={wasm.threads} data-build={wasm.build}>{threadsText(wasm)}</dd>
+          {wasm.int8Dequantize && (
+            <>
+              <dt>int8 dequantization</dt>
+              <dd data-fact="int8-dequantize" data-kind={wasm.int8Dequantize}>
+                {wasm.int8Dequantize === 'simd' ? 'WebAssembly SIMD, in the backend\'s memory' : 'a scalar loop (this browser has no WebAssembly SIMD)'}
+              </dd>
+            </>
+          )}
         </>
       )}
       <dt>Adapter</dt>
