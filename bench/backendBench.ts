@@ -7,14 +7,15 @@
  */
 import { buildModel } from '../src/model/build';
 import type { ModelPackage } from '../src/model/package';
-import type { CausalLM } from '../src/model/types';
+import type { CausalLM, MlpRecompute } from '../src/model/types';
 import type { TextTokenizer } from '../src/tokenizer/tokenizer';
 import { fitExponents } from './fit';
 import type { StepShape } from './flops';
 import { measureGeneration } from './generation';
 import { attentionElements, gridShapes, shapeBudget, type BackendReport, type GridOptions, type ModelRow } from './grid';
 import { profileTrainingStep } from './kernelProfile';
-import { measureOverlap, measureTrainingStep, type StepMeasurement } from './step';
+import { matmulFlopsPerSecond, measureOverlap, measureTrainingStep, type StepMeasurement } from './step';
+import { leastRecompute } from '../src/engine/memoryBudget';
 import { trainingStepBytes, weightBytes, type MemoryDims } from '../src/model/memory';
 import { REAL_SIZE_SHAPES, SYNTHETIC_MODELS, syntheticPackage, type SyntheticShape } from './synthetic';
 
@@ -107,18 +108,18 @@ export function benchModelsFor(grid: Pick<GridOptions, 'realSize' | 'modelNames'
 
 /**
  * Bytes a larger model's training step needs, weights included: the studio's own memory model
- * (src/model/memory.ts), MLPs recomputed past 1 GB of activations as the engine would.
+ * (src/model/memory.ts), with the MLP recomputation the engine would choose.
  */
 export function modelStepBytes(dims: MemoryDims, shape: StepShape): number {
-  return weightBytes(dims) + trainingStepBytes(dims, batchOf(shape), shape.targets, recomputeAbove(dims, shape));
+  return weightBytes(dims) + trainingStepBytes(dims, batchOf(shape), shape.targets, recomputeFor(dims, shape));
 }
 
 /** A bench shape as the memory model's batch: the target tokens follow the sequence, padded as the objective pads. */
 const batchOf = (shape: StepShape) => ({ batch: shape.batch, sequence: Math.ceil((shape.sequence + shape.targets) / 8) * 8, promptTokens: shape.virtualTokens, prefixTokens: 0 });
 
-/** Whether keeping the MLPs' pre-activations would cost over 1 GiB at this shape (the engine then recomputes them). */
-function recomputeAbove(dims: MemoryDims, shape: StepShape): boolean {
-  return trainingStepBytes(dims, batchOf(shape), shape.targets, false) > 2 ** 30;
+/** The engine's choice (src/engine/memoryBudget.ts): the least recomputation within its activation spend. */
+function recomputeFor(dims: MemoryDims, shape: StepShape): MlpRecompute {
+  return leastRecompute((r) => trainingStepBytes(dims, batchOf(shape), shape.targets, r), Infinity);
 }
 
 /** What a backend holds (as the engine budgets it); plain-JS cpu and a software adapter would take tens of minutes a step: no larger models there. */
@@ -147,8 +148,8 @@ export async function measureModels(
     onRow?.(rows);
   };
   for (const m of models) {
-    const row = (shape: StepShape, measurement: StepMeasurement | null, error?: string): ModelRow =>
-      ({ model: m.name, kind: m.kind, parameters: m.parameters, shape, measurement, ...(error ? { error } : {}) });
+    const row = (shape: StepShape, measurement: StepMeasurement | null, error?: string, beside?: Pick<ModelRow, 'mlpRecompute' | 'matmulFlopsPerSecond'>): ModelRow =>
+      ({ model: m.name, kind: m.kind, parameters: m.parameters, shape, measurement, ...(error ? { error } : {}), ...beside });
     const fits = m.shapes.filter((shape) => modelStepBytes(m.dims, shape) <= budget);
     for (const shape of m.shapes.filter((s) => !fits.includes(s))) {
       const needs = modelStepBytes(m.dims, shape);
@@ -166,10 +167,12 @@ export async function measureModels(
       log(`${m.name}: made and loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       for (const shape of fits) {
         try {
-          // As the engine decides it (src/engine/memoryBudget.ts): the MLPs recomputed past 1 GiB of kept activations.
-          model.recomputeMlp = recomputeAbove(m.dims, shape);
+          const mlpRecompute = recomputeFor(m.dims, shape);
+          model.mlpRecompute = mlpRecompute;
+          const before = await matmulFlopsPerSecond();
           const measurement = await measureTrainingStep(model, tokenizer, shape, m.steps ?? 3);
-          push(row(shape, measurement));
+          const matmul = (before + (await matmulFlopsPerSecond())) / 2;
+          push(row(shape, measurement, undefined, { mlpRecompute, matmulFlopsPerSecond: matmul }));
           log(`${m.name} B=${shape.batch} S=${shape.sequence} P=${shape.virtualTokens}: ${measurement.stepMs.toFixed(0)} ms/step, ${(measurement.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
         } catch (e) {
           push(row(shape, null, (e as Error).message));

@@ -1,4 +1,5 @@
 /** What the benchmark measures, shared by its Node and browser halves (no Node or DOM imports). */
+import type { MlpRecompute } from '../src/model/types';
 import type { StepShape } from './flops';
 import type { GenerationMeasurement } from './generation';
 import type { KernelProfile } from './kernelProfile';
@@ -13,6 +14,13 @@ export interface ModelRow {
   shape: StepShape;
   measurement: StepMeasurement | null;
   error?: string;
+  /** Which MLP pre-activations the backward made again (its matmuls are not counted as the step's FLOPs). */
+  mlpRecompute?: MlpRecompute;
+  /**
+   * The float32 matmul rate measured beside this row (the mean of just before and just
+   * after): a long row's ratio against the machine's speed at the time, not at the run's start.
+   */
+  matmulFlopsPerSecond?: number;
 }
 
 export interface BackendReport {

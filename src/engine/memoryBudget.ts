@@ -10,6 +10,7 @@ import { StudioError } from '../errors';
 import {
   evaluationBatchBytes, formatBytes, largestTensorBytes, trainingStepBytes, weightBytes, type BatchShape, type MemoryDims,
 } from '../model/memory';
+import type { MlpRecompute } from '../model/types';
 import type { TrainConfig } from '../tuning/config';
 import { PAD_MULTIPLE, type EncodedExample } from '../tuning/objective';
 import type { PreparedTask } from '../tuning/task';
@@ -20,7 +21,7 @@ const WASM_HEAP_BYTES = 4294901760;
 const USABLE_SHARE = 0.8;
 /** WebGPU says nothing of a device's memory: a budget a laptop GPU (or a software adapter's RAM) can give one tab. */
 const WEBGPU_BUDGET_BYTES = 4 * 2 ** 30;
-/** Activations the studio spends to save recomputation: past this, the MLPs are recomputed in the backward. */
+/** Activations the studio spends to save recomputation: past this, MLP pre-activations are recomputed in the backward. */
 const FAST_PATH_ACTIVATION_BYTES = 2 ** 30;
 
 export interface MemoryBudget {
@@ -72,8 +73,8 @@ export interface RunShapes {
 }
 
 export interface TrainingPlan {
-  /** Recompute the MLPs' pre-activations in the backward (model.recomputeMlp). */
-  recomputeMlp: boolean;
+  /** Which MLP pre-activations the backward makes again (model.mlpRecompute). */
+  mlpRecompute: MlpRecompute;
   /** Evaluation batches of at most this many examples. */
   evaluationBatch: number;
   /** Estimated peak, weights included. */
@@ -90,13 +91,12 @@ function fitsTensor(dims: MemoryDims, budget: MemoryBudget, shapes: RunShapes): 
  */
 export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentBytes: number, shapes: RunShapes): TrainingPlan {
   const room = budget.bytes - residentBytes;
-  const stepBytes = (s: BatchShape, recompute: boolean) => trainingStepBytes(dims, s, shapes.targetTokens, recompute);
+  const stepBytes = (s: BatchShape, recompute: MlpRecompute) => trainingStepBytes(dims, s, shapes.targetTokens, recompute);
   const evalBytes = (batch: number) => evaluationBatchBytes(dims, { ...shapes.evaluation, batch }, shapes.labels, shapes.labelTokens);
-  const fits = (s: BatchShape) => stepBytes(s, true) <= room && fitsTensor(dims, budget, { ...shapes, step: s });
+  const fits = (s: BatchShape) => stepBytes(s, 'all') <= room && fitsTensor(dims, budget, { ...shapes, step: s });
   if (!fits(shapes.step)) refuse(dims, budget, room, shapes, fits);
-  const keepAll = stepBytes(shapes.step, false);
-  const recomputeMlp = keepAll > Math.min(room, FAST_PATH_ACTIVATION_BYTES);
-  const step = stepBytes(shapes.step, recomputeMlp);
+  const mlpRecompute = leastRecompute((r) => stepBytes(shapes.step, r), room);
+  const step = stepBytes(shapes.step, mlpRecompute);
   // Evaluation runs between steps, beside the copies a step in flight holds: it may take what
   // the step does (or half the room), in smaller batches if need be.
   const soft = Math.max(step, room / 2);
@@ -106,7 +106,16 @@ export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentByt
   if (evalBytes(evaluationBatch) > soft) {
     evaluationBatch = evaluationBatchThatFits(dims, budget, residentBytes, { ...shapes.evaluation, batch: 1 }, shapes.labels, shapes.labelTokens);
   }
-  return { recomputeMlp, evaluationBatch, peakBytes: residentBytes + Math.max(step, evalBytes(evaluationBatch)) };
+  return { mlpRecompute, evaluationBatch, peakBytes: residentBytes + Math.max(step, evalBytes(evaluationBatch)) };
+}
+
+/**
+ * The least MLP recomputation whose step keeps its activations within the studio's spend
+ * (and the room left): each level recomputes one more matmul per layer for [N, ffn] less kept.
+ */
+export function leastRecompute(stepBytes: (recompute: MlpRecompute) => number, room: number): MlpRecompute {
+  const limit = Math.min(room, FAST_PATH_ACTIVATION_BYTES);
+  return (['none', 'up'] as const).find((r) => stepBytes(r) <= limit) ?? 'all';
 }
 
 /**
@@ -128,7 +137,7 @@ export function evaluationBatchThatFits(dims: MemoryDims, budget: MemoryBudget, 
 
 function refuse(dims: MemoryDims, budget: MemoryBudget, room: number, shapes: RunShapes, fits: (s: BatchShape) => boolean): never {
   const { step } = shapes;
-  const need = trainingStepBytes(dims, step, shapes.targetTokens, true);
+  const need = trainingStepBytes(dims, step, shapes.targetTokens, 'all');
   const prompt = step.promptTokens + step.prefixTokens;
   const what = `A training step at batch ${step.batch} × ${step.sequence} tokens${prompt ? ` (+${prompt} virtual tokens)` : ''}`;
   let batch = step.batch;
@@ -193,7 +202,7 @@ const LARGE_MODEL_PARAMETERS = 20e6;
  * For a model past the default's size: batch 8 at max length 128 and 20 virtual tokens (a
  * step of seconds, not minutes, on a CPU; PEFT's examples train such models at batch 8), or
  * the largest batch below that whose step fits what the backend has left, counted as the
- * engine runs it (MLPs recomputed past 1 GB of kept activations). Null for a small model.
+ * engine runs it (MLP pre-activations recomputed past 1 GiB of kept activations). Null for a small model.
  */
 export function suggestSettings(dims: MemoryDims, parameters: number, budget: MemoryBudget, residentBytes: number): SuggestedSettings | null {
   if (parameters < LARGE_MODEL_PARAMETERS) return null;
@@ -201,8 +210,8 @@ export function suggestSettings(dims: MemoryDims, parameters: number, budget: Me
   const room = budget.bytes - residentBytes;
   const step = (batch: number) => {
     const shape = { batch, sequence: maxLength + 8, promptTokens: 20, prefixTokens: 0 };
-    const kept = trainingStepBytes(dims, shape, 2, false);
-    return kept <= Math.min(room, FAST_PATH_ACTIVATION_BYTES) ? kept : trainingStepBytes(dims, shape, 2, true);
+    const bytes = (r: MlpRecompute) => trainingStepBytes(dims, shape, 2, r);
+    return bytes(leastRecompute(bytes, room));
   };
   let batchSize = 8;
   while (batchSize > 1 && step(batchSize) > room) batchSize /= 2;

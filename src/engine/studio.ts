@@ -122,9 +122,9 @@ export class StudioEngine {
 
   /**
    * Whether a run's steps and evaluations fit the backend, before anything is allocated: a
-   * refusal names the largest batch and length that fit; otherwise the model recomputes its
-   * MLPs in the backward if keeping them would cost too much, and evaluation batches shrink
-   * to what fits.
+   * refusal names the largest batch and length that fit; otherwise the model recomputes MLP
+   * pre-activations in the backward if keeping them would cost too much, and evaluation
+   * batches shrink to what fits.
    */
   private planRun(task: PreparedTask, config: TrainConfig): TrainingPlan {
     const session = this.requireSession();
@@ -134,7 +134,7 @@ export class StudioEngine {
     // The prompt's own values beside the model: the parameters, their gradient, two optimizer slots and the update's scratch.
     const methodBytes = 5 * 4 * METHODS[config.method].parameterCount({ config, model: session.pkg.config, numTasks: task.tasks.length });
     const plan = planTraining(session.pkg.config, this.budget(), tf.memory().numBytes + methodBytes, runShapes(task, config, instructionTokens, templateTokens));
-    session.model.recomputeMlp = plan.recomputeMlp;
+    session.model.mlpRecompute = plan.mlpRecompute;
     return plan;
   }
 

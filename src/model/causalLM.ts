@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config';
 import { attentionBias, defaultPositions, type Embedding, type Linear } from './layers';
-import type { CausalLM, ForwardInput, ForwardOutput, LayerKV } from './types';
+import type { CausalLM, ForwardInput, ForwardOutput, LayerKV, MlpRecompute } from './types';
 
 /** Positions before this call's: what the layers' `past` keys/values (a KV cache or a prefix) hold. */
 export function pastLengthOf(past?: LayerKV[]): number {
@@ -33,12 +33,12 @@ export abstract class DecoderLM implements CausalLM {
    */
   checkpointLayers = true;
   /**
-   * With checkpointing: recompute each MLP's pre-activations in the backward (from the
-   * stream it kept anyway) instead of keeping them — [N, 2·ffn] less per layer for two (or
-   * one) more matmuls. The engine turns it on when the step would not fit otherwise
-   * (model/memory.ts).
+   * With checkpointing: recompute MLP pre-activations in the backward (from the stream it
+   * kept anyway) instead of keeping them — [N, ffn] less per layer for each matmul made again
+   * (types.ts MlpRecompute). The engine chooses the least recomputation whose step fits its
+   * activation budget (engine/memoryBudget.ts).
    */
-  recomputeMlp = false;
+  mlpRecompute: MlpRecompute = 'none';
 
   constructor(
     readonly config: ModelConfig,

@@ -111,7 +111,7 @@ interface LayerActivations {
   q: tf.Tensor4D; // [B, H, T, hd]
   k: tf.Tensor4D; // [B, H, S, hd]
   v: tf.Tensor4D; // [B, H, S, hd]
-  /** Absent when the backward recomputes it from x2 (DecoderLM.recomputeMlp). */
+  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute 'all'). */
   z?: tf.Tensor2D; // [N, ffn]
 }
 
@@ -199,7 +199,7 @@ export class Gpt2Model extends DecoderLM {
       const hidden = layerNorm(x, this.w.lnF.weight, this.w.lnF.bias, cfg.normEps);
       return returnKV ? { hidden, kv } : { hidden };
     }
-    const mlpKept = !this.recomputeMlp;
+    const mlpKept = this.mlpRecompute !== 'all';
     x = checkpointedStack(x, past, {
       numLayers: this.w.layers.length,
       shared: [bias],

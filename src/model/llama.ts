@@ -64,8 +64,9 @@ interface LayerActivations {
   q: tf.Tensor4D; // [B, H, T, hd]
   k: tf.Tensor4D; // [B, Hkv, S, hd]
   v: tf.Tensor4D; // [B, Hkv, S, hd]
-  /** Absent when the backward recomputes them from x2 (DecoderLM.recomputeMlp). */
+  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute 'all'). */
   g?: tf.Tensor2D; // [N, ffn]
+  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute 'up' or 'all'). */
   u?: tf.Tensor2D; // [N, ffn]
 }
 
@@ -93,7 +94,7 @@ function layerForward(layer: LlamaLayerWeights, x: tf.Tensor3D, cfg: ModelConfig
 /** The layer's input gradients from its output's, [B, T, d]: dx, and the past keys'/values' when there is a past. */
 function layerBackward(layer: LlamaLayerWeights, cfg: ModelConfig, rope: Rope, bias: tf.Tensor4D, a: LayerActivations, pastLength: number, dOut: tf.Tensor3D): tf.Tensor[] {
   const [b, t, d] = dOut.shape;
-  // The MLP's pre-activations as kept, or again from x2: two matmuls instead of [N, 2·ffn] kept per layer.
+  // The MLP's pre-activations as kept, or again from x2: a matmul instead of [N, ffn] kept per layer, for each.
   const h2 = a.g && a.u ? null : rmsNorm(a.x2, layer.postAttentionNorm, cfg.normEps).reshape([b * t, d]) as tf.Tensor2D;
   const g = a.g ?? layer.gate.apply(h2!);
   const u = a.u ?? layer.up.apply(h2!);
@@ -153,13 +154,13 @@ export class LlamaModel extends DecoderLM {
       const hidden = rmsNorm(x, this.w.finalNorm, cfg.normEps);
       return returnKV ? { hidden, kv } : { hidden };
     }
-    const mlpKept = !this.recomputeMlp;
+    const kept = { none: 2, up: 1, all: 0 }[this.mlpRecompute]; // g, then u
     const x = checkpointedStack(inputsEmbeds, past, {
       numLayers: this.w.layers.length,
       shared: [rope.cos, rope.sin, bias],
       forward: (i, xi, layerPast) => {
         const { out, activations: a } = layerForward(this.w.layers[i], xi, cfg, rope, layerPast, bias);
-        return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...(mlpKept ? [a.g!, a.u!] : [])] };
+        return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...[a.g!, a.u!].slice(0, kept)] };
       },
       backward: (i, dy, [x0, x2, q, k, v, g, u], [cos, sin, mask], pastLength) => layerBackward(this.w.layers[i], cfg, {
         cos: cos as tf.Tensor4D, sin: sin as tf.Tensor4D,

@@ -9,6 +9,7 @@
  * backend's budget with it, and the page shows the same figure as settings are typed.
  * `tests/model/memory.test.ts` holds it against peaks measured on the backends.
  */
+import type { MlpRecompute } from './types';
 
 /** The dimensions the estimate reads (a ModelConfig has them). */
 export interface MemoryDims {
@@ -80,17 +81,24 @@ function lengths(s: BatchShape) {
   return { rows, keys: s.prefixTokens + rows, tokens: s.batch * rows };
 }
 
+/** How many [N, ffn] pre-activations each layer's MLP keeps for its backward. */
+export function mlpPreActivationsKept(m: Pick<MemoryDims, 'modelType'>, recompute: MlpRecompute): number {
+  if (recompute === 'all') return 0;
+  if (m.modelType === 'gpt2') return 1; // one pre-activation: 'up' has nothing to drop
+  return recompute === 'up' ? 1 : 2;
+}
+
 /**
  * Peak bytes of one training step beyond the weights: forward, loss over `targetTokens`
- * label tokens per row, and the backward to the prompt; with `recomputeMlp`, the MLPs'
+ * label tokens per row, and the backward to the prompt; `recompute` says which of the MLPs'
  * pre-activations are made again in the backward instead of kept.
  */
-export function trainingStepBytes(m: MemoryDims, s: BatchShape, targetTokens: number, recomputeMlp = false): number {
+export function trainingStepBytes(m: MemoryDims, s: BatchShape, targetTokens: number, recompute: MlpRecompute = 'none'): number {
   const { rows, keys, tokens: n } = lengths(s);
   const d = m.hiddenSize;
   const ffn = m.intermediateSize;
   const kv = 2 * s.batch * m.numKeyValueHeads * keys * m.headDim; // k and v, with the prefix
-  const mlpKept = recomputeMlp ? 0 : (m.modelType === 'gpt2' ? 1 : 2) * n * ffn;
+  const mlpKept = mlpPreActivationsKept(m, recompute) * n * ffn;
   // Kept from the forward until the backward ends: the layer's input and mid-stream, q, k, v,
   // the MLP's pre-activations, RoPE's tables and the mask; then the gradient of its output.
   const keptPerLayer = 3 * n * d + n * m.numHeads * m.headDim + kv + mlpKept + 2 * s.batch * rows * m.headDim + rows * keys;

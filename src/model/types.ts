@@ -32,14 +32,22 @@ export interface ForwardOutput {
   kv?: LayerKV[];
 }
 
+/**
+ * What the checkpointed backward makes again instead of keeping from the forward, per MLP:
+ * nothing; the up projection only (a SwiGLU MLP keeps its gate's pre-activation: half the
+ * memory for one matmul); or every pre-activation. GPT-2's MLP has one pre-activation, so
+ * 'up' keeps it, as 'none' does.
+ */
+export type MlpRecompute = 'none' | 'up' | 'all';
+
 /** A decoder-only language model over tfjs tensors; every architecture implements this. */
 export interface CausalLM {
   readonly config: ModelConfig;
   /** [B, T] int32 token ids → [B, T, d] embeddings. */
   embed(ids: tf.Tensor2D): tf.Tensor3D;
   forward(input: ForwardInput): ForwardOutput;
-  /** Training memory against speed: see DecoderLM.recomputeMlp. */
-  recomputeMlp: boolean;
+  /** Training memory against speed: see DecoderLM.mlpRecompute. */
+  mlpRecompute: MlpRecompute;
   /** [..., d] hidden states → [..., V] logits. */
   logits(hidden: tf.Tensor): tf.Tensor;
   /**

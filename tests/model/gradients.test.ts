@@ -14,7 +14,7 @@ import { ModelSession } from '../../src/engine/session';
 import { createRng } from '../../src/data/random';
 import { gpt2Activation } from '../../src/model/gpt2';
 import { activatedMlp, activatedMlpBackward, DenseLinear } from '../../src/model/layers';
-import type { CausalLM, LayerKV } from '../../src/model/types';
+import type { CausalLM, LayerKV, MlpRecompute } from '../../src/model/types';
 import { checkpointDir, type CheckpointName } from './checkpoints';
 
 const rng = createRng(11);
@@ -34,9 +34,9 @@ async function relativeDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
 }
 
 /** Gradients of Σ c ⊙ hidden (a random c) with respect to the embeddings and each layer's prefix k and v. */
-function gradients(model: CausalLM, embeds: tf.Tensor3D, prefix: LayerKV[] | undefined, keyMask: tf.Tensor2D | undefined, c: tf.Tensor, checkpoint: boolean, recomputeMlp = false): tf.Tensor[] {
+function gradients(model: CausalLM, embeds: tf.Tensor3D, prefix: LayerKV[] | undefined, keyMask: tf.Tensor2D | undefined, c: tf.Tensor, checkpoint: boolean, recompute: MlpRecompute = 'none'): tf.Tensor[] {
   (model as unknown as { checkpointLayers: boolean }).checkpointLayers = checkpoint;
-  model.recomputeMlp = recomputeMlp;
+  model.mlpRecompute = recompute;
   const inputs = [embeds, ...(prefix ?? []).flatMap((p) => [p.k, p.v])];
   return tf.grads((...xs: tf.Tensor[]) => {
     const past = prefix?.map((_, i) => ({ k: xs[1 + 2 * i] as tf.Tensor4D, v: xs[2 + 2 * i] as tf.Tensor4D }));
@@ -69,11 +69,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
           const c = rand([b, t, cfg.hiddenSize]);
           const before = tf.memory().numTensors;
           const plain = gradients(model, embeds, prefix, keyMask, c, false);
-          for (const recompute of [false, true]) {
+          for (const recompute of ['none', 'up', 'all'] as const) {
             const custom = gradients(model, embeds, prefix, keyMask, c, true, recompute);
             expect(custom).toHaveLength(1 + (prefix?.length ?? 0) * 2);
             for (let i = 0; i < custom.length; i++) {
-              expect(await relativeDiff(custom[i], plain[i]), `gradient ${i} of ${custom.length}${recompute ? ', MLP recomputed' : ''}`).toBeLessThanOrEqual(1e-4);
+              expect(await relativeDiff(custom[i], plain[i]), `gradient ${i} of ${custom.length}, MLP recomputed: ${recompute}`).toBeLessThanOrEqual(1e-4);
             }
             tf.dispose(custom);
           }

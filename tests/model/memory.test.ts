@@ -14,6 +14,7 @@ import { selectBackend } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { StudioEngine } from '../../src/engine/studio';
 import { evaluationBatchBytes, trainingStepBytes, weightBytes } from '../../src/model/memory';
+import type { MlpRecompute } from '../../src/model/types';
 import { PrefixTuning } from '../../src/tuning/methods/prefix';
 import { PromptTuning } from '../../src/tuning/methods/prompt';
 import { batchLoss, labelScores, methodPrompt } from '../../src/tuning/objective';
@@ -40,14 +41,15 @@ function peakOf(f: () => void): number {
 }
 
 describe('the memory estimate against measured peaks (wasm)', () => {
-  const cases: { batch: number; sequence: number; p: number; method: 'prompt' | 'prefix'; recompute: boolean }[] = [
-    { batch: 8, sequence: 64, p: 20, method: 'prompt', recompute: false },
-    { batch: 32, sequence: 128, p: 20, method: 'prompt', recompute: true },
-    { batch: 2, sequence: 256, p: 100, method: 'prompt', recompute: false },
-    { batch: 16, sequence: 64, p: 20, method: 'prefix', recompute: false },
+  const cases: { batch: number; sequence: number; p: number; method: 'prompt' | 'prefix'; recompute: MlpRecompute }[] = [
+    { batch: 8, sequence: 64, p: 20, method: 'prompt', recompute: 'none' },
+    { batch: 32, sequence: 128, p: 20, method: 'prompt', recompute: 'all' },
+    { batch: 32, sequence: 128, p: 20, method: 'prompt', recompute: 'up' },
+    { batch: 2, sequence: 256, p: 100, method: 'prompt', recompute: 'none' },
+    { batch: 16, sequence: 64, p: 20, method: 'prefix', recompute: 'none' },
   ];
   for (const c of cases) {
-    it(`${c.method}, batch ${c.batch} × ${c.sequence} + ${c.p}, MLP ${c.recompute ? 'recomputed' : 'kept'}: a step and an evaluation batch`, () => {
+    it(`${c.method}, batch ${c.batch} × ${c.sequence} + ${c.p}, MLP recomputed: ${c.recompute}: a step and an evaluation batch`, () => {
       const { model } = session;
       const cfg = model.config;
       const task = syntheticTask(cfg.vocabSize, c.sequence, c.batch);
@@ -56,7 +58,7 @@ describe('the memory estimate against measured peaks (wasm)', () => {
         ? new PrefixTuning(initial, { numVirtualTokens: c.p, prefixProjection: false, encoderHiddenSize: cfg.hiddenSize, seed: 1 }, cfg)
         : new PromptTuning(initial, c.p, cfg.hiddenSize);
       const batch = task.train.slice(0, c.batch);
-      model.recomputeMlp = c.recompute;
+      model.mlpRecompute = c.recompute;
       const step = peakOf(() => {
         const { value, grads } = tf.variableGrads(() => batchLoss(model, methodPrompt(method), batch), method.variables);
         tf.dispose([value, ...Object.values(grads)]);
@@ -75,7 +77,7 @@ describe('the memory estimate against measured peaks (wasm)', () => {
       expect(evaluationEstimate).toBeGreaterThanOrEqual(evaluation);
       expect(evaluationEstimate).toBeLessThanOrEqual(2 * evaluation);
       method.dispose();
-      model.recomputeMlp = false;
+      model.mlpRecompute = 'none';
     });
   }
 
@@ -136,23 +138,25 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
     expect(peak.bytes()).toBeLessThanOrEqual(budget);
   });
 
-  it('recomputes the MLPs when keeping them would not fit, and trains within the budget', async () => {
-    const cfg = session.pkg.config;
-    const shape = { batch: 8, sequence: 136, promptTokens: 20, prefixTokens: 0 };
-    const kept = trainingStepBytes(cfg, shape, 2, false);
-    const recomputed = trainingStepBytes(cfg, shape, 2, true);
-    expect(recomputed).toBeLessThan(kept);
-    // Room for the recomputed step (and the evaluation beside it), not for the kept one.
-    const budget = tf.memory().numBytes + (recomputed + kept) / 2;
-    const { engine, dataset, errors } = await engineWithData(budget);
-    const peak = trackPeakBytes();
-    await engine.startTraining({ config: { ...long, batchSize: 8 }, verbalizer: dataset.verbalizer });
-    await engine.waitForRun();
-    peak.stop();
-    expect(errors).toEqual([]);
-    expect(engine.session!.model.recomputeMlp).toBe(true);
-    expect(peak.bytes()).toBeLessThanOrEqual(budget);
-  });
+  for (const [expected, less] of [['up', 'none'], ['all', 'up']] as const) {
+    it(`recomputes MLP pre-activations (${expected}) when keeping ${less === 'none' ? 'all of them' : 'the gate\'s'} would not fit, and trains within the budget`, async () => {
+      const cfg = session.pkg.config;
+      const shape = { batch: 8, sequence: 136, promptTokens: 20, prefixTokens: 0 };
+      const kept = trainingStepBytes(cfg, shape, 2, less);
+      const recomputed = trainingStepBytes(cfg, shape, 2, expected);
+      expect(recomputed).toBeLessThan(kept);
+      // Room for this step (and the evaluation beside it), not for the one that keeps more.
+      const budget = tf.memory().numBytes + (recomputed + kept) / 2;
+      const { engine, dataset, errors } = await engineWithData(budget);
+      const peak = trackPeakBytes();
+      await engine.startTraining({ config: { ...long, batchSize: 8 }, verbalizer: dataset.verbalizer });
+      await engine.waitForRun();
+      peak.stop();
+      expect(errors).toEqual([]);
+      expect(engine.session!.model.mlpRecompute).toBe(expected);
+      expect(peak.bytes()).toBeLessThanOrEqual(budget);
+    });
+  }
 
   it('refuses a model whose weights alone would not fit, before reading them', async () => {
     const engine = new StudioEngine(() => {}, { memoryBudgetBytes: 2_000 });
@@ -179,8 +183,8 @@ describe('settings suggested for a larger model', () => {
     expect(suggestion!.reason).toMatch(/^A 135M-parameter model takes about \d+ MB a step at batch 8 and max length 128 on the wasm backend;/);
     // With room for about a batch of 2 only, that is what is suggested.
     const shape = (batch: number) => ({ batch, sequence: 136, promptTokens: 20, prefixTokens: 0 });
-    const tight = { ...wasm, bytes: weightBytes(smol) + trainingStepBytes(smol, shape(2), 2, false) + 1 };
-    expect(trainingStepBytes(smol, shape(4), 2, true)).toBeGreaterThan(tight.bytes - weightBytes(smol));
+    const tight = { ...wasm, bytes: weightBytes(smol) + trainingStepBytes(smol, shape(2), 2, 'none') + 1 };
+    expect(trainingStepBytes(smol, shape(4), 2, 'all')).toBeGreaterThan(tight.bytes - weightBytes(smol));
     expect(suggestSettings(smol, 134.5e6, tight, weightBytes(smol))).toMatchObject({ batchSize: 2 });
     expect(suggestSettings(session.pkg.config, 260_032, wasm, weightBytes(session.pkg.config))).toBeNull();
   });
