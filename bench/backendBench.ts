@@ -5,6 +5,7 @@
  * (node.ts), the browser's worker (browser/bench.worker.ts) and the GPU kit (gpu/main.ts);
  * no Node or DOM imports.
  */
+import { leastRecompute } from '../src/engine/memoryBudget';
 import { buildModel } from '../src/model/build';
 import type { ModelPackage } from '../src/model/package';
 import type { CausalLM, MlpRecompute } from '../src/model/types';
@@ -15,7 +16,6 @@ import { measureGeneration } from './generation';
 import { attentionElements, gridShapes, shapeBudget, type BackendReport, type GridOptions, type ModelRow } from './grid';
 import { profileTrainingStep } from './kernelProfile';
 import { matmulFlopsPerSecond, measureOverlap, measureTrainingStep, type StepMeasurement } from './step';
-import { leastRecompute } from '../src/engine/memoryBudget';
 import { trainingStepBytes, weightBytes, type MemoryDims } from '../src/model/memory';
 import { REAL_SIZE_SHAPES, SYNTHETIC_MODELS, syntheticPackage, type SyntheticShape } from './synthetic';
 

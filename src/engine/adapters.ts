@@ -5,7 +5,7 @@
  */
 import { zipSync, type Zippable } from 'fflate';
 import { defaultVerbalizer, type Dataset } from '../data';
-import { saveFloatPackage } from '../model/package';
+import { saveFloatPackage, type ProgressCallback } from '../model/package';
 import { classificationReport, majorityBaseline } from '../tuning/metrics';
 import { StudioError } from '../errors';
 import { readAdapterBundle, type StudioFile } from '../formats/bundle';
@@ -41,12 +41,12 @@ export function pythonBaseModel(session: ModelSession): string {
  * The base model for Python: a zip of one folder (baseModelFolder) in Hugging Face layout,
  * float32, the weights the studio trained against, which an exported adapter's card loads.
  */
-export async function baseModelZip(session: ModelSession): Promise<{ fileName: string; folder: string; bytes: Uint8Array }> {
+export async function baseModelZip(session: ModelSession, onProgress?: ProgressCallback): Promise<{ fileName: string; folder: string; bytes: Uint8Array }> {
   const folder = baseModelFolder(session);
   const zippable: Zippable = {};
   // Dated by nothing that changes: the same model gives the same bytes.
   const mtime = new Date(Date.UTC(1980, 0, 2));
-  for (const [name, bytes] of saveFloatPackage(await session.hostPackage())) zippable[`${folder}/${name}`] = [bytes, { level: name.endsWith('.safetensors') ? 0 : 6, mtime }];
+  for (const [name, bytes] of saveFloatPackage(await session.hostPackage(onProgress))) zippable[`${folder}/${name}`] = [bytes, { level: name.endsWith('.safetensors') ? 0 : 6, mtime }];
   return { fileName: `${folder}.zip`, folder, bytes: zipSync(zippable) };
 }
 

@@ -173,6 +173,8 @@ export interface RunInfo {
 
 export type EngineEvent =
   | { event: 'loadProgress'; file: string; loaded: number; total: number | null }
+  /** Reading the model's source again for a download (its bytes are not kept once loaded). */
+  | { event: 'exportProgress'; what: 'baseModel'; file: string; loaded: number; total: number | null }
   | { event: 'token'; requestId: number; tokenId: number; text: string }
   | { event: 'log'; level: 'info' | 'warn'; message: string }
   | { event: 'tableProgress'; fraction: number }

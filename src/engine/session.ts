@@ -48,8 +48,8 @@ export interface GenerateResult {
   text: string;
 }
 
-/** Reads the model's package again from where it came from (see ModelSession.hostPackage). */
-export type PackageReader = () => Promise<ModelPackage>;
+/** Reads the model's package again from where it came from (see ModelSession.hostPackage), with the bytes read so far. */
+export type PackageReader = (onProgress?: ProgressCallback) => Promise<ModelPackage>;
 
 export interface SessionOptions {
   /**
@@ -81,7 +81,7 @@ export class ModelSession {
   ): Promise<ModelSession> {
     const { keepHostWeights, ...loadOptions } = options;
     const pkg = await loadModelPackage(source, onProgress, loadOptions);
-    return ModelSession.fromPackage(pkg, backend, keepHostWeights ? undefined : () => loadModelPackage(source, undefined, loadOptions));
+    return ModelSession.fromPackage(pkg, backend, keepHostWeights ? undefined : (progress) => loadModelPackage(source, progress, loadOptions));
   }
 
   /**
@@ -114,12 +114,13 @@ export class ModelSession {
   /**
    * The package with its weight bytes: this session's when it kept them, else read again
    * from the source and checked to be the same weights (a file changed on disk since the
-   * model loaded is refused, not silently used).
+   * model loaded is refused, not silently used). `onProgress` follows that read (a URL not in
+   * the browser's cache downloads again).
    */
-  async hostPackage(): Promise<ModelPackage> {
+  async hostPackage(onProgress?: ProgressCallback): Promise<ModelPackage> {
     if (!this.pkg.weights.released) return this.pkg;
     if (!this.reread) throw new StudioError('model', 'The model\'s weights are no longer in memory and there is no source to read them from.', 'Load the model again.');
-    const pkg = await this.reread();
+    const pkg = await this.reread(onProgress);
     const now = modelFingerprint(pkg.config, pkg.weights, this.name);
     if (now.sha256 !== this.fingerprint.sha256) {
       throw new StudioError('model', `The model's files in ${this.pkg.source} changed since it was loaded: they are no longer the weights the studio holds.`,

@@ -388,7 +388,7 @@ export class StudioEngine {
    * card names that folder as its base model unless the model came from the hub.
    */
   async exportBaseModel(): Promise<{ fileName: string; folder: string; bytes: Uint8Array }> {
-    return baseModelZip(this.requireSession());
+    return baseModelZip(this.requireSession(), (read) => this.emit({ event: 'exportProgress', what: 'baseModel', ...read }));
   }
 
   /** The latest resumable checkpoint of the current run. */

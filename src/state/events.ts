@@ -5,6 +5,7 @@
  */
 import type { EngineEvent } from '../engine/api';
 import { useDataStore } from './dataStore';
+import { useExportStore } from './exportStore';
 import { frameBatcher } from './frame';
 import { useModelStore } from './modelStore';
 import { usePromptsStore } from './promptsStore';
@@ -15,16 +16,24 @@ import { workerClient } from './workerClient';
 export function connectEngineEvents(): () => void {
   let modelProgress: Extract<EngineEvent, { event: 'loadProgress' }> | null = null;
   let tableProgress = 0;
+  let exportReading: Extract<EngineEvent, { event: 'exportProgress' }> | null = null;
   const flushModel = frameBatcher(() => {
     if (modelProgress) useModelStore.getState().receiveProgress(modelProgress.file, modelProgress.loaded, modelProgress.total);
   });
   const flushTable = frameBatcher(() => useDataStore.getState().receiveProgress(tableProgress));
+  const flushExport = frameBatcher(() => {
+    if (exportReading) useExportStore.getState().receiveReading(exportReading.file, exportReading.loaded, exportReading.total);
+  });
 
   return workerClient().subscribe((e) => {
     switch (e.event) {
       case 'loadProgress':
         modelProgress = e;
         flushModel();
+        break;
+      case 'exportProgress':
+        exportReading = e;
+        flushExport();
         break;
       case 'tableProgress':
         tableProgress = e.fraction;

@@ -20,6 +20,8 @@ interface DownloadState {
   error: UiError | null;
   /** The last file handed to the browser. */
   saved: string | null;
+  /** While busy, the model's source being read again (the base model: its bytes are not kept once loaded). */
+  reading?: { file: string; loaded: number; total: number | null };
 }
 
 interface ExportState {
@@ -29,12 +31,14 @@ interface ExportState {
   /** The loaded model in Hugging Face layout (float32), which an exported adapter's card loads in Python. */
   baseModel: DownloadState;
   download(kind: DownloadKind): Promise<void>;
+  /** The engine's progress reading the model's source for the base model's download. */
+  receiveReading(file: string, loaded: number, total: number | null): void;
   reset(): void;
 }
 
 const idle: DownloadState = { busy: false, error: null, saved: null };
 
-export const useExportStore = create<ExportState>((set) => ({
+export const useExportStore = create<ExportState>((set, get) => ({
   adapter: idle,
   predictions: idle,
   checkpoint: idle,
@@ -42,6 +46,11 @@ export const useExportStore = create<ExportState>((set) => ({
 
   reset() {
     set({ adapter: idle, predictions: idle, checkpoint: idle, baseModel: idle });
+  },
+
+  receiveReading(file, loaded, total) {
+    const { baseModel } = get();
+    if (baseModel.busy) set({ baseModel: { ...baseModel, reading: { file, loaded, total } } });
   },
 
   async download(kind) {

@@ -87,13 +87,19 @@ describe.skipIf(!hasSharedModel)('ModelSession: the weights live on the backend 
 
   it('exports the base model from the source, and refuses once the files changed on disk since loading', async () => {
     const original = readFileSync(path.join(folder, 'model.safetensors'));
-    const engine = new StudioEngine(() => {});
+    const reading: { file: string; loaded: number; total: number | null }[] = [];
+    const engine = new StudioEngine((e) => {
+      if (e.event === 'exportProgress') reading.push(e);
+    });
     await engine.init('cpu');
     await engine.loadModel(folderSource(folder));
     try {
       expect(engine.session!.pkg.weights.released).toBe(true);
       const base = await engine.exportBaseModel();
       expect(base.bytes.byteLength).toBeGreaterThan(0);
+      // The page shows that read: every byte of the weights file, as it was read.
+      const weights = reading.filter((r) => r.file === 'model.safetensors');
+      expect(weights.at(-1)).toEqual({ event: 'exportProgress', what: 'baseModel', file: 'model.safetensors', loaded: original.byteLength, total: original.byteLength });
       editNormOnDisk();
       await expect(engine.exportBaseModel()).rejects.toThrow(
         `The model's files in ${folder} changed since it was loaded: they are no longer the weights the studio holds.`);

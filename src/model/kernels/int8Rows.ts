@@ -50,8 +50,8 @@ function dequantizeRows(
     if (transpose) {
       for (let c = fromCol, at = fromCol * n + i; c < cols; c++, at += n) out[at] = bytes[base + c] * s;
     } else {
-      const to = i * cols;
-      for (let c = fromCol; c < cols; c++) out[to + c] = bytes[base + c] * s;
+      const rowAt = i * cols;
+      for (let c = fromCol; c < cols; c++) out[rowAt + c] = bytes[base + c] * s;
     }
   }
 }

@@ -6,6 +6,7 @@ import { hasRun, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import { formatBytes } from '../format';
 import { Panel } from '../Panel';
+import { ProgressBar } from '../ProgressBar';
 
 export function ExportPanel() {
   const { adapter, predictions, checkpoint, baseModel, download } = useExportStore(useShallow((s) => ({
@@ -59,6 +60,11 @@ export function ExportPanel() {
               ? <>Not needed for Python: the adapter's card loads <code>{facts.hubId}</code> from the Hugging Face hub. This is the model as the studio ran it, float32.</>
               : <>For Python: the model in Hugging Face layout, float32 (about {facts ? formatBytes(facts.parameters * 4) : '–'}), the weights the prompt is trained against. Unzip it into the adapter's folder; its README loads both.</>}
           </p>
+          {baseModel.busy && baseModel.reading && (
+            // The studio keeps only the backend's copy of the weights: the download reads the model's files again.
+            <ProgressBar value={baseModel.reading.loaded} max={baseModel.reading.total} label="Reading the model's files again" testId="base-model-progress"
+              text={`Reading ${baseModel.reading.file}: ${formatBytes(baseModel.reading.loaded)}${baseModel.reading.total ? ` of ${formatBytes(baseModel.reading.total)}` : ''}`} />
+          )}
           {baseModel.saved && <p className="muted small" aria-live="polite">Saved {baseModel.saved}.</p>}
           <ErrorNote error={baseModel.error} testId="base-model-error" />
         </div>
