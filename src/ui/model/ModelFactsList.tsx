@@ -37,7 +37,7 @@ export function ModelFactsList({ facts, wasm }: { facts: ModelFacts; wasm?: Wasm
             <>
               <dt>int8 dequantization</dt>
               <dd data-fact="int8-dequantize" data-kind={wasm.int8Dequantize}>
-                {wasm.int8Dequantize === 'simd' ? 'WebAssembly SIMD, in the backend\'s memory' : 'a scalar loop (this browser has no WebAssembly SIMD)'}
+                {wasm.int8Dequantize === 'simd' ? 'WebAssembly SIMD, in the backend\'s memory' : 'a JavaScript loop (the SIMD module could not start here: no WebAssembly SIMD, or no access to the backend\'s memory)'}
               </dd>
             </>
           )}
