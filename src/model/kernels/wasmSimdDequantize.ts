@@ -28,17 +28,24 @@ export interface SimdDequantizer {
 const I32 = 0x7f;
 const V128 = 0x7b;
 
+/** Unsigned LEB128, as the binary format writes counts, indices and sizes. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
 /** One function body: opcodes with their immediates, and the structured loops it needs. */
 class Body {
   readonly bytes: number[] = [];
 
   private uleb(n: number): this {
-    do {
-      let byte = n & 0x7f;
-      n >>>= 7;
-      if (n !== 0) byte |= 0x80;
-      this.bytes.push(byte);
-    } while (n !== 0);
+    this.bytes.push(...uleb(n));
     return this;
   }
 
@@ -178,17 +185,6 @@ function transposedBody(): Body {
     b.increment(i, 4);
   });
   return b;
-}
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
 }
 
 const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
