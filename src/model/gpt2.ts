@@ -16,6 +16,7 @@ import {
   activatedMlp, activatedMlpBackward, appendKV, attentionBackward, checkpointedStack, layerNorm, layerNormBackward, linear3, linear3Grad,
   mergeHeads, scaledDotProductAttention, splitHeads, type Activation, type Embedding, type Linear,
 } from './layers';
+import { mlpPreActivationsKept } from './memory';
 import type { ForwardInput, ForwardOutput, LayerKV } from './types';
 
 export interface Norm {
@@ -199,7 +200,7 @@ export class Gpt2Model extends DecoderLM {
       const hidden = layerNorm(x, this.w.lnF.weight, this.w.lnF.bias, cfg.normEps);
       return returnKV ? { hidden, kv } : { hidden };
     }
-    const mlpKept = this.mlpRecompute !== 'all';
+    const mlpKept = mlpPreActivationsKept(cfg, this.mlpRecompute) > 0;
     x = checkpointedStack(x, past, {
       numLayers: this.w.layers.length,
       shared: [bias],

@@ -14,6 +14,7 @@ import {
   appendKV, applyRope, attentionBackward, checkpointedStack, gatedMlp, gatedMlpBackward, linear3, linear3Grad, mergeHeads, rmsNorm,
   rmsNormBackward, ropeBackward, ropeTables, scaledDotProductAttention, splitHeads, type Embedding, type Linear,
 } from './layers';
+import { mlpPreActivationsKept } from './memory';
 import type { ForwardInput, ForwardOutput, LayerKV } from './types';
 
 export interface LlamaLayerWeights {
@@ -154,7 +155,7 @@ export class LlamaModel extends DecoderLM {
       const hidden = rmsNorm(x, this.w.finalNorm, cfg.normEps);
       return returnKV ? { hidden, kv } : { hidden };
     }
-    const kept = { none: 2, up: 1, all: 0 }[this.mlpRecompute]; // g, then u
+    const kept = mlpPreActivationsKept(cfg, this.mlpRecompute); // g, then u
     const x = checkpointedStack(inputsEmbeds, past, {
       numLayers: this.w.layers.length,
       shared: [rope.cos, rope.sin, bias],
