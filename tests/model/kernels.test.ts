@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend';
 import { registerInt8Kernels, SKINNY_TILES, SQUARE_TILES, TILE_ELEMENTS, tilesFor, tileShape } from '../../src/model/kernels';
-import { int8RowRange, int8RowsAt, weightsMajor } from '../../src/model/kernels/int8Rows';
+import { inputGradColumnTile, int8RowRange, int8RowsAt, weightsMajor } from '../../src/model/kernels/int8Rows';
 import { simdDequantizer } from '../../src/model/kernels/wasmSimdDequantize';
 import { dequantizeRows, packInt8Rows, quantizeRows } from '../../src/model/quantize';
 import { QuantLinear } from '../../src/model/quantLinear';
@@ -103,40 +103,51 @@ describe('QuantLinear and QuantEmbedding on the cpu backend (int8 kept, dequanti
 });
 
 describe('int8 products on the CPU backends over several tiles, in either operand order', () => {
-  // 20,000 × 64 weights are two tiles; one row (a decoded token, the LM head on a few targets)
-  // goes weights-major, 40 rows the usual way: each must equal the float product of the
-  // dequantized weights, forward and input gradient.
-  const [out, inFeatures] = [20_000, 64];
+  // 20,000 × 64 weights are two tiles of rows; one row (a decoded token, the LM head on a few
+  // targets) goes weights-major, 40 rows the usual way, whose input gradient sums tiles of
+  // W's rows (W too tall for column tiles). 2,400 × 600 weights with 300 rows take the input
+  // gradient a tile of W's columns at a time (two, the second 168 wide). Each product must
+  // equal the float product of the dequantized weights, forward and input gradient.
+  const cases: [number, number, number[]][] = [[20_000, 64, [1, 3, 40]], [2_400, 600, [300]]];
   for (const backend of ['cpu', 'wasm'] as const) {
-    for (const n of [1, 3, 40]) {
-      it(`${backend}, N=${n} (${weightsMajor(n, inFeatures, out) ? 'weights-major' : 'activations-major'})`, async () => {
-        await selectBackend(backend);
-        registerInt8Kernels();
-        expect(out * inFeatures).toBeGreaterThan(TILE_ELEMENTS);
-        const random = (size: number, seed: number) => Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 7919 + i * 12.9898) * 0.5);
-        const q = quantizeRows(random(out * inFeatures, 1), out, inFeatures);
-        const dense = tf.tensor2d(dequantizeRows({ ...q, rows: out, cols: inFeatures }), [out, inFeatures]);
-        const bias = tf.tensor1d(random(out, 2));
-        const layer = QuantLinear.fromQuantized({ ...q, rows: out, cols: inFeatures }, bias);
-        const x = tf.tensor2d(random(n * inFeatures, 3), [n, inFeatures]);
-        const dy = tf.tensor2d(random(n * out, 4), [n, out]);
-        const close = (a: tf.Tensor, b: tf.Tensor) => {
-          const [av, bv] = [a.dataSync(), b.dataSync()];
-          expect(av.length).toBe(bv.length);
-          let worst = 0;
-          for (let i = 0; i < av.length; i++) worst = Math.max(worst, Math.abs(av[i] - bv[i]));
-          expect(worst).toBeLessThan(1e-4);
-        };
-        const y = layer.apply(x);
-        const yRef = tf.add(tf.matMul(x, dense, false, true), bias);
-        expect(y.shape).toEqual([n, out]);
-        close(y, yRef);
-        const dx = layer.inputGrad(dy);
-        const dxRef = tf.matMul(dy, dense);
-        expect(dx.shape).toEqual([n, inFeatures]);
-        close(dx, dxRef);
-        tf.dispose([dense, x, dy, y, yRef, dx, dxRef, ...layer.tensors()]);
-      });
+    for (const [out, inFeatures, rowCounts] of cases) {
+      for (const n of rowCounts) {
+        const major = weightsMajor(n, inFeatures, out);
+        const gradBy = major ? 'weights-major' : inputGradColumnTile(out, inFeatures) ? `columns of ${inputGradColumnTile(out, inFeatures)}` : 'rows';
+        it(`${backend}, ${out} × ${inFeatures}, N=${n} (${major ? 'weights-major' : 'activations-major'}, input gradient by ${gradBy})`, async () => {
+          await selectBackend(backend);
+          registerInt8Kernels();
+          expect(out * inFeatures).toBeGreaterThan(TILE_ELEMENTS);
+          if (gradBy.startsWith('columns')) expect(inputGradColumnTile(out, inFeatures)).toBeLessThan(inFeatures);
+          const random = (size: number, seed: number) => Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 7919 + i * 12.9898) * 0.5);
+          const q = quantizeRows(random(out * inFeatures, 1), out, inFeatures);
+          const dense = tf.tensor2d(dequantizeRows({ ...q, rows: out, cols: inFeatures }), [out, inFeatures]);
+          const bias = tf.tensor1d(random(out, 2));
+          const layer = QuantLinear.fromQuantized({ ...q, rows: out, cols: inFeatures }, bias);
+          const x = tf.tensor2d(random(n * inFeatures, 3), [n, inFeatures]);
+          const dy = tf.tensor2d(random(n * out, 4), [n, out]);
+          const close = (a: tf.Tensor, b: tf.Tensor) => {
+            const [av, bv] = [a.dataSync(), b.dataSync()];
+            expect(av.length).toBe(bv.length);
+            let [worst, largest] = [0, 0];
+            for (let i = 0; i < av.length; i++) {
+              worst = Math.max(worst, Math.abs(av[i] - bv[i]));
+              largest = Math.max(largest, Math.abs(bv[i]));
+            }
+            // float32 sums in another order: a few ulps of the largest value
+            expect(worst).toBeLessThan(1e-5 * Math.max(largest, 1));
+          };
+          const y = layer.apply(x);
+          const yRef = tf.add(tf.matMul(x, dense, false, true), bias);
+          expect(y.shape).toEqual([n, out]);
+          close(y, yRef);
+          const dx = layer.inputGrad(dy);
+          const dxRef = tf.matMul(dy, dense);
+          expect(dx.shape).toEqual([n, inFeatures]);
+          close(dx, dxRef);
+          tf.dispose([dense, x, dy, y, yRef, dx, dxRef, ...layer.tensors()]);
+        });
+      }
     }
   }
 });
@@ -144,7 +155,8 @@ describe('int8 products on the CPU backends over several tiles, in either operan
 
 describe('dequantizing rows on wasm with the SIMD module (in tfjs-wasm\'s memory), edges included', () => {
   // Widths around the vector steps (8 plain, 4 transposed), row counts around 4, ranges that
-  // start inside the table: each output must equal the scalar dequantization bit for bit.
+  // start inside the table, column windows that start inside a word: each output must equal
+  // the scalar dequantization bit for bit.
   for (const cols of [3, 8, 13, 64, 69]) {
     it(`rows of ${cols} values: ranges as they are and transposed, and listed ids`, async () => {
       await selectBackend('wasm');
@@ -157,19 +169,26 @@ describe('dequantizing rows on wasm with the SIMD module (in tfjs-wasm\'s memory
       const { words, wordsPerRow } = packInt8Rows(q.values, rows, cols);
       const packed = tf.tensor2d(words, [rows, wordsPerRow], 'int32');
       const scales = tf.tensor1d(q.scales);
-      const expectRows = (got: tf.Tensor, rowIds: number[], transposed: boolean) => {
-        const want = new Float32Array(rowIds.length * cols);
+      const expectRows = (got: tf.Tensor, rowIds: number[], transposed: boolean, colStart = 0, width = cols) => {
+        const want = new Float32Array(rowIds.length * width);
         rowIds.forEach((r, i) => {
-          for (let c = 0; c < cols; c++) want[transposed ? c * rowIds.length + i : i * cols + c] = reference[r * cols + c];
+          for (let c = 0; c < width; c++) want[transposed ? c * rowIds.length + i : i * width + c] = reference[r * cols + colStart + c];
         });
-        expect(got.shape).toEqual(transposed ? [cols, rowIds.length] : [rowIds.length, cols]);
+        expect(got.shape).toEqual(transposed ? [width, rowIds.length] : [rowIds.length, width]);
         expect(Array.from(got.dataSync())).toEqual(Array.from(want));
         got.dispose();
       };
+      // Column windows: from the first column, from inside the first word, ending at the last.
+      const windows = [[0, cols], [1, cols - 1], [Math.min(5, cols - 1), cols - Math.min(5, cols - 1)], [0, Math.ceil(cols / 2)]];
       for (const [start, count] of [[0, rows], [1, 1], [2, 3], [5, 4], [6, 17]]) {
         const range = Array.from({ length: count }, (_, i) => start + i);
-        for (const transposed of [false, true]) expectRows(int8RowRange(packed, scales, cols, start, count, transposed), range, transposed);
+        for (const transposed of [false, true]) {
+          for (const [colStart, width] of windows) {
+            expectRows(int8RowRange(packed, scales, cols, start, count, transposed, colStart, width), range, transposed, colStart, width);
+          }
+        }
       }
+      expect(() => int8RowRange(packed, scales, cols, 0, 1, false, cols - 1, 2)).toThrow(/columns/);
       const ids = [22, 0, 7, 7, 3, 19, 1, 22, 11];
       const idTensor = tf.tensor1d(ids, 'int32');
       expectRows(int8RowsAt(packed, scales, cols, idTensor), ids, false);
