@@ -103,6 +103,9 @@ test.describe('the studio', () => {
     const trainStart = await page.evaluate(() => performance.now());
     await page.getByTestId('start-training').click();
     await expect(page.getByTestId('train-status')).toHaveAttribute('data-phase', /baseline|training/);
+    // The run's memory plan: the default model keeps every activation.
+    await expect(page.getByTestId('run-memory')).toHaveText(/^Memory: about \d+ MB at peak, of the [\d.]+ [MG]B .+ may hold here\. The backward keeps every activation it needs\.$/);
+    await expect(page.getByTestId('run-memory')).toHaveAttribute('data-recompute', 'none');
     await expect.poll(() => currentStep(page), { timeout: 240_000 }).toBeGreaterThanOrEqual(8);
     lap('step 8');
     await expect(page.getByTestId('step-estimate')).toContainText('per step');

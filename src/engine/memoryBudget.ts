@@ -8,12 +8,13 @@
  */
 import { StudioError } from '../errors';
 import {
-  evaluationBatchBytes, formatBytes, largestTensorBytes, trainingStepBytes, weightBytes, type BatchShape, type MemoryDims,
+  evaluationBatchBytes, formatBytes, largestTensorBytes, mlpPreActivationsKept, trainingStepBytes, weightBytes, type BatchShape, type MemoryDims,
 } from '../model/memory';
 import type { MlpRecompute } from '../model/types';
 import type { TrainConfig } from '../tuning/config';
 import { PAD_MULTIPLE, type EncodedExample } from '../tuning/objective';
 import type { PreparedTask } from '../tuning/task';
+import type { RunMemory } from './api';
 import type { BackendChoice } from './backend';
 
 /** The wasm heap can grow to 4 GiB − 64 KiB; past this share, allocator slack and XNNPACK's scratch make growth risky. */
@@ -72,14 +73,8 @@ export interface RunShapes {
   minSequence: number;
 }
 
-export interface TrainingPlan {
-  /** Which MLP pre-activations the backward makes again (model.mlpRecompute). */
-  mlpRecompute: MlpRecompute;
-  /** Evaluation batches of at most this many examples. */
-  evaluationBatch: number;
-  /** Estimated peak, weights included. */
-  peakBytes: number;
-}
+/** How a run will use memory (engine/api.ts RunMemory, which the page shows). */
+export type TrainingPlan = RunMemory;
 
 function fitsTensor(dims: MemoryDims, budget: MemoryBudget, shapes: RunShapes): boolean {
   return budget.maxTensorBytes === null || largestTensorBytes(dims, shapes.step, shapes.targetTokens, shapes.labels, shapes.labelTokens) <= budget.maxTensorBytes;
@@ -106,7 +101,20 @@ export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentByt
   if (evalBytes(evaluationBatch) > soft) {
     evaluationBatch = evaluationBatchThatFits(dims, budget, residentBytes, { ...shapes.evaluation, batch: 1 }, shapes.labels, shapes.labelTokens);
   }
-  return { mlpRecompute, evaluationBatch, peakBytes: residentBytes + Math.max(step, evalBytes(evaluationBatch)) };
+  const peakBytes = residentBytes + Math.max(step, evalBytes(evaluationBatch));
+  const recomputedProjections = mlpPreActivationsKept(dims, 'none') - mlpPreActivationsKept(dims, mlpRecompute);
+  return {
+    mlpRecompute, evaluationBatch, peakBytes, budgetBytes: budget.bytes, backend: budget.label, recomputedProjections,
+    note: describePlan(peakBytes, budget, recomputedProjections),
+  };
+}
+
+/** The plan in a sentence, so a slower step on a large model is explained where it is seen. */
+function describePlan(peakBytes: number, budget: MemoryBudget, n: number): string {
+  const peak = `Memory: about ${formatBytes(peakBytes)} at peak, of the ${formatBytes(budget.bytes)} ${budget.label} may hold here.`;
+  if (n === 0) return `${peak} The backward keeps every activation it needs.`;
+  const which = n === 1 ? "one of each layer's MLP projections instead of keeping its output" : `${n} of each layer's MLP projections instead of keeping their outputs`;
+  return `${peak} To stay within it, the backward recomputes ${which}: less memory, ${n} more matmul${n === 1 ? '' : 's'} a layer each step.`;
 }
 
 /**

@@ -223,6 +223,7 @@ export class StudioEngine {
       runId: args.runId ?? `run-${Date.now().toString(36)}-${++this.runCounter}`,
       config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
       truncated: task.truncated, startStep: trainer.step, verbalizer: task.verbalizer,
+      memory: plan,
     };
     const control = new RunControl();
     this.finishedFlag = false;

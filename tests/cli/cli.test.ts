@@ -83,6 +83,7 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
     }
     expect(trained.err).toContain('step 6/6');
     expect(trained.err).toContain('backend wasm');
+    expect(trained.err).toMatch(/^Memory: about \d+ MB at peak, of the \d+\.\d GB the wasm backend may hold here\. The backward keeps every activation it needs\.$/m);
 
     const files = folderFiles(adapter);
     expect([...files.keys()]).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors', 'checkpoint.safetensors', 'studio.json']);

@@ -130,7 +130,8 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
     expect(error.hint).toMatch(/or a max length of at most \d+ tokens\.$/);
 
     const peak = trackPeakBytes();
-    await engine.startTraining({ config: { ...long, batchSize: suggested }, verbalizer: dataset.verbalizer });
+    const info = await engine.startTraining({ config: { ...long, batchSize: suggested }, verbalizer: dataset.verbalizer });
+    expect(info.memory?.note).toMatch(/^Memory: about \d+ MB at peak, of the 60 MB the wasm backend may hold here\./);
     const summary = await engine.waitForRun();
     peak.stop();
     expect(errors).toEqual([]);
@@ -149,11 +150,17 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
       const budget = tf.memory().numBytes + (recomputed + kept) / 2;
       const { engine, dataset, errors } = await engineWithData(budget);
       const peak = trackPeakBytes();
-      await engine.startTraining({ config: { ...long, batchSize: 8 }, verbalizer: dataset.verbalizer });
+      const info = await engine.startTraining({ config: { ...long, batchSize: 8 }, verbalizer: dataset.verbalizer });
       await engine.waitForRun();
       peak.stop();
       expect(errors).toEqual([]);
       expect(engine.session!.model.mlpRecompute).toBe(expected);
+      // The plan the page and the CLI show says so, with the estimate it was made from.
+      expect(info.memory).toMatchObject({ mlpRecompute: expected, recomputedProjections: expected === 'up' ? 1 : 2, budgetBytes: budget });
+      expect(info.memory!.peakBytes).toBeLessThanOrEqual(budget);
+      expect(info.memory!.note).toMatch(expected === 'up'
+        ? /^Memory: about \d+ MB at peak, of the \d+ MB the wasm backend may hold here\. To stay within it, the backward recomputes one of each layer's MLP projections instead of keeping its output: less memory, 1 more matmul a layer each step\.$/
+        : /the backward recomputes 2 of each layer's MLP projections instead of keeping their outputs: less memory, 2 more matmuls a layer each step\.$/);
       expect(peak.bytes()).toBeLessThanOrEqual(budget);
     });
   }

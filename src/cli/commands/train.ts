@@ -115,6 +115,7 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     + `${info.config.optimizer} lr ${info.config.learningRate}, batch ${info.config.batchSize}, ${info.config.steps} steps, max length ${info.config.maxLength}, `
     + `backend ${engine.backend?.backend}${info.truncated ? `; ${info.truncated} texts cut to ${info.config.maxLength} tokens` : ''}; `
     + `a checkpoint every ${info.config.checkpointEvery} steps goes to ${outDir}\n`);
+  if (info.memory) io.err(`${info.memory.note}\n`);
 
   // Ctrl-C (SIGINT) or SIGTERM stops after the current step; the prompt trained so far is still written.
   let interrupted: { signal: NodeJS.Signals; at: number } | null = null;

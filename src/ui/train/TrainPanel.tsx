@@ -1,6 +1,7 @@
 import { Panel } from '../Panel';
 import { Headline } from './Headline';
 import { LossChart } from './LossChart';
+import { RunMemoryLine } from './RunMemoryLine';
 import { RunNotices } from './RunNotices';
 import { TrainControls } from './TrainControls';
 import { TrainProgress } from './TrainProgress';
@@ -12,6 +13,7 @@ export function TrainPanel() {
       <TrainControls />
       <TrainStatusLine />
       <TrainProgress />
+      <RunMemoryLine />
       <Headline />
       <LossChart />
       {/* Below the chart: a notice that appears mid-run moves nothing the user is watching. */}
