@@ -24,6 +24,7 @@ const USABLE_SHARE = 0.8;
 const WEBGPU_BUDGET_BYTES = 4 * 2 ** 30;
 /** Activations the studio spends to save recomputation: past this, MLP pre-activations are recomputed in the backward. */
 const FAST_PATH_ACTIVATION_BYTES = 2 ** 30;
+const activationLimit = (room: number) => Math.min(room, FAST_PATH_ACTIVATION_BYTES);
 
 export interface MemoryBudget {
   /** Bytes tensors may take in all, weights included. */
@@ -105,16 +106,17 @@ export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentByt
   const recomputedProjections = mlpPreActivationsKept(dims, 'none') - mlpPreActivationsKept(dims, mlpRecompute);
   return {
     mlpRecompute, evaluationBatch, peakBytes, budgetBytes: budget.bytes, backend: budget.label, recomputedProjections,
-    note: describePlan(peakBytes, budget, recomputedProjections),
+    note: describePlan(peakBytes, budget, activationLimit(room), recomputedProjections),
   };
 }
 
 /** The plan in a sentence, so a slower step on a large model is explained where it is seen. */
-function describePlan(peakBytes: number, budget: MemoryBudget, n: number): string {
+function describePlan(peakBytes: number, budget: MemoryBudget, activationLimit: number, n: number): string {
   const peak = `Memory: about ${formatBytes(peakBytes)} at peak, of the ${formatBytes(budget.bytes)} ${budget.label} may hold here.`;
   if (n === 0) return `${peak} The backward keeps every activation it needs.`;
-  const which = n === 1 ? "one of each layer's MLP projections instead of keeping its output" : `${n} of each layer's MLP projections instead of keeping their outputs`;
-  return `${peak} To stay within it, the backward recomputes ${which}: less memory, ${n} more matmul${n === 1 ? '' : 's'} a layer each step.`;
+  const count = n === 1 ? 'one' : 'two';
+  return `${peak} So that a step's activations stay within ${formatBytes(activationLimit)}, the backward recomputes ${count} of each layer's `
+    + `MLP projections instead of keeping ${n === 1 ? 'its output' : 'their outputs'}: ${count} more matmul${n === 1 ? '' : 's'} a layer each step.`;
 }
 
 /**
@@ -122,8 +124,7 @@ function describePlan(peakBytes: number, budget: MemoryBudget, n: number): strin
  * (and the room left): each level recomputes one more matmul per layer for [N, ffn] less kept.
  */
 export function leastRecompute(stepBytes: (recompute: MlpRecompute) => number, room: number): MlpRecompute {
-  const limit = Math.min(room, FAST_PATH_ACTIVATION_BYTES);
-  return (['none', 'up'] as const).find((r) => stepBytes(r) <= limit) ?? 'all';
+  return (['none', 'up'] as const).find((r) => stepBytes(r) <= activationLimit(room)) ?? 'all';
 }
 
 /**

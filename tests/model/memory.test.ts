@@ -159,8 +159,8 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
       expect(info.memory).toMatchObject({ mlpRecompute: expected, recomputedProjections: expected === 'up' ? 1 : 2, budgetBytes: budget });
       expect(info.memory!.peakBytes).toBeLessThanOrEqual(budget);
       expect(info.memory!.note).toMatch(expected === 'up'
-        ? /^Memory: about \d+ MB at peak, of the \d+ MB the wasm backend may hold here\. To stay within it, the backward recomputes one of each layer's MLP projections instead of keeping its output: less memory, 1 more matmul a layer each step\.$/
-        : /the backward recomputes 2 of each layer's MLP projections instead of keeping their outputs: less memory, 2 more matmuls a layer each step\.$/);
+        ? /^Memory: about \d+ MB at peak, of the \d+ MB the wasm backend may hold here\. So that a step's activations stay within \d+ MB, the backward recomputes one of each layer's MLP projections instead of keeping its output: one more matmul a layer each step\.$/
+        : /the backward recomputes two of each layer's MLP projections instead of keeping their outputs: two more matmuls a layer each step\.$/);
       expect(peak.bytes()).toBeLessThanOrEqual(budget);
     });
   }
