@@ -15,7 +15,7 @@ import type { StepShape } from './flops';
 import { measureGeneration } from './generation';
 import { attentionElements, gridShapes, shapeBudget, type BackendReport, type GridOptions, type ModelRow } from './grid';
 import { profileTrainingStep } from './kernelProfile';
-import { matmulFlopsPerSecond, measureOverlap, measureTrainingStep, type StepMeasurement } from './step';
+import { matmulFlopsPerSecond, matmulFlopsPerSecondNow, measureOverlap, measureTrainingStep, type StepMeasurement } from './step';
 import { trainingStepBytes, weightBytes, type MemoryDims } from '../src/model/memory';
 import { REAL_SIZE_SHAPES, SYNTHETIC_MODELS, syntheticPackage, type SyntheticShape } from './synthetic';
 
@@ -169,9 +169,11 @@ export async function measureModels(
         try {
           const mlpRecompute = recomputeFor(m.dims, shape);
           model.mlpRecompute = mlpRecompute;
-          const before = await matmulFlopsPerSecond();
-          const measurement = await measureTrainingStep(model, tokenizer, shape, m.steps ?? 3);
-          const matmul = (before + (await matmulFlopsPerSecond())) / 2;
+          // Where a matmul can be timed synchronously, between the steps; on WebGPU before and after the row.
+          const between = backend === 'wasm' || backend === 'cpu';
+          const before = between ? 0 : await matmulFlopsPerSecond();
+          const measurement = await measureTrainingStep(model, tokenizer, shape, m.steps ?? 3, between ? () => matmulFlopsPerSecondNow() : undefined);
+          const matmul = measurement.matmulFlopsPerSecond ?? (before + (await matmulFlopsPerSecond())) / 2;
           push(row(shape, measurement, undefined, { mlpRecompute, matmulFlopsPerSecond: matmul }));
           log(`${m.name} B=${shape.batch} S=${shape.sequence} P=${shape.virtualTokens}: ${measurement.stepMs.toFixed(0)} ms/step, ${(measurement.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
         } catch (e) {

@@ -17,8 +17,9 @@ export interface ModelRow {
   /** Which MLP pre-activations the backward made again (its matmuls are not counted as the step's FLOPs). */
   mlpRecompute?: MlpRecompute;
   /**
-   * The float32 matmul rate measured beside this row (the mean of just before and just
-   * after): a long row's ratio against the machine's speed at the time, not at the run's start.
+   * The float32 matmul rate measured beside this row: on wasm and cpu between its steps (just
+   * before and just after each steady step), on WebGPU just before and just after the row. A
+   * long row's ratio is against the machine's speed at the time, not at the run's start.
    */
   matmulFlopsPerSecond?: number;
 }

@@ -33,6 +33,11 @@ export interface StepMeasurement {
   /** Live tensors before the run and after it (nothing in flight then): equal when nothing leaks. */
   tensorsBefore: number;
   tensorsAfter: number;
+  /**
+   * With a yardstick: the float32 matmul rate measured just before and just after each steady
+   * step (the mean over those steps), so a step is held against the machine of its own moment.
+   */
+  matmulFlopsPerSecond?: number;
 }
 
 /**
@@ -67,7 +72,15 @@ export function syntheticTask(vocabSize: number, sequence: number, rows: number,
   };
 }
 
-export async function measureTrainingStep(model: CausalLM, tokenizer: TextTokenizer, shape: StepShape, steps = 4): Promise<StepMeasurement> {
+/**
+ * `yardstick`, where given, is called before the first step and after each: the steps then run
+ * one after another without overlap, so nothing of a step is in flight while it measures and
+ * its time is in no step's (the trainer times a step from its own dispatch when nothing
+ * overlaps). A synchronous measure (matmulFlopsPerSecondNow) suits wasm and cpu.
+ */
+export async function measureTrainingStep(
+  model: CausalLM, tokenizer: TextTokenizer, shape: StepShape, steps = 4, yardstick?: () => number,
+): Promise<StepMeasurement> {
   const task = syntheticTask(model.config.vocabSize, shape.sequence, Math.max(shape.batch * 2, 8));
   const config = validateTrainConfig({
     method: 'prompt', init: 'random', numVirtualTokens: shape.virtualTokens, batchSize: shape.batch, steps,
@@ -75,13 +88,23 @@ export async function measureTrainingStep(model: CausalLM, tokenizer: TextTokeni
   });
   const trainer = await Trainer.create(model, tokenizer, task, config);
   const times: number[] = [];
+  const rates: number[] = []; // rates[i] just before step i + 1
   const tensorsBefore = tf.memory().numTensors;
   let tensorsAfter = 0;
+  if (yardstick) {
+    trainer.overlap = false;
+    rates.push(yardstick());
+  }
   // Timed without tf.profile: on WebGPU the profiler ends the compute pass after every dispatch
   // and maps a timestamp buffer per kernel, which would be most of a small model's step.
   const peak = trackPeakBytes();
   try {
-    await trainer.run(new RunControl(), { onStep: (e) => times.push(e.stepMs) });
+    await trainer.run(new RunControl(), {
+      onStep: (e) => {
+        times.push(e.stepMs);
+        if (yardstick) rates.push(yardstick());
+      },
+    });
     tensorsAfter = tf.memory().numTensors;
   } finally {
     peak.stop();
@@ -93,8 +116,15 @@ export async function measureTrainingStep(model: CausalLM, tokenizer: TextTokeni
   const tokens = shape.batch * (shape.sequence + shape.virtualTokens);
   return {
     shape, firstStepMs: times[0], stepMs, tokensPerSecond: tokens / (stepMs / 1000), flops, flopsPerSecond: flops / (stepMs / 1000),
-    peakBytes, tensorsBefore, tensorsAfter,
+    peakBytes, tensorsBefore, tensorsAfter, ...(yardstick ? { matmulFlopsPerSecond: rateBesideSteadySteps(rates) } : {}),
   };
+}
+
+/** The mean of the rates measured on either side of each steady step (steadyStepMs's steps). */
+export function rateBesideSteadySteps(rates: number[]): number {
+  const steps = rates.length - 1;
+  const steady = steps >= 3 ? [...Array(steps - 2).keys()].map((i) => i + 1) : steps === 2 ? [1] : [0];
+  return steady.reduce((sum, i) => sum + (rates[i] + rates[i + 1]) / 2, 0) / steady.length;
 }
 
 /**
@@ -170,6 +200,30 @@ export async function measureOverlap(model: CausalLM, tokenizer: TextTokenizer, 
  * One call takes ~15 ms on wasm here, so a mean of five swung between 13 and 22 GFLOP/s
  * from run to run, and every "ratio to matmul" in the report with it.
  */
+/**
+ * matmulFlopsPerSecond measured synchronously (wasm, cpu) for a moment: the median of 3-7 calls
+ * after one warm-up, as many as fit in about a quarter of a second. Between two training steps.
+ */
+export function matmulFlopsPerSecondNow(n = 512): number {
+  return tf.tidy(() => {
+    const a = tf.randomNormal([n, n]);
+    const b = tf.randomNormal([n, n]);
+    const once = () => {
+      const started = performance.now();
+      const c = tf.matMul(a, b);
+      c.dataSync();
+      c.dispose();
+      return performance.now() - started;
+    };
+    once();
+    const times: number[] = [];
+    const began = performance.now();
+    while (times.length < 7 && (times.length < 3 || performance.now() - began < 250)) times.push(once());
+    times.sort((x, y) => x - y);
+    return (2 * n ** 3) / (times[Math.floor(times.length / 2)] / 1000);
+  });
+}
+
 export async function matmulFlopsPerSecond(n = 512, repeats = 25): Promise<number> {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);

@@ -51,6 +51,28 @@ describe.skipIf(!hasSharedModel)('bench pieces on the cpu backend (behaviour, no
     session.dispose();
   });
 
+  it('a yardstick between the steps: measured before the first and after each, its time in no step', async () => {
+    const session = await openDefault('stories260K', 'cpu');
+    const plain = await measureTrainingStep(session.model, session.tokenizer, shape, 4);
+    expect(plain.matmulFlopsPerSecond).toBeUndefined();
+    // A yardstick that takes far longer than a step (and counts its calls as its rate): were its
+    // time in the steps', every step would take over a second.
+    let calls = 0;
+    const slow = () => {
+      const until = performance.now() + 1000;
+      while (performance.now() < until);
+      return ++calls;
+    };
+    const m = await measureTrainingStep(session.model, session.tokenizer, shape, 4, slow);
+    expect(calls).toBe(5);
+    expect(m.stepMs).toBeLessThan(Math.max(500, 5 * plain.stepMs));
+    expect(m.firstStepMs).toBeLessThan(1000 + plain.firstStepMs);
+    // Rates 1..5 on either side of steps 1..4: the steady ones are steps 2 and 3.
+    expect(m.matmulFlopsPerSecond).toBe(((2 + 3) / 2 + (3 + 4) / 2) / 2);
+    expect(m.tensorsAfter).toBe(m.tensorsBefore);
+    session.dispose();
+  });
+
   it('the kernel profile adds up, counts whole steps and leaves no tensors', async () => {
     const session = await openDefault('stories260K', 'cpu');
     const before = tf.memory().numTensors;
@@ -73,7 +95,10 @@ describe.skipIf(!hasSharedModel)('bench pieces on the cpu backend (behaviour, no
     expect(rows[0].kind).toBe('synthetic, Qwen2 layout, random int8 weights');
     // Each measured row says what the backward recomputed, and the matmul rate measured beside it.
     expect(rows.map((r) => r.mlpRecompute)).toEqual(['none', 'none']);
-    for (const r of rows) expect(r.matmulFlopsPerSecond).toBeGreaterThan(1e6);
+    for (const r of rows) {
+      expect(r.matmulFlopsPerSecond).toBeGreaterThan(1e6);
+      expect(r.matmulFlopsPerSecond).toBe(r.measurement!.matmulFlopsPerSecond); // measured between its steps (cpu)
+    }
     const skipped = await measureModels([tiny], session.tokenizer, 'cpu', false, () => {});
     expect(skipped.map((r) => r.error)).toEqual(['skipped: a step would take tens of minutes on this backend', 'skipped: a step would take tens of minutes on this backend']);
     // Over a budget (half a GiB here): skipped with what the memory model says a step needs, never attempted.
