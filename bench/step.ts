@@ -195,12 +195,6 @@ export async function measureOverlap(model: CausalLM, tokenizer: TextTokenizer, 
 }
 
 /**
- * The backend's own float32 matmul speed: an n×n by n×n product, the median of many calls
- * after a warm-up (up to `repeats`, or as many as fit in about two seconds, at least five).
- * One call takes ~15 ms on wasm here, so a mean of five swung between 13 and 22 GFLOP/s
- * from run to run, and every "ratio to matmul" in the report with it.
- */
-/**
  * matmulFlopsPerSecond measured synchronously (wasm, cpu) for a moment: the median of 3-7 calls
  * after one warm-up, as many as fit in about a quarter of a second. Between two training steps.
  */
@@ -224,6 +218,12 @@ export function matmulFlopsPerSecondNow(n = 512): number {
   });
 }
 
+/**
+ * The backend's own float32 matmul speed: an n×n by n×n product, the median of many calls
+ * after a warm-up (up to `repeats`, or as many as fit in about two seconds, at least five).
+ * One call takes ~15 ms on wasm here, so a mean of five swung between 13 and 22 GFLOP/s
+ * from run to run, and every "ratio to matmul" in the report with it.
+ */
 export async function matmulFlopsPerSecond(n = 512, repeats = 25): Promise<number> {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
