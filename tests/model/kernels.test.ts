@@ -114,7 +114,7 @@ describe('int8 products on the CPU backends over several tiles, in either operan
       for (const n of rowCounts) {
         const major = weightsMajor(n, inFeatures, out);
         const gradBy = major ? 'weights-major' : inputGradColumnTile(out, inFeatures) ? `columns of ${inputGradColumnTile(out, inFeatures)}` : 'rows';
-        it(`${backend}, ${out} × ${inFeatures}, N=${n} (${major ? 'weights-major' : 'activations-major'}, input gradient by ${gradBy})`, async () => {
+        it(`${backend}, ${out} × ${inFeatures}, N=${n} (${major ? 'weights-major' : `activations-major, input gradient by ${gradBy}`})`, async () => {
           await selectBackend(backend);
           registerInt8Kernels();
           expect(out * inFeatures).toBeGreaterThan(TILE_ELEMENTS);
