@@ -10,7 +10,9 @@ import type { Projection } from '../tuning/projection';
 import type { RunSummary, StepEvent } from '../tuning/trainer';
 import type { SerializedError } from '../errors';
 import type { BackendChoice } from './backend';
-import type { MlpRecompute } from '../model/types';
+import type { RunMemory } from './memoryBudget';
+
+export type { RunMemory } from './memoryBudget';
 
 export type { SerializedError } from '../errors';
 export type { RunSummary, StepEvent } from '../tuning/trainer';
@@ -172,23 +174,6 @@ export interface RunInfo {
   startStep: number;
   /** How the run uses memory, planned before it started; absent for a loaded adapter (nothing trains). */
   memory?: RunMemory;
-}
-
-/** A run's memory plan against the backend's limit (engine/memoryBudget.ts). */
-export interface RunMemory {
-  /** Estimated peak bytes, weights included. */
-  peakBytes: number;
-  /** What the backend may hold in all, and its name as messages give it. */
-  budgetBytes: number;
-  backend: string;
-  /** The MLP pre-activations the backward makes again rather than keep: fewer bytes, more time. */
-  mlpRecompute: MlpRecompute;
-  /** What that costs: the MLP projections per layer computed twice a step (0, 1 or 2). */
-  recomputedProjections: number;
-  /** Examples per evaluation batch (smaller than the step's batch where memory is short). */
-  evaluationBatch: number;
-  /** All of it in a sentence, for the page and the CLI. */
-  note: string;
 }
 
 export type EngineEvent =

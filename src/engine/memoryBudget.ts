@@ -14,7 +14,6 @@ import type { MlpRecompute } from '../model/types';
 import type { TrainConfig } from '../tuning/config';
 import { PAD_MULTIPLE, type EncodedExample } from '../tuning/objective';
 import type { PreparedTask } from '../tuning/task';
-import type { RunMemory } from './api';
 import type { BackendChoice } from './backend';
 
 /** The wasm heap can grow to 4 GiB − 64 KiB; past this share, allocator slack and XNNPACK's scratch make growth risky. */
@@ -74,8 +73,22 @@ export interface RunShapes {
   minSequence: number;
 }
 
-/** How a run will use memory (engine/api.ts RunMemory, which the page shows). */
-export type TrainingPlan = RunMemory;
+/** A run's memory plan against the backend's limit: RunInfo.memory, which the page and the CLI show. */
+export interface RunMemory {
+  /** Estimated peak bytes, weights included. */
+  peakBytes: number;
+  /** What the backend may hold in all, and its name as messages give it. */
+  budgetBytes: number;
+  backend: string;
+  /** The MLP pre-activations the backward makes again rather than keep: fewer bytes, more time. */
+  mlpRecompute: MlpRecompute;
+  /** What that costs: the MLP projections per layer computed twice a step (0, 1 or 2). */
+  recomputedProjections: number;
+  /** Examples per evaluation batch (smaller than the step's batch where memory is short). */
+  evaluationBatch: number;
+  /** All of it in a sentence, for the page and the CLI. */
+  note: string;
+}
 
 function fitsTensor(dims: MemoryDims, budget: MemoryBudget, shapes: RunShapes): boolean {
   return budget.maxTensorBytes === null || largestTensorBytes(dims, shapes.step, shapes.targetTokens, shapes.labels, shapes.labelTokens) <= budget.maxTensorBytes;
@@ -85,7 +98,7 @@ function fitsTensor(dims: MemoryDims, budget: MemoryBudget, shapes: RunShapes): 
  * How a run will use memory, or a refusal naming the largest batch and length that fit.
  * `residentBytes`: what the backend holds already (the weights, mostly).
  */
-export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentBytes: number, shapes: RunShapes): TrainingPlan {
+export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentBytes: number, shapes: RunShapes): RunMemory {
   const room = budget.bytes - residentBytes;
   const stepBytes = (s: BatchShape, recompute: MlpRecompute) => trainingStepBytes(dims, s, shapes.targetTokens, recompute);
   const evalBytes = (batch: number) => evaluationBatchBytes(dims, { ...shapes.evaluation, batch }, shapes.labels, shapes.labelTokens);

@@ -28,7 +28,7 @@ import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, 
 import { executeRun } from './execution';
 import { disposeRun, promptFor, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
-import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type MemoryBudget, type TrainingPlan } from './memoryBudget';
+import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type MemoryBudget, type RunMemory } from './memoryBudget';
 import { ModelSession, type ModelFacts } from './session';
 
 export class StudioEngine {
@@ -126,7 +126,7 @@ export class StudioEngine {
    * pre-activations in the backward if keeping them would cost too much, and evaluation
    * batches shrink to what fits.
    */
-  private planRun(task: PreparedTask, config: TrainConfig): TrainingPlan {
+  private planRun(task: PreparedTask, config: TrainConfig): RunMemory {
     const session = this.requireSession();
     const evaluator = new Evaluator(session.model, session.tokenizer, task, config);
     const instructionTokens = session.tokenizer.encode(evaluator.baselineInstruction(config.initText)).length;
@@ -222,8 +222,7 @@ export class StudioEngine {
     const info: RunInfo = {
       runId: args.runId ?? `run-${Date.now().toString(36)}-${++this.runCounter}`,
       config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
-      truncated: task.truncated, startStep: trainer.step, verbalizer: task.verbalizer,
-      memory: plan,
+      truncated: task.truncated, startStep: trainer.step, verbalizer: task.verbalizer, memory: plan,
     };
     const control = new RunControl();
     this.finishedFlag = false;
