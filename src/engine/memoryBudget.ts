@@ -124,11 +124,11 @@ export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentByt
 }
 
 /** The plan in a sentence, so a slower step on a large model is explained where it is seen. */
-function describePlan(peakBytes: number, budget: MemoryBudget, activationLimit: number, n: number): string {
+function describePlan(peakBytes: number, budget: MemoryBudget, activationBytes: number, n: number): string {
   const peak = `Memory: about ${formatBytes(peakBytes)} at peak, of the ${formatBytes(budget.bytes)} ${budget.label} may hold here.`;
   if (n === 0) return `${peak} The backward keeps every activation it needs.`;
   const count = n === 1 ? 'one' : 'two';
-  return `${peak} So that a step's activations stay within ${formatBytes(activationLimit)}, the backward recomputes ${count} of each layer's `
+  return `${peak} So that a step's activations stay within ${formatBytes(activationBytes)}, the backward recomputes ${count} of each layer's `
     + `MLP projections instead of keeping ${n === 1 ? 'its output' : 'their outputs'}: ${count} more matmul${n === 1 ? '' : 's'} a layer each step.`;
 }
 
