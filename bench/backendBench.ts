@@ -5,18 +5,18 @@
  * (node.ts), the browser's worker (browser/bench.worker.ts) and the GPU kit (gpu/main.ts);
  * no Node or DOM imports.
  */
-import { leastRecompute } from '../src/engine/memoryBudget';
+import { activationSpend, leastRecompute } from '../src/engine/memoryBudget';
 import { buildModel } from '../src/model/build';
 import type { ModelPackage } from '../src/model/package';
 import type { CausalLM, MlpRecompute } from '../src/model/types';
 import type { TextTokenizer } from '../src/tokenizer/tokenizer';
 import { fitExponents } from './fit';
-import type { StepShape } from './flops';
+import { recomputedMlpFlops, type StepShape } from './flops';
 import { measureGeneration } from './generation';
 import { attentionElements, gridShapes, shapeBudget, type BackendReport, type GridOptions, type ModelRow } from './grid';
 import { profileTrainingStep } from './kernelProfile';
 import { matmulFlopsPerSecond, matmulFlopsPerSecondNow, measureOverlap, measureTrainingStep, type StepMeasurement } from './step';
-import { trainingStepBytes, weightBytes, type MemoryDims } from '../src/model/memory';
+import { mlpPreActivations, trainingStepBytes, weightBytes, type MemoryDims } from '../src/model/memory';
 import { REAL_SIZE_SHAPES, SYNTHETIC_MODELS, syntheticPackage, type SyntheticShape } from './synthetic';
 
 /**
@@ -119,7 +119,7 @@ const batchOf = (shape: StepShape) => ({ batch: shape.batch, sequence: Math.ceil
 
 /** The engine's choice (src/engine/memoryBudget.ts): the least recomputation within its activation spend. */
 function recomputeFor(dims: MemoryDims, shape: StepShape): MlpRecompute {
-  return leastRecompute((r) => trainingStepBytes(dims, batchOf(shape), shape.targets, r), Infinity);
+  return leastRecompute((r) => trainingStepBytes(dims, batchOf(shape), shape.targets, r), activationSpend(weightBytes(dims), Infinity), mlpPreActivations(dims));
 }
 
 /** What a backend holds (as the engine budgets it); plain-JS cpu and a software adapter would take tens of minutes a step: no larger models there. */
@@ -148,7 +148,7 @@ export async function measureModels(
     onRow?.(rows);
   };
   for (const m of models) {
-    const row = (shape: StepShape, measurement: StepMeasurement | null, error?: string, beside?: Pick<ModelRow, 'mlpRecompute' | 'matmulFlopsPerSecond'>): ModelRow =>
+    const row = (shape: StepShape, measurement: StepMeasurement | null, error?: string, beside?: Pick<ModelRow, 'mlpRecompute' | 'mlpPreActivations' | 'recomputedFlops' | 'matmulFlopsPerSecond'>): ModelRow =>
       ({ model: m.name, kind: m.kind, parameters: m.parameters, shape, measurement, ...(error ? { error } : {}), ...beside });
     const fits = m.shapes.filter((shape) => modelStepBytes(m.dims, shape) <= budget);
     for (const shape of m.shapes.filter((s) => !fits.includes(s))) {
@@ -174,7 +174,9 @@ export async function measureModels(
           const before = between ? 0 : await matmulFlopsPerSecond();
           const measurement = await measureTrainingStep(model, tokenizer, shape, m.steps ?? 3, between ? () => matmulFlopsPerSecondNow() : undefined);
           const matmul = measurement.matmulFlopsPerSecond ?? (before + (await matmulFlopsPerSecond())) / 2;
-          push(row(shape, measurement, undefined, { mlpRecompute, matmulFlopsPerSecond: matmul }));
+          push(row(shape, measurement, undefined, {
+            mlpRecompute, mlpPreActivations: mlpPreActivations(m.dims), recomputedFlops: recomputedMlpFlops(m.dims, shape, mlpRecompute), matmulFlopsPerSecond: matmul,
+          }));
           log(`${m.name} B=${shape.batch} S=${shape.sequence} P=${shape.virtualTokens}: ${measurement.stepMs.toFixed(0)} ms/step, ${(measurement.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s`);
         } catch (e) {
           push(row(shape, null, (e as Error).message));

@@ -30,3 +30,12 @@ export function trainingStepFlops(cfg: ModelConfig, s: StepShape): { forward: nu
   const backward = cfg.numLayers * (linearPerLayer + 2 * attentionPerLayer) + head;
   return { forward, backward, total: forward + backward };
 }
+
+/**
+ * The matmuls the memory plan adds: each MLP pre-activation the backward recomputes
+ * (DecoderLM.mlpRecompute) is one more d → ffn product over every position. Not the model's
+ * FLOPs — the step does them only to keep less — so reported beside the step's, not in them.
+ */
+export function recomputedMlpFlops(cfg: Pick<ModelConfig, 'hiddenSize' | 'intermediateSize'>, s: StepShape, recompute: number): number {
+  return recompute * 2 * s.batch * (s.sequence + s.virtualTokens) * cfg.hiddenSize * cfg.intermediateSize;
+}

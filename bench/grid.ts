@@ -14,8 +14,11 @@ export interface ModelRow {
   shape: StepShape;
   measurement: StepMeasurement | null;
   error?: string;
-  /** Which MLP pre-activations the backward made again (its matmuls are not counted as the step's FLOPs). */
+  /** How many MLP pre-activations the backward made again (their matmuls are not counted as the step's FLOPs), of mlpPreActivations. */
   mlpRecompute?: MlpRecompute;
+  mlpPreActivations?: number;
+  /** The recomputed pre-activations' matmuls (bench/flops.ts recomputedMlpFlops), done beside the step's FLOPs. */
+  recomputedFlops?: number;
   /**
    * The float32 matmul rate measured beside this row: on wasm and cpu between its steps (just
    * before and just after each steady step), on WebGPU just before and just after the row. A

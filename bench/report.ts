@@ -1,5 +1,6 @@
 /** The benchmark's markdown table, from the reports of every backend. */
-import type { BackendReport } from './grid';
+import type { BackendReport, ModelRow } from './grid';
+import type { StepMeasurement } from './step';
 import { profileTable } from './kernelProfile';
 
 const g = (x: number) => (x / 1e9).toFixed(2);
@@ -48,15 +49,20 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
     lines.push('');
   }
   const models = reports.flatMap((r) => (r.models ?? []).map((row) => ({ r, row })));
+  // Results from before the count say a level ('none', 'up', 'all') instead.
+  // The ratio again with the recomputed matmuls counted as work done: the kernels' efficiency, apart from the memory plan's cost.
+  const withRecomputed = (m: StepMeasurement, row: ModelRow, matmul: number) =>
+    row.recomputedFlops === undefined ? '–' : ((m.flops + row.recomputedFlops) / (m.stepMs / 1000) / matmul).toFixed(3);
+  const recomputed = (row: ModelRow) => row.mlpPreActivations === undefined ? row.mlpRecompute ?? '–' : `${row.mlpRecompute} of ${row.mlpPreActivations}`;
   if (models.length) {
     lines.push('Larger models, prompt tuning, AdamW, one target token per row (random int8 weights in the layout and size named; speed does not depend on the values):', '');
-    lines.push('| where | backend | model | parameters | batch × seq + P | MLP recomputed | ms/step | tokens/s | GFLOP/s | matmul GFLOP/s beside | ratio to matmul | peak bytes |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| where | backend | model | parameters | batch × seq + P | MLP recomputed | ms/step | tokens/s | GFLOP/s | matmul GFLOP/s beside | ratio to matmul | with recomputed matmuls | peak bytes |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const { r, row } of models) {
       const m = row.measurement;
       const shape = `${row.shape.batch} × ${row.shape.sequence} + ${row.shape.virtualTokens}`;
       const matmul = row.matmulFlopsPerSecond ?? r.matmulFlopsPerSecond;
-      lines.push(`| ${r.environment} | ${backendLabel(r)} | ${row.model} | ${(row.parameters / 1e6).toFixed(1)} M | ${shape} | ${row.mlpRecompute ?? '–'} | ${m ? m.stepMs.toFixed(0) : row.error ?? '–'} | ${m ? m.tokensPerSecond.toFixed(0) : '–'} | ${m ? g(m.flopsPerSecond) : '–'} | ${m ? g(matmul) : '–'} | ${m ? (m.flopsPerSecond / matmul).toFixed(3) : '–'} | ${m ? kib(m.peakBytes) : '–'} |`);
+      lines.push(`| ${r.environment} | ${backendLabel(r)} | ${row.model} | ${(row.parameters / 1e6).toFixed(1)} M | ${shape} | ${recomputed(row)} | ${m ? m.stepMs.toFixed(0) : row.error ?? '–'} | ${m ? m.tokensPerSecond.toFixed(0) : '–'} | ${m ? g(m.flopsPerSecond) : '–'} | ${m ? g(matmul) : '–'} | ${m ? (m.flopsPerSecond / matmul).toFixed(3) : '–'} | ${m ? withRecomputed(m, row, matmul) : '–'} | ${m ? kib(m.peakBytes) : '–'} |`);
     }
     lines.push('');
   }

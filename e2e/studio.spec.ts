@@ -105,7 +105,7 @@ test.describe('the studio', () => {
     await expect(page.getByTestId('train-status')).toHaveAttribute('data-phase', /baseline|training/);
     // The run's memory plan: the default model keeps every activation.
     await expect(page.getByTestId('run-memory')).toHaveText(/^Memory: about \d+ MB at peak, of the [\d.]+ [MG]B .+ may hold here\. The backward keeps every activation it needs\.$/);
-    await expect(page.getByTestId('run-memory')).toHaveAttribute('data-recompute', 'none');
+    await expect(page.getByTestId('run-memory')).toHaveAttribute('data-recompute', '0');
     await expect.poll(() => currentStep(page), { timeout: 240_000 }).toBeGreaterThanOrEqual(8);
     lap('step 8');
     await expect(page.getByTestId('step-estimate')).toContainText('per step');

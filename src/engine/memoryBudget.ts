@@ -8,7 +8,7 @@
  */
 import { StudioError } from '../errors';
 import {
-  evaluationBatchBytes, formatBytes, largestTensorBytes, mlpPreActivationsKept, trainingStepBytes, weightBytes, type BatchShape, type MemoryDims,
+  evaluationBatchBytes, formatBytes, largestTensorBytes, mlpPreActivations, trainingStepBytes, weightBytes, type BatchShape, type MemoryDims,
 } from '../model/memory';
 import type { MlpRecompute } from '../model/types';
 import type { TrainConfig } from '../tuning/config';
@@ -21,9 +21,17 @@ const WASM_HEAP_BYTES = 4294901760;
 const USABLE_SHARE = 0.8;
 /** WebGPU says nothing of a device's memory: a budget a laptop GPU (or a software adapter's RAM) can give one tab. */
 const WEBGPU_BUDGET_BYTES = 4 * 2 ** 30;
-/** Activations the studio spends to save recomputation: past this, MLP pre-activations are recomputed in the backward. */
-const FAST_PATH_ACTIVATION_BYTES = 2 ** 30;
-const activationLimit = (room: number) => Math.min(room, FAST_PATH_ACTIVATION_BYTES);
+/**
+ * A step's peak, weights included, up to which the studio keeps activations rather than
+ * recompute them: past it, MLP pre-activations are made again in the backward, as few as
+ * bring the step within it (a 135M model at batch 8 × 148 measures under 1 GB).
+ */
+const KEEP_ACTIVATIONS_PEAK_BYTES = 2 ** 30;
+
+/** What a step's activations may take before the backward recomputes instead: within the room, and the peak within KEEP_ACTIVATIONS_PEAK_BYTES. */
+export function activationSpend(residentBytes: number, room: number): number {
+  return Math.min(room, KEEP_ACTIVATIONS_PEAK_BYTES - residentBytes);
+}
 
 export interface MemoryBudget {
   /** Bytes tensors may take in all, weights included. */
@@ -80,10 +88,10 @@ export interface RunMemory {
   /** What the backend may hold in all, and its name as messages give it. */
   budgetBytes: number;
   backend: string;
-  /** The MLP pre-activations the backward makes again rather than keep: fewer bytes, more time. */
+  /** How many MLP pre-activations the backward makes again rather than keep: fewer bytes, one matmul more each. */
   mlpRecompute: MlpRecompute;
-  /** What that costs: the MLP projections per layer computed twice a step (0, 1 or 2). */
-  recomputedProjections: number;
+  /** All the model's MLP pre-activations (projections before the activation), which mlpRecompute counts against. */
+  mlpPreActivations: number;
   /** Examples per evaluation batch (smaller than the step's batch where memory is short). */
   evaluationBatch: number;
   /** All of it in a sentence, for the page and the CLI. */
@@ -102,9 +110,10 @@ export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentByt
   const room = budget.bytes - residentBytes;
   const stepBytes = (s: BatchShape, recompute: MlpRecompute) => trainingStepBytes(dims, s, shapes.targetTokens, recompute);
   const evalBytes = (batch: number) => evaluationBatchBytes(dims, { ...shapes.evaluation, batch }, shapes.labels, shapes.labelTokens);
-  const fits = (s: BatchShape) => stepBytes(s, 'all') <= room && fitsTensor(dims, budget, { ...shapes, step: s });
+  const most = mlpPreActivations(dims);
+  const fits = (s: BatchShape) => stepBytes(s, most) <= room && fitsTensor(dims, budget, { ...shapes, step: s });
   if (!fits(shapes.step)) refuse(dims, budget, room, shapes, fits);
-  const mlpRecompute = leastRecompute((r) => stepBytes(shapes.step, r), room);
+  const mlpRecompute = leastRecompute((r) => stepBytes(shapes.step, r), activationSpend(residentBytes, room), most);
   const step = stepBytes(shapes.step, mlpRecompute);
   // Evaluation runs between steps, beside the copies a step in flight holds: it may take what
   // the step does (or half the room), in smaller batches if need be.
@@ -116,28 +125,35 @@ export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentByt
     evaluationBatch = evaluationBatchThatFits(dims, budget, residentBytes, { ...shapes.evaluation, batch: 1 }, shapes.labels, shapes.labelTokens);
   }
   const peakBytes = residentBytes + Math.max(step, evalBytes(evaluationBatch));
-  const recomputedProjections = mlpPreActivationsKept(dims, 'none') - mlpPreActivationsKept(dims, mlpRecompute);
   return {
-    mlpRecompute, evaluationBatch, peakBytes, budgetBytes: budget.bytes, backend: budget.label, recomputedProjections,
-    note: describePlan(peakBytes, budget, activationLimit(room), recomputedProjections),
+    mlpRecompute, mlpPreActivations: most, evaluationBatch, peakBytes, budgetBytes: budget.bytes, backend: budget.label,
+    note: describePlan(peakBytes, budget, mlpRecompute, most),
   };
 }
 
 /** The plan in a sentence, so a slower step on a large model is explained where it is seen. */
-function describePlan(peakBytes: number, budget: MemoryBudget, activationBytes: number, n: number): string {
+function describePlan(peakBytes: number, budget: MemoryBudget, recomputed: number, all: number): string {
   const peak = `Memory: about ${formatBytes(peakBytes)} at peak, of the ${formatBytes(budget.bytes)} ${budget.label} may hold here.`;
-  if (n === 0) return `${peak} The backward keeps every activation it needs.`;
-  const count = n === 1 ? 'one' : 'two';
-  return `${peak} So that a step's activations stay within ${formatBytes(activationBytes)}, the backward recomputes ${count} of each layer's `
-    + `MLP projections instead of keeping ${n === 1 ? 'its output' : 'their outputs'}: ${count} more matmul${n === 1 ? '' : 's'} a layer each step.`;
+  if (recomputed === 0) return `${peak} The backward keeps every activation it needs.`;
+  const which = recomputed === all ? `all ${all}` : `${recomputed} of the ${all}`;
+  return `${peak} To keep a step near ${formatBytes(KEEP_ACTIVATIONS_PEAK_BYTES)} or within what is left, the backward recomputes ${which} `
+    + `MLP projections' outputs instead of keeping them: ${recomputed} more matmul${recomputed === 1 ? '' : 's'} each step.`;
 }
 
 /**
- * The least MLP recomputation whose step keeps its activations within the studio's spend
- * (and the room left): each level recomputes one more matmul per layer for [N, ffn] less kept.
+ * The least MLP recomputation (of `most`) whose step's activations stay within `spend`
+ * (activationSpend): each one recomputed is one matmul more for [N, ffn] less kept, so the
+ * count is searched, not stepped through levels. `most` when nothing fits.
  */
-export function leastRecompute(stepBytes: (recompute: MlpRecompute) => number, room: number): MlpRecompute {
-  return (['none', 'up'] as const).find((r) => stepBytes(r) <= activationLimit(room)) ?? 'all';
+export function leastRecompute(stepBytes: (recompute: MlpRecompute) => number, spend: number, most: number): MlpRecompute {
+  if (stepBytes(most) > spend) return most;
+  let [low, high] = [0, most]; // stepBytes(high) ≤ spend; it falls as the count grows
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (stepBytes(mid) <= spend) high = mid;
+    else low = mid + 1;
+  }
+  return high;
 }
 
 /**
@@ -159,7 +175,7 @@ export function evaluationBatchThatFits(dims: MemoryDims, budget: MemoryBudget, 
 
 function refuse(dims: MemoryDims, budget: MemoryBudget, room: number, shapes: RunShapes, fits: (s: BatchShape) => boolean): never {
   const { step } = shapes;
-  const need = trainingStepBytes(dims, step, shapes.targetTokens, 'all');
+  const need = trainingStepBytes(dims, step, shapes.targetTokens, mlpPreActivations(dims));
   const prompt = step.promptTokens + step.prefixTokens;
   const what = `A training step at batch ${step.batch} × ${step.sequence} tokens${prompt ? ` (+${prompt} virtual tokens)` : ''}`;
   let batch = step.batch;
@@ -224,7 +240,7 @@ const LARGE_MODEL_PARAMETERS = 20e6;
  * For a model past the default's size: batch 8 at max length 128 and 20 virtual tokens (a
  * step of seconds, not minutes, on a CPU; PEFT's examples train such models at batch 8), or
  * the largest batch below that whose step fits what the backend has left, counted as the
- * engine runs it (MLP pre-activations recomputed past 1 GiB of kept activations). Null for a small model.
+ * engine runs it (MLP pre-activations recomputed past a gigabyte at peak). Null for a small model.
  */
 export function suggestSettings(dims: MemoryDims, parameters: number, budget: MemoryBudget, residentBytes: number): SuggestedSettings | null {
   if (parameters < LARGE_MODEL_PARAMETERS) return null;
@@ -233,7 +249,7 @@ export function suggestSettings(dims: MemoryDims, parameters: number, budget: Me
   const step = (batch: number) => {
     const shape = { batch, sequence: maxLength + 8, promptTokens: 20, prefixTokens: 0 };
     const bytes = (r: MlpRecompute) => trainingStepBytes(dims, shape, 2, r);
-    return bytes(leastRecompute(bytes, room));
+    return bytes(leastRecompute(bytes, activationSpend(residentBytes, room), mlpPreActivations(dims)));
   };
   let batchSize = 8;
   while (batchSize > 1 && step(batchSize) > room) batchSize /= 2;

@@ -33,12 +33,12 @@ export abstract class DecoderLM implements CausalLM {
    */
   checkpointLayers = true;
   /**
-   * With checkpointing: recompute MLP pre-activations in the backward (from the stream it
-   * kept anyway) instead of keeping them — [N, ffn] less per layer for each matmul made again
+   * With checkpointing: recompute this many MLP pre-activations in the backward (from the
+   * stream it kept anyway) instead of keeping them — [N, ffn] less for each matmul made again
    * (types.ts MlpRecompute). The engine chooses the least recomputation whose step fits its
    * activation budget (engine/memoryBudget.ts).
    */
-  mlpRecompute: MlpRecompute = 'none';
+  mlpRecompute: MlpRecompute = 0;
 
   constructor(
     readonly config: ModelConfig,

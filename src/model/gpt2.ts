@@ -16,7 +16,7 @@ import {
   activatedMlp, activatedMlpBackward, appendKV, attentionBackward, checkpointedStack, layerNorm, layerNormBackward, linear3, linear3Grad,
   mergeHeads, scaledDotProductAttention, splitHeads, type Activation, type Embedding, type Linear,
 } from './layers';
-import { mlpPreActivationsKept } from './memory';
+import { mlpKeptInLayer } from './memory';
 import type { ForwardInput, ForwardOutput, LayerKV } from './types';
 
 export interface Norm {
@@ -112,7 +112,7 @@ interface LayerActivations {
   q: tf.Tensor4D; // [B, H, T, hd]
   k: tf.Tensor4D; // [B, H, S, hd]
   v: tf.Tensor4D; // [B, H, S, hd]
-  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute 'all'). */
+  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute reaches this layer). */
   z?: tf.Tensor2D; // [N, ffn]
 }
 
@@ -200,13 +200,12 @@ export class Gpt2Model extends DecoderLM {
       const hidden = layerNorm(x, this.w.lnF.weight, this.w.lnF.bias, cfg.normEps);
       return returnKV ? { hidden, kv } : { hidden };
     }
-    const mlpKept = mlpPreActivationsKept(cfg, this.mlpRecompute) > 0;
     x = checkpointedStack(x, past, {
       numLayers: this.w.layers.length,
       shared: [bias],
       forward: (i, xi, layerPast) => {
         const { out, activations: a } = layerForward(this.w.layers[i], xi, cfg, this.act, layerPast, bias);
-        return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...(mlpKept ? [a.z!] : [])] };
+        return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...[a.z!].slice(0, mlpKeptInLayer(cfg, this.mlpRecompute, i))] };
       },
       backward: (i, dy, [x0, x2, q, k, v, z], [mask], pastLength) => layerBackward(this.w.layers[i], cfg, this.act, mask as tf.Tensor4D, {
         x: x0 as tf.Tensor3D, x2: x2 as tf.Tensor3D, q: q as tf.Tensor4D, k: k as tf.Tensor4D, v: v as tf.Tensor4D, z: z as tf.Tensor2D | undefined,

@@ -14,7 +14,7 @@ import {
   appendKV, applyRope, attentionBackward, checkpointedStack, gatedMlp, gatedMlpBackward, linear3, linear3Grad, mergeHeads, rmsNorm,
   rmsNormBackward, ropeBackward, ropeTables, scaledDotProductAttention, splitHeads, type Embedding, type Linear,
 } from './layers';
-import { mlpPreActivationsKept } from './memory';
+import { mlpKeptInLayer } from './memory';
 import type { ForwardInput, ForwardOutput, LayerKV } from './types';
 
 export interface LlamaLayerWeights {
@@ -65,9 +65,9 @@ interface LayerActivations {
   q: tf.Tensor4D; // [B, H, T, hd]
   k: tf.Tensor4D; // [B, Hkv, S, hd]
   v: tf.Tensor4D; // [B, Hkv, S, hd]
-  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute 'all'). */
+  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute reaches this layer's gate). */
   g?: tf.Tensor2D; // [N, ffn]
-  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute 'up' or 'all'). */
+  /** Absent when the backward recomputes it from x2 (DecoderLM.mlpRecompute reaches this layer's up projection). */
   u?: tf.Tensor2D; // [N, ffn]
 }
 
@@ -155,13 +155,12 @@ export class LlamaModel extends DecoderLM {
       const hidden = rmsNorm(x, this.w.finalNorm, cfg.normEps);
       return returnKV ? { hidden, kv } : { hidden };
     }
-    const kept = mlpPreActivationsKept(cfg, this.mlpRecompute); // g, then u
     const x = checkpointedStack(inputsEmbeds, past, {
       numLayers: this.w.layers.length,
       shared: [rope.cos, rope.sin, bias],
       forward: (i, xi, layerPast) => {
         const { out, activations: a } = layerForward(this.w.layers[i], xi, cfg, rope, layerPast, bias);
-        return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...[a.g!, a.u!].slice(0, kept)] };
+        return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...[a.g!, a.u!].slice(0, mlpKeptInLayer(cfg, this.mlpRecompute, i))] };
       },
       backward: (i, dy, [x0, x2, q, k, v, g, u], [cos, sin, mask], pastLength) => layerBackward(this.w.layers[i], cfg, {
         cos: cos as tf.Tensor4D, sin: sin as tf.Tensor4D,

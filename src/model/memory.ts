@@ -81,34 +81,49 @@ function lengths(s: BatchShape) {
   return { rows, keys: s.prefixTokens + rows, tokens: s.batch * rows };
 }
 
-/** How many [N, ffn] pre-activations each layer's MLP keeps for its backward. */
-export function mlpPreActivationsKept(m: Pick<MemoryDims, 'modelType'>, recompute: MlpRecompute): number {
-  if (recompute === 'all') return 0;
-  if (m.modelType === 'gpt2') return 1; // one pre-activation: 'up' has nothing to drop
-  return recompute === 'up' ? 1 : 2;
+/** [N, ffn] pre-activations one layer's MLP keeps for its backward when nothing is recomputed: SwiGLU's gate and up, GPT-2's one. */
+function mlpPreActivationsPerLayer(m: Pick<MemoryDims, 'modelType'>): number {
+  return m.modelType === 'gpt2' ? 1 : 2;
+}
+
+/** All the MLP pre-activations of the stack: the most the backward can recompute. */
+export function mlpPreActivations(m: Pick<MemoryDims, 'modelType' | 'numLayers'>): number {
+  return mlpPreActivationsPerLayer(m) * m.numLayers;
+}
+
+/**
+ * How many of layer `layer`'s pre-activations are kept (the first ones of gate, up) when
+ * `recompute` of the stack's are made again: the up projections go first, one layer after
+ * another, then the gates (each costs the same matmul; a fixed order gives a count one meaning).
+ */
+export function mlpKeptInLayer(m: Pick<MemoryDims, 'modelType' | 'numLayers'>, recompute: number, layer: number): number {
+  const perLayer = mlpPreActivationsPerLayer(m);
+  let kept = perLayer;
+  for (let pass = 0; pass < perLayer; pass++) if (pass * m.numLayers + layer < recompute) kept--;
+  return kept;
 }
 
 /**
  * Peak bytes of one training step beyond the weights: forward, loss over `targetTokens`
- * label tokens per row, and the backward to the prompt; `recompute` says which of the MLPs'
- * pre-activations are made again in the backward instead of kept.
+ * label tokens per row, and the backward to the prompt; `recompute` says how many of the
+ * MLPs' pre-activations are made again in the backward instead of kept.
  */
-export function trainingStepBytes(m: MemoryDims, s: BatchShape, targetTokens: number, recompute: MlpRecompute = 'none'): number {
+export function trainingStepBytes(m: MemoryDims, s: BatchShape, targetTokens: number, recompute: MlpRecompute = 0): number {
   const { rows, keys, tokens: n } = lengths(s);
   const d = m.hiddenSize;
   const ffn = m.intermediateSize;
   const kv = 2 * s.batch * m.numKeyValueHeads * keys * m.headDim; // k and v, with the prefix
-  const mlpKept = mlpPreActivationsKept(m, recompute) * n * ffn;
-  // Kept from the forward until the backward ends: the layer's input and mid-stream, q, k, v,
-  // the MLP's pre-activations, RoPE's tables and the mask; then the gradient of its output.
-  const keptPerLayer = 3 * n * d + n * m.numHeads * m.headDim + kv + mlpKept + 2 * s.batch * rows * m.headDim + rows * keys;
+  const mlpKept = (mlpPreActivations(m) - Math.min(Math.max(0, recompute), mlpPreActivations(m))) * n * ffn; // over the stack
+  // Kept from the forward until the backward ends: each layer's input and mid-stream, q, k, v,
+  // RoPE's tables and the mask, then the gradient of its output; the MLPs' pre-activations.
+  const keptPerLayer = 3 * n * d + n * m.numHeads * m.headDim + kv + 2 * s.batch * rows * m.headDim + rows * keys;
   // One layer at a time: the attention's probabilities and their gradients (a chunk of rows
   // at a time, layers.ts ATTENTION_CHUNK_ELEMENTS), the MLP's activations and gradients, and
   // a dozen [N, d] temporaries.
   const scratch = 5 * attentionChunkRows(s.batch, m.numHeads, rows, keys) * m.numHeads * rows * keys + 6 * n * ffn + 12 * n * d;
   // The input embeddings (and the prompt before them), the final norm, the logits at the targets.
   const ends = 4 * n * d + 8 * s.batch * targetTokens * m.vocabSize;
-  return MARGIN * ((m.numLayers * keptPerLayer + scratch + ends) * FLOAT + TILE_BYTES);
+  return MARGIN * ((m.numLayers * keptPerLayer + mlpKept + scratch + ends) * FLOAT + TILE_BYTES);
 }
 
 /**

@@ -33,12 +33,13 @@ export interface ForwardOutput {
 }
 
 /**
- * What the checkpointed backward makes again instead of keeping from the forward, per MLP:
- * nothing; the up projection only (a SwiGLU MLP keeps its gate's pre-activation: half the
- * memory for one matmul); or every pre-activation. GPT-2's MLP has one pre-activation, so
- * 'up' keeps it, as 'none' does.
+ * How many MLP pre-activations the checkpointed backward makes again instead of keeping
+ * them from the forward, counted over the whole stack: each is one [N, ffn] tensor less
+ * kept for one more matmul in the backward. 0 keeps them all; up projections go first, layer
+ * by layer, then gates (memory.ts mlpKeptInLayer), so every count between 0 and all of them
+ * is a setting of its own and the engine spends exactly the memory it has.
  */
-export type MlpRecompute = 'none' | 'up' | 'all';
+export type MlpRecompute = number;
 
 /** A decoder-only language model over tfjs tensors; every architecture implements this. */
 export interface CausalLM {

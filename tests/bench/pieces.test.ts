@@ -94,7 +94,7 @@ describe.skipIf(!hasSharedModel)('bench pieces on the cpu backend (behaviour, no
     expect(rows.map((r) => [r.model, r.shape.batch, r.measurement !== null])).toEqual([['qwen2-tiny', 2, true], ['qwen2-tiny', 1, true]]);
     expect(rows[0].kind).toBe('synthetic, Qwen2 layout, random int8 weights');
     // Each measured row says what the backward recomputed, and the matmul rate measured beside it.
-    expect(rows.map((r) => r.mlpRecompute)).toEqual(['none', 'none']);
+    expect(rows.map((r) => [r.mlpRecompute, r.mlpPreActivations, r.recomputedFlops])).toEqual([[0, 2 * TINY_QWEN2.layers, 0], [0, 2 * TINY_QWEN2.layers, 0]]);
     for (const r of rows) {
       expect(r.matmulFlopsPerSecond).toBeGreaterThan(1e6);
       expect(r.matmulFlopsPerSecond).toBe(r.measurement!.matmulFlopsPerSecond); // measured between its steps (cpu)
@@ -187,16 +187,17 @@ describe('the report', () => {
       environment: 'node', backend: 'webgpu', adapter: 'Some GPU', matmulFlopsPerSecond: 1e9, weightBytes: { int8Package: 1024, float32Package: 4096 },
       grid: [step], exponents: null,
       models: [
-        { model: 'SmolLM2-135M-size', kind: 'synthetic', parameters: 134.5e6, shape: { ...shape, batch: 8 }, measurement: step, mlpRecompute: 'up', matmulFlopsPerSecond: 4e8 },
+        { model: 'SmolLM2-135M-size', kind: 'synthetic', parameters: 134.5e6, shape: { ...shape, batch: 8 }, measurement: step, mlpRecompute: 27, mlpPreActivations: 60, recomputedFlops: 1e6, matmulFlopsPerSecond: 4e8 },
         { model: 'GPT-2-124M-size', kind: 'synthetic', parameters: 124.4e6, shape, measurement: step },
         { model: 'Qwen2.5-0.5B-size', kind: 'synthetic', parameters: 494e6, shape, measurement: null, error: 'skipped: too big' },
       ],
       profile: { shape, steps: 2, wallMsPerStep: 9, kernelMsPerStep: 6, timed: true, kernels: [{ name: 'BatchMatMul', msPerStep: 4, callsPerStep: 10 }, { name: 'Add', msPerStep: 2, callsPerStep: 3 }] },
     };
     const md = markdownReport([report], 'a machine');
-    // The ratio against the row's own matmul rate where it was measured beside it, else the run's.
-    expect(md).toContain('| node | webgpu (Some GPU) | SmolLM2-135M-size | 134.5 M | 8 × 16 + 4 | up | 5 | 8000 | 0.20 | 0.40 | 0.500 | 4 KiB |');
-    expect(md).toContain('| node | webgpu (Some GPU) | GPT-2-124M-size | 124.4 M | 2 × 16 + 4 | – | 5 | 8000 | 0.20 | 1.00 | 0.200 | 4 KiB |');
+    // The ratio against the row's own matmul rate where it was measured beside it, else the run's;
+    // then with the recomputed matmuls counted as work done (1 MFLOP beside the step's 1 MFLOP in 5 ms).
+    expect(md).toContain('| node | webgpu (Some GPU) | SmolLM2-135M-size | 134.5 M | 8 × 16 + 4 | 27 of 60 | 5 | 8000 | 0.20 | 0.40 | 0.500 | 1.000 | 4 KiB |');
+    expect(md).toContain('| node | webgpu (Some GPU) | GPT-2-124M-size | 124.4 M | 2 × 16 + 4 | – | 5 | 8000 | 0.20 | 1.00 | 0.200 | – | 4 KiB |');
     expect(md).toContain('| node | webgpu (Some GPU) | Qwen2.5-0.5B-size | 494.0 M | 2 × 16 + 4 | – | skipped: too big |');
     // wasm rows say on how many threads they ran.
     const wasm = markdownReport([{ ...report, environment: 'chromium', backend: 'wasm', adapter: undefined, threads: 2 }, { ...report, backend: 'wasm', adapter: undefined, threads: 1 }], 'a machine');
