@@ -135,9 +135,10 @@ export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentByt
 function describePlan(peakBytes: number, budget: MemoryBudget, recomputed: number, all: number): string {
   const peak = `Memory: about ${formatBytes(peakBytes)} at peak, of the ${formatBytes(budget.bytes)} ${budget.label} may hold here.`;
   if (recomputed === 0) return `${peak} The backward keeps every activation it needs.`;
-  const which = recomputed === all ? `all ${all}` : `${recomputed} of the ${all}`;
-  return `${peak} To keep a step near ${formatBytes(KEEP_ACTIVATIONS_PEAK_BYTES)} or within what is left, the backward recomputes ${which} `
-    + `MLP projections' outputs instead of keeping them: ${recomputed} more matmul${recomputed === 1 ? '' : 's'} each step.`;
+  const cost = `instead of keeping them: ${recomputed} more matmul${recomputed === 1 ? '' : 's'} each step.`;
+  if (recomputed === all) return `${peak} To save memory, the backward recomputes all ${all} MLP projections' outputs ${cost}`;
+  const within = formatBytes(Math.min(budget.bytes, KEEP_ACTIVATIONS_PEAK_BYTES));
+  return `${peak} To keep a step within ${within}, the backward recomputes ${recomputed} of the ${all} MLP projections' outputs ${cost}`;
 }
 
 /**
@@ -240,7 +241,7 @@ const LARGE_MODEL_PARAMETERS = 20e6;
  * For a model past the default's size: batch 8 at max length 128 and 20 virtual tokens (a
  * step of seconds, not minutes, on a CPU; PEFT's examples train such models at batch 8), or
  * the largest batch below that whose step fits what the backend has left, counted as the
- * engine runs it (MLP pre-activations recomputed past a gigabyte at peak). Null for a small model.
+ * engine runs it (MLP pre-activations recomputed past 1 GiB at peak). Null for a small model.
  */
 export function suggestSettings(dims: MemoryDims, parameters: number, budget: MemoryBudget, residentBytes: number): SuggestedSettings | null {
   if (parameters < LARGE_MODEL_PARAMETERS) return null;

@@ -163,7 +163,7 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
       // The plan the page and the CLI show says so, with the estimate it was made from.
       expect(info.memory).toMatchObject({ mlpRecompute: expected, mlpPreActivations: all, budgetBytes: budget });
       expect(info.memory!.peakBytes).toBeLessThanOrEqual(budget);
-      expect(info.memory!.note).toMatch(new RegExp(`^Memory: about \\d+ MB at peak, of the \\d+ MB the wasm backend may hold here\\. To keep a step near 1\\.0 GB or within what is left, `
+      expect(info.memory!.note).toMatch(new RegExp(`^Memory: about \\d+ MB at peak, of the \\d+ MB the wasm backend may hold here\\. To keep a step within \\d+ MB, `
         + `the backward recomputes ${expected} of the ${all} MLP projections' outputs instead of keeping them: ${expected} more matmuls each step\\.$`));
       expect(peak.bytes()).toBeLessThanOrEqual(budget);
     });
