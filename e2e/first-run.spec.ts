@@ -5,9 +5,12 @@
  * beat, a pause that shows real figures and is saved, and the files Python needs. Then the
  * same start on a phone's width.
  */
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
-import { screenshot, waitForModel } from './helpers';
+import { formatBytes } from '../src/ui/format';
+import { repoRoot, screenshot, waitForModel } from './helpers';
 
 async function downloadOf(page: Page, testId: string): Promise<{ name: string; bytes: Uint8Array }> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
@@ -104,7 +107,31 @@ test.describe('the first ten minutes', () => {
     await screenshot(page, 'first-run-2-paused');
 
     // The files for Python: the base model in Hugging Face layout, float32, in the folder the adapter names.
+    // The studio keeps only the backend's copy of the weights, so the download reads the files again: every
+    // state of its progress bar is recorded (a DOM observer, nothing missed between polls).
+    await page.evaluate(() => {
+      const w = window as unknown as { __baseModelProgress: { text: string; value: number; max: number }[] };
+      w.__baseModelProgress = [];
+      new MutationObserver(() => {
+        const row = document.querySelector('[data-testid="base-model-progress"]');
+        const bar = row?.querySelector('progress');
+        if (!row || !bar) return;
+        const sample = { text: row.querySelector('.progress-text')?.textContent ?? '', value: bar.value, max: bar.max };
+        const last = w.__baseModelProgress[w.__baseModelProgress.length - 1];
+        if (!last || last.text !== sample.text || last.value !== sample.value) w.__baseModelProgress.push(sample);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
     const base = await downloadOf(page, 'download-base-model');
+    const reading = await page.evaluate(() => (window as unknown as { __baseModelProgress: { text: string; value: number; max: number }[] }).__baseModelProgress);
+    const weightBytes = statSync(path.join(repoRoot, 'public/models/stories260K/model.safetensors')).size;
+    const weightsRead = reading.filter((r) => r.text.startsWith('Reading model.safetensors:'));
+    expect(weightsRead.length, JSON.stringify(reading)).toBeGreaterThan(0);
+    expect(weightsRead[weightsRead.length - 1]).toEqual({
+      text: `Reading model.safetensors: ${formatBytes(weightBytes)} of ${formatBytes(weightBytes)}`, value: weightBytes, max: weightBytes,
+    });
+    for (const r of reading) expect(r.value).toBeLessThanOrEqual(r.max);
+    await expect(page.getByTestId('base-model-progress')).toHaveCount(0);
+    await expect(page.getByTestId('download-base-model')).toHaveText('Download base model');
     expect(base.name).toBe('stories260K.zip');
     const baseFiles = unzipSync(base.bytes);
     expect(Object.keys(baseFiles).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => `stories260K/${f}`));

@@ -80,8 +80,16 @@ export class ModelSession {
     source: ModelSource, backend: BackendChoice, onProgress?: ProgressCallback, options: LoadOptions & SessionOptions = {},
   ): Promise<ModelSession> {
     const { keepHostWeights, ...loadOptions } = options;
-    const pkg = await loadModelPackage(source, onProgress, loadOptions);
-    return ModelSession.fromPackage(pkg, backend, keepHostWeights ? undefined : (progress) => loadModelPackage(source, progress, loadOptions));
+    // Each file's size as read: a server that compresses or streams says no length, and a read
+    // again (the base model's export) still shows how far it has come.
+    const sizes = new Map<string, number>();
+    const pkg = await loadModelPackage(source, (p) => {
+      sizes.set(p.file, p.loaded);
+      onProgress?.(p);
+    }, loadOptions);
+    return ModelSession.fromPackage(pkg, backend, keepHostWeights ? undefined : (progress) => loadModelPackage(source, progress && ((p) => {
+      progress({ ...p, total: p.total ?? sizes.get(p.file) ?? null });
+    }), loadOptions));
   }
 
   /**

@@ -12,6 +12,7 @@ import { folderSource } from '../../src/cli/nodeSource';
 import { selectBackend, type BackendChoice } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { StudioEngine } from '../../src/engine/studio';
+import type { ModelSource, ProgressCallback } from '../../src/model/package';
 import { parseSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../../src/formats/safetensors';
 import { hasSharedModel, packageDir } from '../helpers';
 
@@ -47,6 +48,8 @@ function editNormOnDisk(): void {
   writeFileSync(file, writeSafetensors(tensors, parsed.metadata));
 }
 
+type ProgressEvent = Parameters<ProgressCallback>[0];
+
 describe.skipIf(!hasSharedModel)('ModelSession: the weights live on the backend only', () => {
   it('drops the package\'s bytes once built; facts, fingerprint and logits equal a session that keeps them', async () => {
     const kept = await ModelSession.open(folderSource(folder), cpu, undefined, { quantize: true, keepHostWeights: true });
@@ -68,6 +71,31 @@ describe.skipIf(!hasSharedModel)('ModelSession: the weights live on the backend 
     } finally {
       kept.dispose();
       dropped.dispose();
+    }
+  });
+
+  it('a read again gives each file\'s total from the first read where the source says none (a compressed or streamed answer)', async () => {
+    const inner = folderSource(folder);
+    const unknown = (onProgress?: ProgressCallback): ProgressCallback | undefined => onProgress && ((p) => onProgress({ ...p, total: null }));
+    const source: ModelSource = {
+      description: inner.description, has: (file) => inner.has(file),
+      read: (file, onProgress) => inner.read(file, unknown(onProgress)),
+      ...(inner.stream ? { stream: (file: string, onProgress?: ProgressCallback) => inner.stream!(file, unknown(onProgress)) } : {}),
+    };
+    const first: ProgressEvent[] = [];
+    const session = await ModelSession.open(source, cpu, (p) => first.push(p), { quantize: true });
+    try {
+      expect(first.length).toBeGreaterThan(0);
+      expect(first.every((p) => p.total === null)).toBe(true);
+      const again: ProgressEvent[] = [];
+      await session.hostPackage((p) => again.push(p));
+      const size = readFileSync(path.join(folder, 'model.safetensors')).byteLength;
+      const weights = again.filter((p) => p.file === 'model.safetensors');
+      expect(weights.length).toBeGreaterThan(0);
+      expect(weights.every((p) => p.total === size)).toBe(true);
+      expect(weights[weights.length - 1].loaded).toBe(size);
+    } finally {
+      session.dispose();
     }
   });
 
