@@ -11,7 +11,7 @@ import {
   evaluationBatchBytes, formatBytes, largestTensorBytes, mlpPreActivations, trainingStepBytes, weightBytes, type BatchShape, type MemoryDims,
 } from '../model/memory';
 import type { MlpRecompute } from '../model/types';
-import type { TrainConfig } from '../tuning/config';
+import { SETTINGS, type TrainConfig } from '../tuning/config';
 import { PAD_MULTIPLE, type EncodedExample } from '../tuning/objective';
 import type { PreparedTask } from '../tuning/task';
 import type { BackendChoice } from './backend';
@@ -22,15 +22,16 @@ const USABLE_SHARE = 0.8;
 /** WebGPU says nothing of a device's memory: a budget a laptop GPU (or a software adapter's RAM) can give one tab. */
 const WEBGPU_BUDGET_BYTES = 4 * 2 ** 30;
 /**
- * A step's peak, weights included, up to which the studio keeps activations rather than
- * recompute them: past it, MLP pre-activations are made again in the backward, as few as
- * bring the step within it (a 135M model at batch 8 × 148 measures under 1 GB).
+ * What a step's activations may take before the backward recomputes instead: within the room
+ * left, and the step's peak, weights included, within `stepMemoryBytes` (the Step memory
+ * setting: 1 GiB unless changed, under which a 135M model at batch 8 × 148 measures 0.9 GB).
  */
-const KEEP_ACTIVATIONS_PEAK_BYTES = 2 ** 30;
+export function activationSpend(residentBytes: number, room: number, stepMemoryBytes = defaultStepMemoryBytes()): number {
+  return Math.min(room, stepMemoryBytes - residentBytes);
+}
 
-/** What a step's activations may take before the backward recomputes instead: within the room, and the peak within KEEP_ACTIVATIONS_PEAK_BYTES. */
-export function activationSpend(residentBytes: number, room: number): number {
-  return Math.min(room, KEEP_ACTIVATIONS_PEAK_BYTES - residentBytes);
+function defaultStepMemoryBytes(): number {
+  return SETTINGS.stepMemoryMiB.default * 2 ** 20;
 }
 
 export interface MemoryBudget {
@@ -106,14 +107,14 @@ function fitsTensor(dims: MemoryDims, budget: MemoryBudget, shapes: RunShapes): 
  * How a run will use memory, or a refusal naming the largest batch and length that fit.
  * `residentBytes`: what the backend holds already (the weights, mostly).
  */
-export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentBytes: number, shapes: RunShapes): RunMemory {
+export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentBytes: number, shapes: RunShapes, stepMemoryBytes = defaultStepMemoryBytes()): RunMemory {
   const room = budget.bytes - residentBytes;
   const stepBytes = (s: BatchShape, recompute: MlpRecompute) => trainingStepBytes(dims, s, shapes.targetTokens, recompute);
   const evalBytes = (batch: number) => evaluationBatchBytes(dims, { ...shapes.evaluation, batch }, shapes.labels, shapes.labelTokens);
   const most = mlpPreActivations(dims);
   const fits = (s: BatchShape) => stepBytes(s, most) <= room && fitsTensor(dims, budget, { ...shapes, step: s });
   if (!fits(shapes.step)) refuse(dims, budget, room, shapes, fits);
-  const mlpRecompute = leastRecompute((r) => stepBytes(shapes.step, r), activationSpend(residentBytes, room), most);
+  const mlpRecompute = leastRecompute((r) => stepBytes(shapes.step, r), activationSpend(residentBytes, room, stepMemoryBytes), most);
   const step = stepBytes(shapes.step, mlpRecompute);
   // Evaluation runs between steps, beside the copies a step in flight holds: it may take what
   // the step does (or half the room), in smaller batches if need be.
@@ -127,18 +128,19 @@ export function planTraining(dims: MemoryDims, budget: MemoryBudget, residentByt
   const peakBytes = residentBytes + Math.max(step, evalBytes(evaluationBatch));
   return {
     mlpRecompute, mlpPreActivations: most, evaluationBatch, peakBytes, budgetBytes: budget.bytes, backend: budget.label,
-    note: describePlan(peakBytes, budget, mlpRecompute, most),
+    note: describePlan(peakBytes, budget, mlpRecompute, most, stepMemoryBytes),
   };
 }
 
 /** The plan in a sentence, so a slower step on a large model is explained where it is seen. */
-function describePlan(peakBytes: number, budget: MemoryBudget, recomputed: number, all: number): string {
+function describePlan(peakBytes: number, budget: MemoryBudget, recomputed: number, all: number, stepMemoryBytes: number): string {
   const peak = `Memory: about ${formatBytes(peakBytes)} at peak, of the ${formatBytes(budget.bytes)} ${budget.label} may hold here.`;
   if (recomputed === 0) return `${peak} The backward keeps every activation it needs.`;
-  const cost = `instead of keeping them: ${recomputed} more matmul${recomputed === 1 ? '' : 's'} each step.`;
-  if (recomputed === all) return `${peak} To save memory, the backward recomputes all ${all} MLP projections' outputs ${cost}`;
-  const within = formatBytes(Math.min(budget.bytes, KEEP_ACTIVATIONS_PEAK_BYTES));
-  return `${peak} To keep a step within ${within}, the backward recomputes ${recomputed} of the ${all} MLP projections' outputs ${cost}`;
+  const which = recomputed === all ? `all ${all}` : `${recomputed} of the ${all}`;
+  const within = stepMemoryBytes <= budget.bytes
+    ? `the step memory setting (${Math.round(stepMemoryBytes / 2 ** 20)} MiB; more runs faster where there is room)` : `what ${budget.label} has left`;
+  return `${peak} To keep a step within ${within}, the backward recomputes ${which} MLP projections' outputs `
+    + `instead of keeping them: ${recomputed} more matmul${recomputed === 1 ? '' : 's'} each step.`;
 }
 
 /**

@@ -133,7 +133,7 @@ export class StudioEngine {
     const templateTokens = session.tokenizer.encode(renderTemplate(config.template, ''), { addBos: true }).length;
     // The prompt's own values beside the model: the parameters, their gradient, two optimizer slots and the update's scratch.
     const methodBytes = 5 * 4 * METHODS[config.method].parameterCount({ config, model: session.pkg.config, numTasks: task.tasks.length });
-    const plan = planTraining(session.pkg.config, this.budget(), tf.memory().numBytes + methodBytes, runShapes(task, config, instructionTokens, templateTokens));
+    const plan = planTraining(session.pkg.config, this.budget(), tf.memory().numBytes + methodBytes, runShapes(task, config, instructionTokens, templateTokens), config.stepMemoryMiB * 2 ** 20);
     session.model.mlpRecompute = plan.mlpRecompute;
     return plan;
   }

@@ -42,6 +42,8 @@ export interface TrainConfig {
   maxEvalExamples: number;
   evalBatchSize: number;
   projectionTopK: number;
+  /** MiB a step may reach at peak, weights included, before the backward recomputes rather than keeps (engine/memoryBudget.ts). */
+  stepMemoryMiB: number;
 }
 
 /**
@@ -230,6 +232,10 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: SettingFor<TrainConf
   evalBatchSize: {
     type: 'integer', label: 'Evaluation batch size', group: 'more', default: 32, min: 1, max: 4096, flag: 'eval-batch-size',
     help: 'Examples per evaluation batch.',
+  },
+  stepMemoryMiB: {
+    type: 'integer', label: 'Step memory', unit: 'MiB', group: 'more', default: 1024, min: 16, max: 65536, flag: 'step-memory',
+    help: 'The peak a training step may reach, the model included, before its backward recomputes MLP activations instead of keeping them: the same numbers in more time. Higher runs a large model faster where the backend has room; the backend\'s own limit still holds.',
   },
 };
 

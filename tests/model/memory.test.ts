@@ -13,6 +13,7 @@ import { folderSource } from '../../src/cli/nodeSource';
 import { selectBackend } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { StudioEngine } from '../../src/engine/studio';
+import { SETTINGS } from '../../src/tuning/config';
 import { evaluationBatchBytes, mlpPreActivations, trainingStepBytes, weightBytes } from '../../src/model/memory';
 import type { MlpRecompute } from '../../src/model/types';
 import { PrefixTuning } from '../../src/tuning/methods/prefix';
@@ -97,14 +98,16 @@ function csvBytes(rows: string[][]): Uint8Array {
 
 async function engineWithData(memoryBudgetBytes: number) {
   const errors: string[] = [];
+  const losses: number[] = [];
   const engine = new StudioEngine((e) => {
     if (e.event === 'trainingError') errors.push(e.error.message);
+    if (e.event === 'step') losses.push(e.step.loss);
   }, { memoryBudgetBytes });
   await engine.init('wasm');
   await engine.loadModel(folderSource(packageDir('stories260K')));
   const table = await engine.loadTable('sms.csv', csvBytes(smsSample(40).rows));
   const dataset = engine.buildDataset(table.guess, { validationFraction: 0.25, seed: 1, splitColumn: null });
-  return { engine, dataset, errors };
+  return { engine, dataset, errors, losses };
 }
 
 async function refusal(p: Promise<unknown>) {
@@ -163,11 +166,34 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
       // The plan the page and the CLI show says so, with the estimate it was made from.
       expect(info.memory).toMatchObject({ mlpRecompute: expected, mlpPreActivations: all, budgetBytes: budget });
       expect(info.memory!.peakBytes).toBeLessThanOrEqual(budget);
-      expect(info.memory!.note).toMatch(new RegExp(`^Memory: about \\d+ MB at peak, of the \\d+ MB the wasm backend may hold here\\. To keep a step within \\d+ MB, `
+      expect(info.memory!.note).toMatch(new RegExp(`^Memory: about \\d+ MB at peak, of the \\d+ MB the wasm backend may hold here\\. To keep a step within what the wasm backend has left, `
         + `the backward recomputes ${expected} of the ${all} MLP projections' outputs instead of keeping them: ${expected} more matmuls each step\\.$`));
       expect(peak.bytes()).toBeLessThanOrEqual(budget);
     });
   }
+
+  it('Step memory sets how much a step keeps: at its least the backward recomputes, at its default nothing; the same losses either way', async () => {
+    const runs: number[][] = [];
+    for (const stepMemoryMiB of [16, SETTINGS.stepMemoryMiB.default]) {
+      const { engine, dataset, errors, losses } = await engineWithData(2 ** 32);
+      const info = await engine.startTraining({ config: { ...long, batchSize: 8, stepMemoryMiB }, verbalizer: dataset.verbalizer });
+      const summary = await engine.waitForRun();
+      expect(errors).toEqual([]);
+      expect(summary?.stoppedBy).toBe('completed');
+      const all = mlpPreActivations(session.pkg.config);
+      if (stepMemoryMiB === 16) {
+        expect(info.memory!.mlpRecompute).toBeGreaterThan(0);
+        expect(info.memory!.note).toMatch(new RegExp(`To keep a step within the step memory setting \\(16 MiB; more runs faster where there is room\\), `
+          + `the backward recomputes (\\d+ of the|all) ${all} MLP projections' outputs instead of keeping them: ${info.memory!.mlpRecompute} more matmuls? each step\\.$`));
+      } else {
+        expect(info.memory).toMatchObject({ mlpRecompute: 0, mlpPreActivations: all });
+        expect(info.memory!.note).toMatch(/The backward keeps every activation it needs\.$/);
+      }
+      runs.push(losses);
+    }
+    expect(runs[0]).toHaveLength(long.steps);
+    expect(runs[0]).toEqual(runs[1]);
+  });
 
   it('refuses a model whose weights alone would not fit, before reading them', async () => {
     const engine = new StudioEngine(() => {}, { memoryBudgetBytes: 2_000 });
