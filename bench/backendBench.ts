@@ -110,16 +110,17 @@ export function benchModelsFor(grid: Pick<GridOptions, 'realSize' | 'modelNames'
  * Bytes a larger model's training step needs, weights included: the studio's own memory model
  * (src/model/memory.ts), with the MLP recomputation the engine would choose.
  */
-export function modelStepBytes(dims: MemoryDims, shape: StepShape): number {
-  return weightBytes(dims) + trainingStepBytes(dims, batchOf(shape), shape.targets, recomputeFor(dims, shape));
+export function modelStepBytes(dims: MemoryDims, shape: StepShape, stepMemoryBytes?: number): number {
+  return weightBytes(dims) + trainingStepBytes(dims, batchOf(shape), shape.targets, recomputeFor(dims, shape, stepMemoryBytes));
 }
 
 /** A bench shape as the memory model's batch: the target tokens follow the sequence, padded as the objective pads. */
 const batchOf = (shape: StepShape) => ({ batch: shape.batch, sequence: Math.ceil((shape.sequence + shape.targets) / 8) * 8, promptTokens: shape.virtualTokens, prefixTokens: 0 });
 
-/** The engine's choice (src/engine/memoryBudget.ts): the least recomputation within its activation spend. */
-function recomputeFor(dims: MemoryDims, shape: StepShape): MlpRecompute {
-  return leastRecompute((r) => trainingStepBytes(dims, batchOf(shape), shape.targets, r), activationSpend(weightBytes(dims), Infinity), mlpPreActivations(dims));
+/** The engine's choice (src/engine/memoryBudget.ts): the least recomputation within its activation spend (at the Step memory given, or the default). */
+function recomputeFor(dims: MemoryDims, shape: StepShape, stepMemoryBytes?: number): MlpRecompute {
+  const spend = activationSpend(weightBytes(dims), Infinity, stepMemoryBytes);
+  return leastRecompute((r) => trainingStepBytes(dims, batchOf(shape), shape.targets, r), spend, mlpPreActivations(dims));
 }
 
 /** What a backend holds (as the engine budgets it); plain-JS cpu and a software adapter would take tens of minutes a step: no larger models there. */
@@ -140,7 +141,7 @@ export function exponentsOf(grid: StepMeasurement[]): BackendReport['exponents']
 /** Each model of the list at each of its shapes; what a backend cannot hold or would take hours on is a row that says so. */
 export async function measureModels(
   models: BenchModel[], tokenizer: TextTokenizer, backend: string, softwareAdapter: boolean, log: (s: string) => void,
-  budget = modelBudget(backend, softwareAdapter), onRow?: (rows: ModelRow[]) => void,
+  budget = modelBudget(backend, softwareAdapter), onRow?: (rows: ModelRow[]) => void, stepMemoryBytes?: number,
 ): Promise<ModelRow[]> {
   const rows: ModelRow[] = [];
   const push = (r: ModelRow) => {
@@ -150,9 +151,9 @@ export async function measureModels(
   for (const m of models) {
     const row = (shape: StepShape, measurement: StepMeasurement | null, error?: string, beside?: Pick<ModelRow, 'mlpRecompute' | 'mlpPreActivations' | 'recomputedFlops' | 'matmulFlopsPerSecond'>): ModelRow =>
       ({ model: m.name, kind: m.kind, parameters: m.parameters, shape, measurement, ...(error ? { error } : {}), ...beside });
-    const fits = m.shapes.filter((shape) => modelStepBytes(m.dims, shape) <= budget);
+    const fits = m.shapes.filter((shape) => modelStepBytes(m.dims, shape, stepMemoryBytes) <= budget);
     for (const shape of m.shapes.filter((s) => !fits.includes(s))) {
-      const needs = modelStepBytes(m.dims, shape);
+      const needs = modelStepBytes(m.dims, shape, stepMemoryBytes);
       const error = budget === 0
         ? 'skipped: a step would take tens of minutes on this backend'
         : `skipped: a step needs about ${(needs / 2 ** 30).toFixed(1)} GiB, more than this backend holds`;
@@ -167,7 +168,7 @@ export async function measureModels(
       log(`${m.name}: made and loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       for (const shape of fits) {
         try {
-          const mlpRecompute = recomputeFor(m.dims, shape);
+          const mlpRecompute = recomputeFor(m.dims, shape, stepMemoryBytes);
           model.mlpRecompute = mlpRecompute;
           // Where a matmul can be timed synchronously, between the steps; on WebGPU before and after the row.
           const between = backend === 'wasm' || backend === 'cpu';
@@ -233,7 +234,7 @@ export async function measureOnBackend(args: {
     out.models = await measureModels(args.models, tokenizer, backend, softwareAdapter, log, undefined, (rows) => {
       out.models = rows;
       progress();
-    });
+    }, grid.stepMemoryMiB === undefined ? undefined : grid.stepMemoryMiB * 2 ** 20);
   }
   if (grid.profile && attentionElements(grid.profile) <= budget) {
     out.profile = await profileTrainingStep(model, tokenizer, { ...grid.profile, targets: 1 }, grid.profile.steps);

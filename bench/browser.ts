@@ -52,7 +52,7 @@ export async function startBenchBrowser(extraArgs: string[] = []): Promise<{ bro
 }
 
 export async function runBrowserBench(
-  quick: boolean, log: (s: string) => void, backends = ['webgpu', 'wasm', 'cpu'], only: BenchSection | null = null, modelNames?: string[],
+  quick: boolean, log: (s: string) => void, backends = ['webgpu', 'wasm', 'cpu'], only: BenchSection | null = null, modelNames?: string[], stepMemoryMiB?: number,
 ): Promise<BackendReport[]> {
   const { browser, url, close } = await startBenchBrowser();
   const reports: BackendReport[] = [];
@@ -62,7 +62,7 @@ export async function runBrowserBench(
       const useQuick = quick || backend === 'cpu';
       const page = await browser.newPage();
       page.on('console', (m) => { if (m.type() === 'error') log(`[${backend}] ${m.text()}`); });
-      await page.goto(`${url}?backend=${backend}${useQuick ? '&quick=1' : ''}${only ? `&only=${only}` : ''}${modelNames?.length ? `&models=${encodeURIComponent(modelNames.join(','))}` : ''}`);
+      await page.goto(`${url}?backend=${backend}${useQuick ? '&quick=1' : ''}${only ? `&only=${only}` : ''}${modelNames?.length ? `&models=${encodeURIComponent(modelNames.join(','))}` : ''}${stepMemoryMiB ? `&stepMemory=${stepMemoryMiB}` : ''}`);
       await page.waitForFunction(() => window.benchResult !== undefined, undefined, { timeout: 3_600_000, polling: 1000 });
       const result = (await page.evaluate(() => window.benchResult)) as BenchMessage;
       const longTasks = (await page.evaluate(() => window.benchLongTasks ?? [])) as number[];

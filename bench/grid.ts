@@ -61,6 +61,8 @@ export interface GridOptions {
   realSize?: boolean;
   /** Only the larger models whose names contain one of these (`--models`); all when absent. */
   modelNames?: string[];
+  /** The larger models' Step memory setting in MiB (`--step-memory`); the studio's default when absent. */
+  stepMemoryMiB?: number;
   generation: GenerationOptions;
   /** The overlapped-against-waiting run (see measureOverlap); null skips it. */
   overlap: { batch: number; sequence: number; virtualTokens: number; steps: number } | null;

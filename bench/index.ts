@@ -1,6 +1,7 @@
 /**
  * npm run bench [-- --quick] [--node-only | --browser-only] [--backends wasm,cpu[,webgpu]] [--only generation|overlap|profile|models|threads]
  *   [--models gpt-2,qwen]  (the larger models whose names contain these; with --only models, the real-size ones)
+ *   [--step-memory MiB]  (the larger models' Step memory setting: how much a step keeps before recomputing)
  * Times the training step and generation (prefill and decode tokens/s) on every backend
  * available in Node and in headless Chromium, beside each backend's float32 matmul speed,
  * and writes bench/results/bench.json and bench/results/bench.md
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'wasm,cpu' },
     only: { type: 'string' },
     models: { type: 'string' },
+    'step-memory': { type: 'string' },
   },
 });
 if (values.only === 'threads') {
@@ -41,7 +43,9 @@ if (values.only !== undefined && !SECTIONS.includes(values.only)) {
   throw new Error(`--only takes ${SECTIONS.map((s) => `"${s}"`).join(', ')}, not "${values.only}"`);
 }
 const only = (values.only ?? null) as BenchSection | null;
-const grid: GridOptions = { ...gridFor(values.quick, only), modelNames: values.models?.split(',') };
+const stepMemoryMiB = values['step-memory'] === undefined ? undefined : Number(values['step-memory']);
+if (stepMemoryMiB !== undefined && !(Number.isInteger(stepMemoryMiB) && stepMemoryMiB > 0)) throw new Error(`--step-memory: a whole number of MiB, not "${values['step-memory']}"`);
+const grid: GridOptions = { ...gridFor(values.quick, only), modelNames: values.models?.split(','), stepMemoryMiB };
 benchModelsFor(grid); // an unknown name stops here, before anything is measured
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const reports: BackendReport[] = [];
@@ -55,7 +59,7 @@ for (const backend of (values['browser-only'] ? [] : values.backends!.split(',')
 }
 if (!values['node-only']) {
   const { runBrowserBench } = await import('./browser');
-  reports.push(...(await runBrowserBench(values.quick, log, undefined, only, grid.modelNames)));
+  reports.push(...(await runBrowserBench(values.quick, log, undefined, only, grid.modelNames, grid.stepMemoryMiB)));
 }
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const dir = path.resolve(import.meta.dirname, 'results');

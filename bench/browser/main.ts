@@ -40,7 +40,8 @@ if (params.get('soak') === '1') {
   worker.onerror = (e) => (window.benchResult = { kind: 'error', text: e.message });
   worker.postMessage({
     backend: (params.get('backend') ?? 'wasm') as BackendPreference,
-    grid: { ...gridFor(params.get('quick') === '1', (params.get('only') as BenchSection | null) ?? null), modelNames: params.get('models')?.split(',') },
+    grid: { ...gridFor(params.get('quick') === '1', (params.get('only') as BenchSection | null) ?? null), modelNames: params.get('models')?.split(','),
+      stepMemoryMiB: params.get('stepMemory') ? Number(params.get('stepMemory')) : undefined },
     flags: params.get('backend') === 'webgpu' ? { WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD: 0 } : undefined,
   });
 }

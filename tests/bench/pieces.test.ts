@@ -99,6 +99,12 @@ describe.skipIf(!hasSharedModel)('bench pieces on the cpu backend (behaviour, no
       expect(r.matmulFlopsPerSecond).toBeGreaterThan(1e6);
       expect(r.matmulFlopsPerSecond).toBe(r.measurement!.matmulFlopsPerSecond); // measured between its steps (cpu)
     }
+    // At a Step memory below the weights (--step-memory), every MLP pre-activation is made again, and its products are counted beside the step's.
+    const one = syntheticBenchModel(TINY_QWEN2, [{ ...shape, batch: 1 }]);
+    const [tight] = await measureModels([one], session.tokenizer, 'cpu', false, () => {}, Infinity, undefined, 1);
+    const positions = shape.sequence + shape.virtualTokens;
+    expect([tight.mlpRecompute, tight.mlpPreActivations]).toEqual([2 * TINY_QWEN2.layers, 2 * TINY_QWEN2.layers]);
+    expect(tight.recomputedFlops).toBe(2 * TINY_QWEN2.layers * 2 * positions * TINY_QWEN2.hiddenSize * TINY_QWEN2.intermediateSize);
     const skipped = await measureModels([tiny], session.tokenizer, 'cpu', false, () => {});
     expect(skipped.map((r) => r.error)).toEqual(['skipped: a step would take tens of minutes on this backend', 'skipped: a step would take tens of minutes on this backend']);
     // Over a budget (half a GiB here): skipped with what the memory model says a step needs, never attempted.
