@@ -257,9 +257,14 @@ export function suggestSettings(dims: MemoryDims, parameters: number, budget: Me
   let batchSize = 8;
   while (batchSize > 1 && step(batchSize) > room) batchSize /= 2;
   const millions = Math.round(parameters / 1e6);
+  // Where the step recomputes at the default Step memory but keeping everything would fit, say what that takes.
+  const keepAll = trainingStepBytes(dims, { batch: batchSize, sequence: maxLength + 8, promptTokens: 20, prefixTokens: 0 }, 2, 0);
+  const keepAllMiB = Math.ceil((residentBytes + keepAll) / 2 ** 20 / 64) * 64;
+  const faster = keepAll > step(batchSize) && keepAll <= room
+    ? ` With Step memory (Advanced) at ${keepAllMiB.toLocaleString('en-US')} MiB or more nothing is recomputed: the same numbers in less time, if this machine can spare the memory.` : '';
   return {
     batchSize,
     maxLength,
-    reason: `A ${millions}M-parameter model takes about ${formatBytes(step(batchSize))} a step at batch ${batchSize} and max length ${maxLength} on ${budget.label}; larger batches cost memory and time in proportion.`,
+    reason: `A ${millions}M-parameter model takes about ${formatBytes(step(batchSize))} a step at batch ${batchSize} and max length ${maxLength} on ${budget.label}; larger batches cost memory and time in proportion.${faster}`,
   };
 }

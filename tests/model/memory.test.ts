@@ -218,11 +218,17 @@ describe('settings suggested for a larger model', () => {
     const suggestion = suggestSettings(smol, 134.5e6, wasm, weightBytes(smol));
     expect(suggestion).toMatchObject({ batchSize: 8, maxLength: 128 });
     expect(suggestion!.reason).toMatch(/^A 135M-parameter model takes about \d+ MB a step at batch 8 and max length 128 on the wasm backend;/);
+    // It recomputes some MLP pre-activations at the default Step memory; the wasm heap has room to keep them all, and it says from what setting.
+    const keepAllMiB = Math.ceil((weightBytes(smol) + trainingStepBytes(smol, { batch: 8, sequence: 136, promptTokens: 20, prefixTokens: 0 }, 2, 0)) / 2 ** 20 / 64) * 64;
+    expect(keepAllMiB).toBeGreaterThan(SETTINGS.stepMemoryMiB.default);
+    expect(suggestion!.reason).toContain(` With Step memory (Advanced) at ${keepAllMiB.toLocaleString('en-US')} MiB or more nothing is recomputed:`);
     // With room for about a batch of 2 only, that is what is suggested.
     const shape = (batch: number) => ({ batch, sequence: 136, promptTokens: 20, prefixTokens: 0 });
     const tight = { ...wasm, bytes: weightBytes(smol) + trainingStepBytes(smol, shape(2), 2, 0) + 1 };
     expect(trainingStepBytes(smol, shape(4), 2, mlpPreActivations(smol))).toBeGreaterThan(tight.bytes - weightBytes(smol));
-    expect(suggestSettings(smol, 134.5e6, tight, weightBytes(smol))).toMatchObject({ batchSize: 2 });
+    const short = suggestSettings(smol, 134.5e6, tight, weightBytes(smol));
+    expect(short).toMatchObject({ batchSize: 2 });
+    expect(short!.reason).not.toContain('Step memory');
     expect(suggestSettings(session.pkg.config, 260_032, wasm, weightBytes(session.pkg.config))).toBeNull();
   });
 });
