@@ -249,16 +249,16 @@ export function suggestSettings(dims: MemoryDims, parameters: number, budget: Me
   if (parameters < LARGE_MODEL_PARAMETERS) return null;
   const maxLength = 128;
   const room = budget.bytes - residentBytes;
+  const shape = (batch: number) => ({ batch, sequence: maxLength + 8, promptTokens: 20, prefixTokens: 0 });
   const step = (batch: number) => {
-    const shape = { batch, sequence: maxLength + 8, promptTokens: 20, prefixTokens: 0 };
-    const bytes = (r: MlpRecompute) => trainingStepBytes(dims, shape, 2, r);
+    const bytes = (r: MlpRecompute) => trainingStepBytes(dims, shape(batch), 2, r);
     return bytes(leastRecompute(bytes, activationSpend(residentBytes, room), mlpPreActivations(dims)));
   };
   let batchSize = 8;
   while (batchSize > 1 && step(batchSize) > room) batchSize /= 2;
   const millions = Math.round(parameters / 1e6);
   // Where the step recomputes at the default Step memory but keeping everything would fit, say what that takes.
-  const keepAll = trainingStepBytes(dims, { batch: batchSize, sequence: maxLength + 8, promptTokens: 20, prefixTokens: 0 }, 2, 0);
+  const keepAll = trainingStepBytes(dims, shape(batchSize), 2, 0);
   const keepAllMiB = Math.ceil((residentBytes + keepAll) / 2 ** 20 / 64) * 64;
   const faster = keepAll > step(batchSize) && keepAll <= room
     ? ` With Step memory (Advanced) at ${keepAllMiB.toLocaleString('en-US')} MiB or more nothing is recomputed: the same numbers in less time, if this machine can spare the memory.` : '';
