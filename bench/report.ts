@@ -52,8 +52,7 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
   // The ratio again with the recomputed matmuls counted as work done: the kernels' efficiency, apart from the memory plan's cost.
   const withRecomputed = (m: StepMeasurement, row: ModelRow, matmul: number) =>
     row.recomputedFlops === undefined ? '–' : ((m.flops + row.recomputedFlops) / (m.stepMs / 1000) / matmul).toFixed(3);
-  // Results from before the count say a level ('none', 'up', 'all') instead.
-  const recomputed = (row: ModelRow) => row.mlpPreActivations === undefined ? row.mlpRecompute ?? '–' : `${row.mlpRecompute} of ${row.mlpPreActivations}`;
+  const recomputed = (row: ModelRow) => row.mlpRecompute === undefined ? '–' : `${row.mlpRecompute} of ${row.mlpPreActivations}`;
   if (models.length) {
     lines.push('Larger models, prompt tuning, AdamW, one target token per row (random int8 weights in the layout and size named; speed does not depend on the values):', '');
     lines.push('| where | backend | model | parameters | batch × seq + P | MLP recomputed | ms/step | tokens/s | GFLOP/s | matmul GFLOP/s beside | ratio to matmul | with recomputed matmuls | peak bytes |');
