@@ -39,7 +39,7 @@ export function markdownReport(reports: BackendReport[], machine: string): strin
     const o = overlap[0].overlap!;
     lines.push(`Overlap: a run at batch ${o.shape.batch}, seq ${o.shape.sequence}, P ${o.shape.virtualTokens}, projecting every 2 steps and evaluating ${o.evaluationExamples} examples every 4,`
       + ' with each step waiting for the previous one\'s loss and for its evaluation, then overlapped (the next step dispatched before the loss is read,'
-      + ' the evaluation run on a copy: the default); the faster of two alternating runs each way:', '');
+      + ' the evaluation run on a copy: the default on WebGPU); the faster of two alternating runs each way:', '');
     lines.push('| where | backend | steps | waiting ms/step | overlapped ms/step | speed-up |');
     lines.push('|---|---|---|---|---|---|');
     for (const r of overlap) {

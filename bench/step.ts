@@ -154,10 +154,11 @@ export function trackPeakBytes(): { bytes(): number; stop(): void } {
 
 /**
  * The median step time, from the trainer's per-step times. It times a step from the previous
- * step's result to its own; with the next step dispatched before this one's loss is read, a
- * backend that computes at dispatch (wasm, cpu) does steps 1 and 2 before step 1's result
- * and nothing between the last two, so only the steps in between count (each is one step's
- * work on every backend). The first also compiles shaders on WebGPU.
+ * step's result to its own; with the next step dispatched before this one's loss is read (the
+ * trainer's overlap, on by default where the backend queues work), a backend that computes at
+ * dispatch would do steps 1 and 2 before step 1's result and nothing between the last two, so
+ * only the steps in between count (each is one step's work either way). The first also
+ * compiles shaders on WebGPU.
  */
 export function steadyStepMs(times: number[]): number {
   const steady = (times.length >= 3 ? times.slice(1, -1) : times.slice(1)).sort((a, b) => a - b);

@@ -7,7 +7,7 @@ import type { ColumnMapping, Delimiter, RowProblem, TextEncodingName } from '../
 import type { TrainConfig } from '../tuning/config';
 import type { ClassificationReport } from '../tuning/metrics';
 import type { Projection } from '../tuning/projection';
-import type { RunSummary, StepEvent } from '../tuning/trainer';
+import type { RunSummary, StepEvent, StepProgress } from '../tuning/trainer';
 import type { SerializedError } from '../errors';
 import type { BackendChoice } from './backend';
 import type { RunMemory } from './memoryBudget';
@@ -187,6 +187,10 @@ export type EngineEvent =
   | { event: 'trainingPhase'; runId: string; phase: 'preparing' | 'baseline' | 'training' | 'paused' | 'recovering' | 'finishing' | 'done' }
   | { event: 'baseline'; runId: string; variant: PromptVariant; evaluation: EvaluationSummary; prompt?: string }
   | { event: 'step'; runId: string; step: StepEvent }
+  /** Within a slow step (wasm, cpu): how far it has got. Never stored; the next 'step' event supersedes it. */
+  | { event: 'stepProgress'; runId: string; progress: StepProgress }
+  /** Within a slow evaluation (wasm, cpu): `done` of `total` examples scored for `variant` (of step `step`'s prompt). */
+  | { event: 'evaluationProgress'; runId: string; variant: PromptVariant; step: number; done: number; total: number }
   | { event: 'evaluation'; runId: string; variant: PromptVariant; evaluation: EvaluationSummary }
   | { event: 'projection'; runId: string; projection: ProjectionSummary }
   | { event: 'checkpoint'; runId: string; step: number; bytes: ArrayBuffer }

@@ -5,12 +5,38 @@
  * error is the engine's (it keeps the newest for a lost device and may recover), so it
  * comes in as hooks.
  */
-import type { RunSnapshot, RunSummary } from '../tuning/trainer';
-import type { EngineEvent } from './api';
+import type { EvaluationProgress, RunSnapshot, RunSummary } from '../tuning/trainer';
+import type { EngineEvent, PromptVariant } from './api';
 import { record, summarize, type ActiveRun } from './run';
 
 /** A running training takes a checkpoint at least this often, whatever its checkpointEvery. */
 export const CHECKPOINT_INTERVAL_MS = 30_000;
+
+/**
+ * When progress inside a step or an evaluation is sent: not before the work has run
+ * `quietMs` (a quick step or evaluation says nothing; its own event follows soon), then at
+ * most every `intervalMs`, so a slow step costs the page a few messages a second.
+ */
+export interface ProgressPacing {
+  quietMs: number;
+  intervalMs: number;
+}
+
+export const PROGRESS_PACING: ProgressPacing = { quietMs: 1000, intervalMs: 250 };
+
+/** A gate that opens per ProgressPacing, given how long the work under way has run. */
+function progressGate(pacing: ProgressPacing): (elapsedMs: number) => boolean {
+  let last = -Infinity;
+  return (elapsedMs) => {
+    if (elapsedMs < pacing.quietMs) return false;
+    const now = performance.now();
+    if (now - last < pacing.intervalMs) return false;
+    last = now;
+    return true;
+  };
+}
+
+type EvaluationProgressSink = (variant: PromptVariant, step: number) => (p: EvaluationProgress) => void;
 
 export interface ExecutionHooks {
   emit(e: EngineEvent): void;
@@ -22,6 +48,8 @@ export interface ExecutionHooks {
   simulatedFailure(): boolean;
   /** The run ended with an error: the summary of whatever the engine made of it (a recovered run's), or null. */
   failed(run: ActiveRun, error: unknown): Promise<RunSummary | null>;
+  /** How often progress inside a step or evaluation is sent (default PROGRESS_PACING). */
+  pacing?: ProgressPacing;
 }
 
 export async function executeRun(run: ActiveRun, hooks: ExecutionHooks): Promise<RunSummary | null> {
@@ -29,6 +57,12 @@ export async function executeRun(run: ActiveRun, hooks: ExecutionHooks): Promise
   const trainer = run.trainer!;
   const { emit } = hooks;
   const phase = (p: 'training' | 'finishing' | 'done') => emit({ event: 'trainingPhase', runId, phase: p });
+  const pacing = hooks.pacing ?? PROGRESS_PACING;
+  const stepGate = progressGate(pacing);
+  const evaluationGate = progressGate(pacing);
+  const evaluationProgress: EvaluationProgressSink = (variant, step) => (p) => {
+    if (evaluationGate(p.elapsedMs)) emit({ event: 'evaluationProgress', runId, variant, step, done: p.done, total: p.total });
+  };
   // The zero-shot and text-prompt baselines are scored once per run, right after its first
   // evaluation (not before the first step: training starts at once, and the first accuracy
   // is not held back by them), beside the steps that follow; or at the end of a run that
@@ -37,7 +71,7 @@ export async function executeRun(run: ActiveRun, hooks: ExecutionHooks): Promise
   let baselines: Promise<void> | null = null;
   const scoreBaselines = () => {
     if (!baselines) {
-      baselines = scoreBaselinesOf(run, emit);
+      baselines = scoreBaselinesOf(run, emit, evaluationProgress);
       // Awaited after the loop; a failure meanwhile must not count as unhandled.
       baselines.catch(() => undefined);
     }
@@ -59,6 +93,10 @@ export async function executeRun(run: ActiveRun, hooks: ExecutionHooks): Promise
         }
         if (hooks.simulatedFailure()) throw new Error(`simulated failure after step ${step.step}`);
       },
+      onStepProgress: (progress) => {
+        if (stepGate(progress.elapsedMs)) emit({ event: 'stepProgress', runId, progress });
+      },
+      onEvaluationProgress: (step, p) => evaluationProgress('soft', step)(p),
       onEvaluation: (e) => {
         run.lastEvaluation = e;
         run.history.push(record('soft', e));
@@ -83,7 +121,7 @@ export async function executeRun(run: ActiveRun, hooks: ExecutionHooks): Promise
     if (summary.stoppedBy !== 'non-finite-loss') {
       const discrete = await trainer.projector.discrete(trainer.method);
       if (discrete) {
-        const evaluation = await trainer.evaluate(discrete.source);
+        const evaluation = await trainer.evaluate(discrete.source, undefined, evaluationProgress('discrete', trainer.step));
         run.history.push(record('discrete', evaluation));
         emit({ event: 'evaluation', runId, variant: 'discrete', evaluation: summarize(evaluation) });
       }
@@ -99,16 +137,16 @@ export async function executeRun(run: ActiveRun, hooks: ExecutionHooks): Promise
 }
 
 /** Zero-shot (no prompt) and a text instruction, on the evaluation set, as step 0. */
-async function scoreBaselinesOf(run: ActiveRun, emit: (e: EngineEvent) => void): Promise<void> {
+async function scoreBaselinesOf(run: ActiveRun, emit: (e: EngineEvent) => void, progress: EvaluationProgressSink): Promise<void> {
   const { runId } = run.info;
   const evaluator = run.evaluator;
-  const zero = await evaluator.evaluate(null, evaluator.evaluationSet(), 0);
+  const zero = await evaluator.evaluate(null, evaluator.evaluationSet(), 0, progress('zero-shot', 0));
   run.history.push(record('zero-shot', zero));
   emit({ event: 'baseline', runId, variant: 'zero-shot', evaluation: summarize(zero) });
   const instruction = evaluator.baselineInstruction(run.info.config.initText);
   const shortened = evaluator.baselineNote(run.info.config.initText);
   if (shortened) emit({ event: 'log', level: 'warn', message: shortened });
-  const text = await evaluator.evaluate(evaluator.textPrompt(instruction), evaluator.evaluationSet(), 0);
+  const text = await evaluator.evaluate(evaluator.textPrompt(instruction), evaluator.evaluationSet(), 0, progress('text', 0));
   run.history.push(record('text', text));
   emit({ event: 'baseline', runId, variant: 'text', evaluation: summarize(text), prompt: instruction });
 }

@@ -25,7 +25,7 @@ import {
 } from './backend';
 import { toArrayBuffer } from '../formats/bytes';
 import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, type MixedRow } from './predictions';
-import { executeRun } from './execution';
+import { executeRun, type ProgressPacing } from './execution';
 import { disposeRun, promptFor, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
 import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type MemoryBudget, type RunMemory } from './memoryBudget';
@@ -43,7 +43,7 @@ export class StudioEngine {
 
   constructor(
     private readonly emit: (e: EngineEvent, transfer?: Transferable[]) => void,
-    private readonly options: { backendOptions?: BackendOptions; now?: () => Date; memoryBudgetBytes?: number } = {},
+    private readonly options: { backendOptions?: BackendOptions; now?: () => Date; memoryBudgetBytes?: number; progressPacing?: ProgressPacing } = {},
   ) {
     this.adapters = new Adapters(() => ++this.runCounter, () => this.options.now?.() ?? new Date());
   }
@@ -238,8 +238,7 @@ export class StudioEngine {
   private async execute(run: ActiveRun): Promise<RunSummary | null> {
     try {
       return await executeRun(run, {
-        emit: this.emit,
-        isCurrent: (r) => this.run === r,
+        emit: this.emit, isCurrent: (r) => this.run === r, pacing: this.options.progressPacing,
         checkpoint: (r, snapshot) => this.emitCheckpoint(r, snapshot),
         simulatedFailure: () => {
           const fail = this.failNextStep;

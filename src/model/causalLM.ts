@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config';
 import { attentionBias, defaultPositions, type Embedding, type Linear } from './layers';
-import type { CausalLM, ForwardInput, ForwardOutput, LayerKV, MlpRecompute } from './types';
+import type { CausalLM, ForwardInput, ForwardOutput, LayerKV, LayerObserver, MlpRecompute } from './types';
 
 /** Positions before this call's: what the layers' `past` keys/values (a KV cache or a prefix) hold. */
 export function pastLengthOf(past?: LayerKV[]): number {
@@ -39,6 +39,7 @@ export abstract class DecoderLM implements CausalLM {
    * activation budget (engine/memoryBudget.ts).
    */
   mlpRecompute: MlpRecompute = 0;
+  layerObserver: LayerObserver | null = null;
 
   constructor(
     readonly config: ModelConfig,

@@ -203,6 +203,7 @@ export class Gpt2Model extends DecoderLM {
     x = checkpointedStack(x, past, {
       numLayers: this.w.layers.length,
       shared: [bias],
+      observer: this.layerObserver,
       forward: (i, xi, layerPast) => {
         const { out, activations: a } = layerForward(this.w.layers[i], xi, cfg, this.act, layerPast, bias);
         return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...[a.z!].slice(0, mlpKeptInLayer(cfg, this.mlpRecompute, i))] };

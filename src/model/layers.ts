@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RopeScaling } from './config';
 import { attentionChunkRows } from './memory';
-import type { LayerKV } from './types';
+import type { LayerKV, LayerObserver } from './types';
 import { headMatMul } from './kernels/headMatMul';
 
 type GradFunc<Y extends tf.Tensor> = (dy: Y, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
@@ -40,6 +40,8 @@ export interface StackLayers {
   forward(i: number, x: tf.Tensor3D, past: LayerKV | undefined): { out: tf.Tensor3D; kept: tf.Tensor[] };
   /** Layer i's input gradients from its output's, [B, T, d]: [dx], or [dx, dPastK, dPastV] with a past. `shared` as held. */
   backward(i: number, dy: tf.Tensor3D, kept: tf.Tensor[], shared: tf.Tensor[], pastLength: number): tf.Tensor[];
+  /** Told as each layer's forward and backward ends, while a gradient is recorded. */
+  observer?: LayerObserver | null;
 }
 
 /** What the last recorded stack kept, until its backward frees it (or the next forward, if it never ran). */
@@ -88,6 +90,7 @@ export function checkpointedStack(x: tf.Tensor3D, past: LayerKV[] | undefined, l
       // The stack's own inputs belong to the caller, whose scope may end before the backward: a copy of those.
       kept[i + 1] = layerKept.map((t) => tf.keep(external.has(t) ? t.clone() : t));
       h = out as tf.Tensor3D;
+      layers.observer?.('forward', i + 1, layers.numLayers);
     }
     pendingKept = kept;
     return {
@@ -103,6 +106,7 @@ export function checkpointedStack(x: tf.Tensor3D, past: LayerKV[] | undefined, l
             if (grad !== dy) grad.dispose();
             grad = grads[0] as tf.Tensor3D;
             pastGrads.unshift(...grads.slice(1));
+            layers.observer?.('backward', layers.numLayers - i, layers.numLayers);
           }
         } finally {
           tf.dispose(kept.flat());

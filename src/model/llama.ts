@@ -158,6 +158,7 @@ export class LlamaModel extends DecoderLM {
     const x = checkpointedStack(inputsEmbeds, past, {
       numLayers: this.w.layers.length,
       shared: [rope.cos, rope.sin, bias],
+      observer: this.layerObserver,
       forward: (i, xi, layerPast) => {
         const { out, activations: a } = layerForward(this.w.layers[i], xi, cfg, rope, layerPast, bias);
         return { out, kept: [a.x, a.x2, a.q, a.k, a.v, ...[a.g!, a.u!].slice(0, mlpKeptInLayer(cfg, this.mlpRecompute, i))] };

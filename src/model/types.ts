@@ -41,6 +41,13 @@ export interface ForwardOutput {
  */
 export type MlpRecompute = number;
 
+/**
+ * Told, while a gradient is being recorded, each time a layer's forward or backward is done:
+ * `done` of the stack's `layers` in that pass. Where ops compute as they are issued (wasm,
+ * cpu) that is how far a training step has got; on WebGPU only how far it has been queued.
+ */
+export type LayerObserver = (pass: 'forward' | 'backward', done: number, layers: number) => void;
+
 /** A decoder-only language model over tfjs tensors; every architecture implements this. */
 export interface CausalLM {
   readonly config: ModelConfig;
@@ -49,6 +56,8 @@ export interface CausalLM {
   forward(input: ForwardInput): ForwardOutput;
   /** Training memory against speed: see DecoderLM.mlpRecompute. */
   mlpRecompute: MlpRecompute;
+  /** Where a training step is, layer by layer (null: nobody asks). */
+  layerObserver: LayerObserver | null;
   /** [..., d] hidden states → [..., V] logits. */
   logits(hidden: tf.Tensor): tf.Tensor;
   /**

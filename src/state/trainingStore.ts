@@ -11,10 +11,10 @@
  * run) and `projection`.
  */
 import { create } from 'zustand';
-import type { RunSummary, StepEvent } from '../tuning/trainer';
+import type { RunSummary, StepEvent, StepProgress } from '../tuning/trainer';
 import type { StoredEvent, StoredRun } from '../storage/runStore';
 import { isEvaluationStep, type TrainConfig } from '../tuning/config';
-import type { EngineEvent, EvaluationSummary, ProjectionSummary, RunInfo } from '../engine/api';
+import type { EngineEvent, EvaluationSummary, ProjectionSummary, PromptVariant, RunInfo } from '../engine/api';
 import { tableSource, useDataStore } from './dataStore';
 import { EtaEstimator } from './eta';
 import { fromSerialized, toUiError, type UiError } from './errors';
@@ -28,6 +28,14 @@ import { workerClient } from './workerClient';
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'ended' | 'failed';
 export type RunPhase = Extract<EngineEvent, { event: 'trainingPhase' }>['phase'];
 type Control = 'pause' | 'resume' | 'stop';
+
+/**
+ * What the run is doing inside a slow step or evaluation (the engine reports these on wasm
+ * and cpu, once they have run a second): the step's layer, or the examples scored so far.
+ */
+export type RunActivity =
+  | { kind: 'step'; progress: StepProgress }
+  | { kind: 'evaluation'; variant: PromptVariant; step: number; done: number; total: number };
 
 /** Time per step measured on this machine, with what it was measured on. */
 export interface StepTiming {
@@ -45,6 +53,8 @@ interface TrainingState {
   info: RunInfo | null;
   phase: RunPhase | null;
   lastStep: StepEvent | null;
+  /** Inside a slow step or evaluation, where it is; null otherwise. */
+  activity: RunActivity | null;
   /**
    * How fast the run goes: time per step and tokens per second, the median of the recent
    * steps (one step's figures jitter; the first also warms up). Null before step 2.
@@ -113,6 +123,15 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     const config = get().info?.config;
     return config ? isEvaluationStep(step, config) : false;
   });
+  let activity: RunActivity | null = null;
+  const flushActivity = frameBatcher(() => set({ activity }));
+  /** The work `is` picks out has ended (its own event came): it is no longer under way. */
+  const endActivity = (is: (a: RunActivity) => boolean) => {
+    if (activity && is(activity)) {
+      activity = null;
+      flushActivity();
+    }
+  };
   const flushStep = frameBatcher(() => {
     const total = get().info?.config.steps ?? latestStep?.totalSteps ?? 0;
     set({ lastStep: latestStep, timing, pace, etaMs: latestStep ? eta.estimate(total, performance.now()) : null });
@@ -147,13 +166,14 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
   /** A new current run: nothing of the previous one applies any more. `run` sets what the new one starts with. */
   const beginFresh = (run: Pick<TrainingState, 'status' | 'runId' | 'info' | 'phase' | 'checkpointStep' | 'resumedFrom'>) => {
     latestStep = null;
+    activity = null;
     pace = null;
     recent = [];
     eta.reset();
     trainingSeries.reset();
     // The projection, inspect and export slices see freshStarts change and reset themselves.
     set({
-      ...run, lastStep: null, pace: null, etaMs: null, zeroShot: null, textBaseline: null, textPrompt: null, evaluation: null, bestAccuracy: null,
+      ...run, lastStep: null, activity: null, pace: null, etaMs: null, zeroShot: null, textBaseline: null, textPrompt: null, evaluation: null, bestAccuracy: null,
       discrete: null, summary: null, error: null, notices: [], pending: null, projection: null, freshStarts: get().freshStarts + 1,
     });
   };
@@ -164,6 +184,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     info: null,
     phase: null,
     lastStep: null,
+    activity: null,
     pace: null,
     etaMs: null,
     zeroShot: null,
@@ -321,6 +342,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         if (e.phase === 'training' && userPaused) break;
         // Time while paused (or recovering) is not the run's pace.
         if (e.phase !== 'training') eta.gap();
+        if (e.phase === 'paused' || e.phase === 'done') endActivity(() => true);
         const status: RunStatus | null = e.phase === 'paused' ? 'paused'
           : e.phase === 'done' ? 'ended'
             : get().status === 'starting' || get().status === 'paused' ? 'running' : null;
@@ -331,12 +353,25 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         trainingSeries.addStep(e.step.step, e.step.loss);
         latestStep = e.step;
         if (replay) break;
+        endActivity((a) => a.kind === 'step' && a.progress.step <= e.step.step);
         addPace(e.step, timing === null || e.step.step <= (get().info?.startStep ?? 0) + 1);
         eta.add(e.step.step, performance.now());
         measure(e.step);
         flushStep();
         break;
+      case 'stepProgress':
+        // A step already reported is done: a late progress message of it is stale.
+        if (replay || e.progress.step <= (latestStep?.step ?? 0)) break;
+        activity = { kind: 'step', progress: e.progress };
+        flushActivity();
+        break;
+      case 'evaluationProgress':
+        if (replay) break;
+        activity = { kind: 'evaluation', variant: e.variant, step: e.step, done: e.done, total: e.total };
+        flushActivity();
+        break;
       case 'baseline':
+        endActivity((a) => a.kind === 'evaluation' && a.variant === e.variant);
         if (e.variant === 'zero-shot') {
           trainingSeries.setZeroShotAccuracy(e.evaluation.report.accuracy);
           set({ zeroShot: e.evaluation });
@@ -345,6 +380,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         }
         break;
       case 'evaluation':
+        endActivity((a) => a.kind === 'evaluation' && a.variant === e.variant);
         if (e.variant === 'soft') {
           trainingSeries.addEvaluation(e.evaluation.step, e.evaluation.loss, e.evaluation.report.accuracy);
           const best = get().bestAccuracy;
@@ -357,10 +393,12 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
         set({ projection: e.projection });
         break;
       case 'trainingEnded':
-        set({ summary: e.summary, status: 'ended', lastStep: latestStep });
+        activity = null;
+        set({ summary: e.summary, status: 'ended', lastStep: latestStep, activity: null });
         break;
       case 'trainingError':
-        set({ error: fromSerialized(e.error), status: 'failed', phase: null, lastStep: latestStep });
+        activity = null;
+        set({ error: fromSerialized(e.error), status: 'failed', phase: null, lastStep: latestStep, activity: null });
         break;
       case 'deviceLost':
         get().addNotice(`The GPU device was lost (${e.reason}). Training continues on ${e.backend.backend}`

@@ -13,6 +13,13 @@ import { argmaxRows, classificationReport, type ClassificationReport } from './m
 import { labelScores, readLabelScores, type EncodedExample, type PromptSource } from './objective';
 import type { PreparedTask } from './task';
 
+/** How far an evaluation has got: `done` of `total` examples scored, `elapsedMs` since it began. */
+export interface EvaluationProgress {
+  done: number;
+  total: number;
+  elapsedMs: number;
+}
+
 export interface Evaluation {
   step: number;
   loss: number;
@@ -46,15 +53,25 @@ export class Evaluator {
     return n > 0 ? this.task.validation.slice(0, n) : this.task.validation;
   }
 
-  /** Rank-classification metrics of a prompt source on `examples` (default: the evaluation set), labelled with `step`. */
-  async evaluate(prompt: PromptSource, examples = this.evaluationSet(), step = 0): Promise<Evaluation> {
+  /**
+   * Rank-classification metrics of a prompt source on `examples` (default: the evaluation set),
+   * labelled with `step`. `onProgress` hears after each batch is dispatched: where ops compute
+   * as they are issued (wasm, cpu) that batch is then scored.
+   */
+  async evaluate(prompt: PromptSource, examples = this.evaluationSet(), step = 0, onProgress?: (p: EvaluationProgress) => void): Promise<Evaluation> {
+    const started = performance.now();
     const labels = this.task.labels;
     const batches: EncodedExample[][] = [];
     for (let i = 0; i < examples.length; i += this.options.evalBatchSize) batches.push(examples.slice(i, i + this.options.evalBatchSize));
     // Every batch is dispatched before any is read: one round trip per evaluation, not one per batch.
     const dispatched: tf.Tensor2D[] = [];
     try {
-      for (const batch of batches) dispatched.push(labelScores(this.model, prompt, batch, this.task.labelIds));
+      let done = 0;
+      for (const batch of batches) {
+        dispatched.push(labelScores(this.model, prompt, batch, this.task.labelIds));
+        done += batch.length;
+        onProgress?.({ done, total: examples.length, elapsedMs: performance.now() - started });
+      }
     } catch (e) {
       tf.dispose(dispatched);
       throw e;

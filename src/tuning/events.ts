@@ -2,7 +2,7 @@
  * What a training run tells the outside while it runs (its steps, evaluations, projections,
  * checkpoints) and how it ended: plain data, so the engine can forward it to the page as is.
  */
-import type { Evaluation } from './evaluator';
+import type { Evaluation, EvaluationProgress } from './evaluator';
 import type { OptimizerState } from './optimizers';
 import type { ProjectionEvent } from './projection';
 
@@ -18,6 +18,23 @@ export interface StepEvent {
   etaMs: number;
 }
 
+/** How far the step under way has got (reported where ops compute as they are issued: stepProgress.ts). */
+export interface StepProgress {
+  /** The step under way, 1-based. */
+  step: number;
+  /** Of the step's work, in [0, 1]. */
+  fraction: number;
+  pass: 'forward' | 'backward';
+  /** Layers done in this pass, of `layers`. */
+  layer: number;
+  layers: number;
+  /** The micro-batch under way (0-based) of the step's `microBatches` (gradient accumulation). */
+  microBatch: number;
+  microBatches: number;
+  /** Since the step began. */
+  elapsedMs: number;
+}
+
 export interface RunSnapshot {
   step: number;
   variables: { shape: number[]; data: Float32Array }[];
@@ -30,6 +47,10 @@ export interface RunSnapshot {
 
 export interface TrainerEvents {
   onStep?(e: StepEvent): void;
+  /** Within a step, as its layers are done (wasm and cpu only). */
+  onStepProgress?(p: StepProgress): void;
+  /** Within the evaluation of step `step`'s prompt, as its batches are scored. */
+  onEvaluationProgress?(step: number, p: EvaluationProgress): void;
   onEvaluation?(e: Evaluation): void;
   onProjection?(e: ProjectionEvent): void;
   onCheckpoint?(s: RunSnapshot): void | Promise<void>;

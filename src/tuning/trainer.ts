@@ -8,12 +8,14 @@
  * with the last good state intact. Every N steps: project onto the vocabulary, evaluate,
  * checkpoint. The loop yields between steps so pause/stop requests get through.
  *
- * Nothing waits on the device inside the loop: step N+1 is dispatched before step N's
- * loss is read (so the GPU never idles on a round trip), and the projection, evaluation
- * and checkpoint of step N run in the background on device-side copies taken at step N
- * while training goes on. The numbers are exactly those of a loop that waits for each
- * (tests/tuning/overlap.test.ts). Early stopping is the one exception: it needs its
- * evaluation before deciding whether there is a next step.
+ * On a backend that queues work (WebGPU), nothing waits on the device inside the loop: step
+ * N+1 is dispatched before step N's loss is read (so the GPU never idles on a round trip),
+ * and the projection, evaluation and checkpoint of step N run in the background on
+ * device-side copies taken at step N while training goes on. The numbers are exactly those
+ * of a loop that waits for each (tests/tuning/overlap.test.ts). Early stopping is the one
+ * exception: it needs its evaluation before deciding whether there is a next step. Where ops
+ * compute as they are issued (wasm, cpu) there is nothing to overlap, and each step is
+ * reported, layer by layer and at its end, as it is computed (`overlap`, stepProgress.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
@@ -22,7 +24,7 @@ import type { CausalLM } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
 import { isEvaluationStep, type TrainConfig } from './config';
 import type { RunControl } from './control';
-import { Evaluator, type Evaluation } from './evaluator';
+import { Evaluator, type Evaluation, type EvaluationProgress } from './evaluator';
 import { initialPrompt } from './init';
 import { createMethod } from './methods';
 import type { SoftPromptMethod } from './methods/types';
@@ -32,11 +34,12 @@ import { createOptimizer, DEFAULT_OPTIMIZER, scheduledLearningRate, type Capture
 import { Projector, type ProjectionEvent } from './projection';
 import { BatchSampler, type SamplerState } from './sampler';
 import type { PreparedTask } from './task';
-import type { RunSnapshot, RunSummary, StepEvent, TrainerEvents } from './events';
+import type { RunSnapshot, RunSummary, StepEvent, StepProgress, TrainerEvents } from './events';
+import { computesAtDispatch, microBatchObserver } from './stepProgress';
 
-export type { Evaluation } from './evaluator';
+export type { Evaluation, EvaluationProgress } from './evaluator';
 export type { ProjectionEvent } from './projection';
-export type { RunSnapshot, RunSummary, StepEvent, TrainerEvents } from './events';
+export type { RunSnapshot, RunSummary, StepEvent, StepProgress, TrainerEvents } from './events';
 
 /** A step dispatched to the device whose loss and gradient norm are on their way back. */
 interface PendingStep {
@@ -85,9 +88,12 @@ export class Trainer {
   /**
    * Dispatch the next step before reading this one's loss, and run projections,
    * evaluations and checkpoints on copies while training goes on. The numbers are the
-   * same either way (tests/tuning/overlap.test.ts); off is for measuring what it buys.
+   * same either way (tests/tuning/overlap.test.ts). On by default where the backend queues
+   * work (WebGPU): there it keeps the device busy. Off where ops compute as they are issued
+   * (wasm, cpu): there dispatching the next step *is* computing it, which would hold each
+   * step's report (and a pause or stop) back by a whole step — minutes at real size.
    */
-  overlap = true;
+  overlap = !computesAtDispatch();
 
   private constructor(
     readonly model: CausalLM,
@@ -141,7 +147,7 @@ export class Trainer {
    * every step so far had a finite loss and gradient (a sticky flag), so a step dispatched
    * behind a non-finite one changes nothing and can be withdrawn.
    */
-  private dispatchStep(index: number): PendingStep {
+  private dispatchStep(index: number, onProgress?: (p: StepProgress) => void): PendingStep {
     const { batchSize, gradientAccumulation, maxGradNorm } = this.config;
     const before = { sampler: this.sampler.state(), optimizerStep: this.optimizer.step };
     const started = performance.now();
@@ -154,7 +160,15 @@ export class Trainer {
     for (let m = 0; m < gradientAccumulation; m++) {
       const batch = this.sampler.next(batchSize).map((i) => this.task.train[i]);
       tokens += batch.reduce((a, e) => a + e.inputIds.length + e.targetIds.length + this.method.numVirtualTokens, 0);
-      const { value, grads } = tf.variableGrads(() => batchLoss(this.model, prompt, batch), vars);
+      const observer = this.model.layerObserver;
+      if (onProgress && computesAtDispatch()) this.model.layerObserver = microBatchObserver(index + 1, m, gradientAccumulation, started, onProgress);
+      let computed: ReturnType<typeof tf.variableGrads>;
+      try {
+        computed = tf.variableGrads(() => batchLoss(this.model, prompt, batch), vars);
+      } finally {
+        this.model.layerObserver = observer;
+      }
+      const { value, grads } = computed;
       const ordered = vars.map((v) => grads[v.name]);
       if (lossSum === null || gradSums === null) {
         lossSum = value;
@@ -248,7 +262,8 @@ export class Trainer {
       try {
         if (due.project) events.onProjection?.(await this.projector.event(step, projectable));
         if (prompt) {
-          const evaluation = { ...(await this.evaluate(prompt.source)), step };
+          const onProgress = events.onEvaluationProgress && ((p: EvaluationProgress) => events.onEvaluationProgress!(step, p));
+          const evaluation = { ...(await this.evaluate(prompt.source, undefined, onProgress)), step };
           events.onEvaluation?.(evaluation);
           if (await this.best.offer(evaluation, variables) && this.config.earlyStoppingPatience > 0) this.patienceRanOut = true;
         }
@@ -306,14 +321,14 @@ export class Trainer {
             break;
           }
           if (this.step >= cfg.steps) break;
-          inFlight = this.dispatchStep(this.step);
+          inFlight = this.dispatchStep(this.step, events.onStepProgress);
         }
         const stepNumber: number = inFlight.index + 1;
         const boundary = this.captureBoundary(stepNumber);
         // Early stopping decides from this evaluation whether there is a next step.
         const decides = boundary?.evaluates === true && cfg.earlyStoppingPatience > 0;
         const next: PendingStep | null = this.overlap && stepNumber < cfg.steps && !control.paused && !control.stopped && !decides
-          ? this.dispatchStep(stepNumber) : null;
+          ? this.dispatchStep(stepNumber, events.onStepProgress) : null;
         const current = inFlight;
         inFlight = next;
         let loss: number;
@@ -377,8 +392,10 @@ export class Trainer {
   }
 
   /** Rank-classification metrics of a prompt source (default: the trained prompt) at the current step. */
-  evaluate(prompt: PromptSource = methodPrompt(this.method), examples = this.evaluator.evaluationSet()): Promise<Evaluation> {
-    return this.evaluator.evaluate(prompt, examples, this.step);
+  evaluate(
+    prompt: PromptSource = methodPrompt(this.method), examples = this.evaluator.evaluationSet(), onProgress?: (p: EvaluationProgress) => void,
+  ): Promise<Evaluation> {
+    return this.evaluator.evaluate(prompt, examples, this.step, onProgress);
   }
 
   async snapshot(): Promise<RunSnapshot> {

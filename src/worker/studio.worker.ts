@@ -4,6 +4,7 @@
  * and the engine's events.
  */
 import { currentWebGPUDevice } from '../engine/backend';
+import { PROGRESS_PACING, type ProgressPacing } from '../engine/execution';
 import { StudioEngine } from '../engine/studio';
 import { StudioError, serializeError } from '../errors';
 import { toArrayBuffer } from '../formats/bytes';
@@ -20,7 +21,9 @@ function post(message: ReplyMessage | WorkerEvent, transfer: Transferable[] = []
   scope.postMessage(message, transfer);
 }
 
-const engine = new StudioEngine(post, { backendOptions: wasmBackendOptions() });
+// Read at each report, so the test hook below can change it.
+const progressPacing: ProgressPacing = { ...PROGRESS_PACING };
+const engine = new StudioEngine(post, { backendOptions: wasmBackendOptions(), progressPacing });
 
 // Fault injection for the end-to-end tests (Playwright evaluates these in the worker). Only the
 // test build (`vite build --mode test`, as playwright.config.ts builds) has them; the product's
@@ -29,6 +32,8 @@ if (import.meta.env.MODE === 'test') {
   (self as unknown as { __studioTest: unknown }).__studioTest = {
     loseDevice: () => currentWebGPUDevice()?.destroy(),
     failNextStep: () => (engine.failNextStep = true),
+    /** Progress inside every step and evaluation, however quick (the default model's steps are). */
+    reportAllProgress: () => Object.assign(progressPacing, { quietMs: 0, intervalMs: 0 }),
   };
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { folderSource } from '../../src/cli/nodeSource';
 import { StudioEngine } from '../../src/engine/studio';
 import type { EngineEvent } from '../../src/engine/api';
+import type { ProgressPacing } from '../../src/engine/execution';
 import { hasSharedModel, packageDir } from '../helpers';
 import { smsSample } from '../tuning/fixtures';
 
@@ -10,9 +11,9 @@ function csvBytes(rows: string[][], header = ['text', 'label']): Uint8Array {
   return new TextEncoder().encode(Papa.unparse([header, ...rows]));
 }
 
-async function engineWithModel() {
+async function engineWithModel(progressPacing?: ProgressPacing) {
   const events: EngineEvent[] = [];
-  const engine = new StudioEngine((e) => events.push(e));
+  const engine = new StudioEngine((e) => events.push(e), { progressPacing });
   await engine.init('cpu');
   await engine.loadModel(folderSource(packageDir('stories260K')));
   return { engine, events };
@@ -52,6 +53,37 @@ describe.skipIf(!hasSharedModel)('StudioEngine', () => {
       expect(p.probabilities.soft!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       expect(p.probabilities['zero-shot']).toHaveLength(2);
     }
+  });
+
+  it('sends progress inside steps and evaluations once they have run quietMs, at most every intervalMs', async () => {
+    const run = async (pacing: ProgressPacing) => {
+      const { engine, events } = await engineWithModel(pacing);
+      const table = await engine.loadTable('sms.csv', csvBytes(smsSample(12).rows));
+      const dataset = engine.buildDataset(table.guess, { validationFraction: 0.25, seed: 1, splitColumn: null });
+      await engine.startTraining({
+        config: { steps: 2, batchSize: 4, numVirtualTokens: 2, maxLength: 24, evalEvery: 2, evalBatchSize: 2 }, verbalizer: dataset.verbalizer,
+      });
+      expect((await engine.waitForRun())?.stoppedBy).toBe('completed');
+      return { events, layers: engine.session!.model.config.numLayers };
+    };
+    // Every report let through: each step's layers, in order, before the step itself; each evaluation's batches.
+    const all = await run({ quietMs: 0, intervalMs: 0 });
+    const order = all.events.flatMap((e) => e.event === 'stepProgress' ? [`progress ${e.progress.step}`] : e.event === 'step' ? [`step ${e.step.step}`] : []);
+    const layers = 2 * all.layers;
+    expect(order).toEqual([...new Array(layers).fill('progress 1'), 'step 1', ...new Array(layers).fill('progress 2'), 'step 2']);
+    const scored = all.events.filter((e) => e.event === 'evaluationProgress');
+    expect([...new Set(scored.map((e) => e.variant))].sort()).toEqual(['discrete', 'soft', 'text', 'zero-shot']);
+    for (const variant of ['soft', 'zero-shot', 'text', 'discrete']) {
+      const mine = scored.filter((e) => e.variant === variant);
+      expect(mine.map((e) => e.done)).toEqual(Array.from({ length: Math.ceil(mine[0].total / 2) }, (_, i) => Math.min(mine[0].total, 2 * (i + 1))));
+    }
+    expect(scored.filter((e) => e.variant === 'soft').every((e) => e.step === 2)).toBe(true);
+    // Work that ends before quietMs says nothing.
+    const quiet = await run({ quietMs: 3_600_000, intervalMs: 0 });
+    expect(quiet.events.filter((e) => e.event === 'stepProgress' || e.event === 'evaluationProgress')).toEqual([]);
+    // At most one report per intervalMs.
+    const paced = await run({ quietMs: 0, intervalMs: 3_600_000 });
+    expect(paced.events.filter((e) => e.event === 'stepProgress')).toHaveLength(1);
   });
 
   it('pauses, resumes and stops a run in progress', async () => {

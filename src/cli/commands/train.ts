@@ -33,6 +33,8 @@ const signalStatus = (signal: NodeJS.Signals) => 128 + (osConstants.signals[sign
 
 /** A second signal within this time is the same Ctrl-C delivered twice (the terminal sends it to npm and to us, and npm passes it on). */
 const SAME_SIGNAL_MS = 1000;
+/** Inside a slow step or evaluation, the CLI says where it is this often. */
+const PROGRESS_LINE_MS = 10_000;
 
 export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
   const values = parse(argv, {
@@ -69,6 +71,13 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
   let training = false;
   let savedStep: number | null = null;
   let writeFailure: unknown = null;
+  // Inside a slow step or evaluation (a real-size model: seconds to minutes), a line every 10 s.
+  let lastLineAt = Date.now();
+  const progressLine = (text: string) => {
+    if (Date.now() - lastLineAt < PROGRESS_LINE_MS) return;
+    lastLineAt = Date.now();
+    io.err(`  ${text}\n`);
+  };
   const { engine } = await openEngine(values, io, (e) => {
     switch (e.event) {
       case 'baseline':
@@ -77,7 +86,16 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
       case 'evaluation':
         io.out(JSON.stringify(evaluationRecord(e.variant, e.evaluation)) + '\n');
         break;
+      case 'stepProgress': {
+        const p = e.progress;
+        progressLine(`step ${p.step}: ${p.pass} pass, ${p.layer}/${p.layers} layers (${Math.floor(p.fraction * 100)}% after ${Math.round(p.elapsedMs / 1000)} s)`);
+        break;
+      }
+      case 'evaluationProgress':
+        progressLine(`scoring ${e.variant === 'soft' ? `the prompt of step ${e.step}` : `the ${e.variant} ${e.variant === 'discrete' ? 'projection' : 'baseline'}`}: ${e.done}/${e.total} examples`);
+        break;
       case 'step': {
+        lastLineAt = Date.now();
         const s = e.step;
         const every = Math.max(1, Math.round(s.totalSteps / 50));
         if (s.step % every === 0 || s.step === s.totalSteps || s.step === 1) {

@@ -1,0 +1,77 @@
+/**
+ * Progress inside a step and an evaluation, in the page: on wasm a real-size model's step
+ * takes minutes, so the bar moves layer by layer and a line says where the step (or the
+ * evaluation) is. The engine sends these only once a step has run a second; the test hook
+ * lets every report through, so the default model's quick steps show them too.
+ */
+import { expect, test } from '@playwright/test';
+import { waitForModel } from './helpers';
+import { QUICK_RUN, setSettings, studioWorker, trainStatus, uploadSample } from './runHelpers';
+
+type TestHooks = { __studioTest: { reportAllProgress(): void } };
+type Sample = { value: number; max: number; text: string; step: number };
+
+/** Registered before the page loads: every state of the training bar and the activity line. */
+function recordTrainProgress(): void {
+  const w = window as unknown as { __trainProgress: Sample[] };
+  w.__trainProgress = [];
+  setInterval(() => {
+    const bar = document.querySelector('[data-testid="train-progress"] progress') as HTMLProgressElement | null;
+    const line = document.querySelector('[data-testid="train-activity"]');
+    const step = Number(document.querySelector('[data-testid="train-progress"]')?.getAttribute('data-step') ?? 0);
+    if (!bar || !line) return;
+    const sample = { value: bar.value, max: bar.max, text: line.textContent ?? '', step };
+    const last = w.__trainProgress.at(-1);
+    if (!last || last.value !== sample.value || last.text !== sample.text) w.__trainProgress.push(sample);
+  }, 2);
+}
+
+test('a step moves the bar layer by layer and says where it is; an evaluation counts its examples', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(recordTrainProgress);
+  await page.goto('/?backend=wasm');
+  await waitForModel(page);
+  await uploadSample(page, 30);
+  const worker = await studioWorker(page);
+  await worker.evaluate(() => (self as unknown as TestHooks).__studioTest.reportAllProgress());
+  // Larger batches than QUICK_RUN's, so that steps and evaluations last a few frames.
+  await setSettings(page, { ...QUICK_RUN, steps: 6, batchSize: 16, maxLength: 64, evalEvery: 3, maxEvalExamples: 15, evalBatchSize: 1 });
+  await page.getByTestId('start-training').click();
+  await expect(trainStatus(page)).toHaveAttribute('data-status', 'ended', { timeout: 180_000 });
+
+  const samples = await page.evaluate(() => (window as unknown as { __trainProgress: Sample[] }).__trainProgress);
+  const texts = samples.map((s) => s.text).filter(Boolean);
+  console.log(`  ${samples.length} states of the bar and line, e.g. ${JSON.stringify(texts.slice(0, 3))}`);
+  const stepLine = /^Step (\d+): (forward|backward) pass, (\d+) of (\d+) layers \((\d+)%\)$/;
+  const stepLines = texts.filter((t) => stepLine.test(t));
+  expect(stepLines.length, JSON.stringify(texts)).toBeGreaterThan(0);
+  for (const t of stepLines) {
+    const [, step, , done, layers] = stepLine.exec(t)!.map(Number);
+    expect(step).toBeGreaterThanOrEqual(1);
+    expect(step).toBeLessThanOrEqual(6);
+    expect(done).toBeGreaterThanOrEqual(1);
+    expect(done).toBeLessThanOrEqual(layers);
+  }
+  // A step under way is the one after the last reported: the bar stands between them.
+  const within = samples.filter((s) => stepLine.test(s.text) && Number(stepLine.exec(s.text)![1]) === s.step + 1);
+  expect(within.length).toBeGreaterThan(0);
+  expect(within.some((s) => s.value > s.step && s.value < s.step + 1)).toBe(true);
+  // Never backwards, never past the end.
+  for (let i = 1; i < samples.length; i++) expect(samples[i].value).toBeGreaterThanOrEqual(samples[i - 1].value);
+  expect(samples.every((s) => s.value <= s.max)).toBe(true);
+  // The evaluations (the prompt at steps 3 and 6, the baselines, the discrete projection) count the evaluation set's examples.
+  const scoringLine = /^Scoring (.+): (\d+) of (\d+) validation examples$/;
+  const scoring = texts.filter((t) => scoringLine.test(t)).map((t) => scoringLine.exec(t)!);
+  const what = [...new Set(scoring.map(([, w]) => w))];
+  expect(what.sort(), JSON.stringify(texts)).toEqual([
+    'the discrete projection', 'the prompt of step 3', 'the prompt of step 6', 'the text-prompt baseline', 'the zero-shot baseline (no prompt)',
+  ]);
+  const validation = Number(scoring[0][3]);
+  expect(validation).toBeLessThanOrEqual(15);
+  expect(scoring.every(([, , done, total]) => Number(total) === validation && Number(done) >= 1 && Number(done) <= validation)).toBe(true);
+  // Done: nothing under way any more.
+  await expect(page.getByTestId('train-activity')).toHaveText('');
+  await expect(page.locator('[data-testid="train-progress"] progress')).toHaveJSProperty('value', 6);
+  expect(errors).toEqual([]);
+});
