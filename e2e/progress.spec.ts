@@ -9,7 +9,7 @@ import { waitForModel } from './helpers';
 import { QUICK_RUN, setSettings, studioWorker, trainStatus, uploadSample } from './runHelpers';
 
 type TestHooks = { __studioTest: { reportAllProgress(): void } };
-type Sample = { value: number; max: number; text: string; step: number };
+type Sample = { value: number; max: number; text: string; step: number; stepTime: string; left: string };
 
 /** Registered before the page loads: every state of the training bar and the activity line. */
 function recordTrainProgress(): void {
@@ -20,9 +20,10 @@ function recordTrainProgress(): void {
     const line = document.querySelector('[data-testid="train-activity"]');
     const step = Number(document.querySelector('[data-testid="train-progress"]')?.getAttribute('data-step') ?? 0);
     if (!bar || !line) return;
-    const sample = { value: bar.value, max: bar.max, text: line.textContent ?? '', step };
+    const figure = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? '';
+    const sample = { value: bar.value, max: bar.max, text: line.textContent ?? '', step, stepTime: figure('step-time'), left: figure('eta') };
     const last = w.__trainProgress.at(-1);
-    if (!last || last.value !== sample.value || last.text !== sample.text) w.__trainProgress.push(sample);
+    if (!last || last.value !== sample.value || last.text !== sample.text || last.left !== sample.left) w.__trainProgress.push(sample);
   }, 2);
 }
 
@@ -57,6 +58,10 @@ test('a step moves the bar layer by layer and says where it is; an evaluation co
   const within = samples.filter((s) => stepLine.test(s.text) && Number(stepLine.exec(s.text)![1]) === s.step + 1);
   expect(within.length).toBeGreaterThan(0);
   expect(within.some((s) => s.value > s.step && s.value < s.step + 1)).toBe(true);
+  // Before the pace is known (step 2), the step under way gives a first step time and time left.
+  const early = samples.filter((s) => s.step < 2 && s.stepTime.startsWith('≈'));
+  expect(early.length, JSON.stringify(samples.slice(0, 30))).toBeGreaterThan(0);
+  expect(early.every((s) => /^≈ [\d.]+ s$/.test(s.stepTime) && s.left.startsWith('≈ '))).toBe(true);
   // Never backwards, never past the end.
   for (let i = 1; i < samples.length; i++) expect(samples[i].value).toBeGreaterThanOrEqual(samples[i - 1].value);
   expect(samples.every((s) => s.value <= s.max)).toBe(true);

@@ -71,7 +71,8 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
   let training = false;
   let savedStep: number | null = null;
   let writeFailure: unknown = null;
-  // Inside a slow step or evaluation (a real-size model: seconds to minutes), a line every 10 s.
+  // Inside a slow step or evaluation (a real-size model: seconds to minutes), a line every 10 s,
+  // counted from the last line or the last step or evaluation to end.
   let lastLineAt = Date.now();
   const progressLine = (text: string) => {
     if (Date.now() - lastLineAt < PROGRESS_LINE_MS) return;
@@ -81,9 +82,11 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
   const { engine } = await openEngine(values, io, (e) => {
     switch (e.event) {
       case 'baseline':
+        lastLineAt = Date.now();
         io.out(JSON.stringify(evaluationRecord(e.variant, e.evaluation, e.prompt !== undefined ? { prompt: e.prompt } : {})) + '\n');
         break;
       case 'evaluation':
+        lastLineAt = Date.now();
         io.out(JSON.stringify(evaluationRecord(e.variant, e.evaluation)) + '\n');
         break;
       case 'stepProgress': {
@@ -127,6 +130,7 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
   const { dataset } = await loadDataset(engine, values, file, io);
   const verbalizer = parseVerbalizer(values.verbalizer, dataset.labels.map((l) => l.name)) ?? dataset.verbalizer;
   const resumeFrom = resumeAt ? readCheckpointFile(resumeAt, limitsOf(engine)) : undefined;
+  lastLineAt = Date.now();
   const info = await engine.startTraining({ config, verbalizer, ...(resumeFrom ? { resumeFrom: toArrayBuffer(resumeFrom) } : {}) });
   training = true;
   io.err(`${info.startStep > 0 ? `resuming at step ${info.startStep}: ` : ''}${info.config.method}, ${info.config.numVirtualTokens} virtual tokens, `

@@ -24,7 +24,8 @@ export function activityText(a: RunActivity): string {
  * (the store batches steps); figures are tabular so the row does not jitter. Speed and time
  * left are averaged over steps (one step's figures jump); while paused the speed shown is
  * the last measured, and no time runs out. A slow step (a real-size model on the CPU) moves
- * the bar layer by layer, and says where it is, as does a slow evaluation.
+ * the bar layer by layer, and says where it is, as does a slow evaluation; before the pace is
+ * known, its share done so far gives a first step time and time left, marked "≈".
  */
 export function TrainProgress() {
   const { step, total, status, pace, etaMs, activity } = useTrainingStore(useShallow((s) => ({
@@ -32,20 +33,24 @@ export function TrainProgress() {
     activity: s.activity,
   })));
   const current = step?.step ?? 0;
-  const within = activity?.kind === 'step' && activity.progress.step === current + 1 ? activity.progress.fraction : 0;
+  const under = activity?.kind === 'step' && activity.progress.step === current + 1 ? activity.progress : null;
+  // Until the pace is known (the second step), a slow step under way gives a first figure.
+  const projectedStepMs = !pace && under && under.fraction >= 0.1 ? under.elapsedMs / under.fraction : null;
   const left = status === 'ended' || status === 'failed' || status === 'idle' ? '–'
     : status === 'paused' ? 'paused'
-      : etaMs === null ? (step ? 'estimating…' : '–') : formatDuration(etaMs);
+      : etaMs !== null ? formatDuration(etaMs)
+        : projectedStepMs !== null && total ? `≈ ${formatDuration(projectedStepMs * (total - current) - under!.elapsedMs)}`
+          : step ? 'estimating…' : '–';
   return (
     <div className="train-progress" data-testid="train-progress" data-step={current}>
       {total
-        ? <progress max={total} value={Math.min(total, current + within)} aria-label="Training steps" />
+        ? <progress max={total} value={Math.min(total, current + (under?.fraction ?? 0))} aria-label="Training steps" />
         : <progress max={1} value={0} aria-label="Training steps" />}
       <dl className="figures num">
         <div><dt>Step</dt><dd data-testid="step-count">{current.toLocaleString('en')} / {total?.toLocaleString('en') ?? '–'}</dd></div>
         <div><dt>Loss</dt><dd>{formatNumber(step?.loss)}</dd></div>
         <div><dt>Tokens/s</dt><dd data-testid="tokens-per-second">{pace ? Math.round(pace.tokensPerSecond).toLocaleString('en') : '–'}</dd></div>
-        <div><dt>Step time</dt><dd data-testid="step-time">{pace ? formatDuration(pace.stepMs) : '–'}</dd></div>
+        <div><dt>Step time</dt><dd data-testid="step-time">{pace ? formatDuration(pace.stepMs) : projectedStepMs !== null ? `≈ ${formatDuration(projectedStepMs)}` : '–'}</dd></div>
         <div><dt>Elapsed</dt><dd>{step ? formatDuration(step.elapsedMs) : '–'}</dd></div>
         <div><dt>Time left</dt><dd data-testid="eta">{left}</dd></div>
       </dl>
