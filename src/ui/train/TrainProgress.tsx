@@ -10,7 +10,7 @@ const SCORED: Record<Extract<RunActivity, { kind: 'evaluation' }>['variant'], (s
 };
 
 /** Where a slow step or evaluation is, in words. */
-export function activityText(a: RunActivity): string {
+function activityText(a: RunActivity): string {
   if (a.kind === 'evaluation') {
     return `Scoring ${SCORED[a.variant](a.step)}: ${a.done.toLocaleString('en')} of ${a.total.toLocaleString('en')} validation examples`;
   }
