@@ -35,7 +35,7 @@ import { Projector, type ProjectionEvent } from './projection';
 import { BatchSampler, type SamplerState } from './sampler';
 import type { PreparedTask } from './task';
 import type { RunSnapshot, RunSummary, StepEvent, StepProgress, TrainerEvents } from './events';
-import { computesAtDispatch, microBatchObserver } from './stepProgress';
+import { computesAtDispatch, forwardShare, microBatchObserver } from './stepProgress';
 
 export type { Evaluation, EvaluationProgress } from './evaluator';
 export type { ProjectionEvent } from './projection';
@@ -161,7 +161,10 @@ export class Trainer {
       const batch = this.sampler.next(batchSize).map((i) => this.task.train[i]);
       tokens += batch.reduce((a, e) => a + e.inputIds.length + e.targetIds.length + this.method.numVirtualTokens, 0);
       const observer = this.model.layerObserver;
-      if (onProgress && computesAtDispatch()) this.model.layerObserver = microBatchObserver(index + 1, m, gradientAccumulation, started, onProgress);
+      if (onProgress && computesAtDispatch()) {
+        const share = forwardShare(this.model.config, this.model.mlpRecompute);
+        this.model.layerObserver = microBatchObserver(index + 1, m, gradientAccumulation, started, share, onProgress);
+      }
       let computed: ReturnType<typeof tf.variableGrads>;
       try {
         computed = tf.variableGrads(() => batchLoss(this.model, prompt, batch), vars);

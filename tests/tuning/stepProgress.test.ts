@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RunControl } from '../../src/tuning/control';
-import { computesAtDispatch } from '../../src/tuning/stepProgress';
+import { mlpPreActivations } from '../../src/model/memory';
+import { computesAtDispatch, forwardShare } from '../../src/tuning/stepProgress';
 import { Trainer, type EvaluationProgress, type StepProgress } from '../../src/tuning/trainer';
 import { hasSharedModel, openDefault } from '../helpers';
 import { METHOD_CASES, smsTask } from './fixtures';
@@ -47,6 +48,27 @@ describe.skipIf(!hasSharedModel)('progress inside a step', () => {
       session.dispose();
     });
   }
+
+  it('a backward that recomputes MLP pre-activations takes a larger share of the step', async () => {
+    const session = await openDefault('stories260K', 'cpu');
+    const config = session.model.config;
+    const all = mlpPreActivations(config);
+    expect(forwardShare(config, 0)).toBe(0.5); // input gradients only: the forward's products once more
+    expect(forwardShare(config, all)).toBeLessThan(forwardShare(config, all / 2));
+    expect(forwardShare(config, all / 2)).toBeLessThan(0.5);
+    session.model.mlpRecompute = all;
+    const { task, config: train } = smsTask(session, 6, { steps: 1, numVirtualTokens: 2, batchSize: 2 });
+    const trainer = await Trainer.create(session.model, session.tokenizer, task, train);
+    const seen: StepProgress[] = [];
+    await trainer.run(new RunControl(), { onStepProgress: (p) => seen.push(p) });
+    const layers = config.numLayers;
+    expect(seen[layers - 1].fraction).toBeCloseTo(forwardShare(config, all), 12);
+    expect(seen.at(-1)!.fraction).toBe(1);
+    expect(seen.every((p, i) => i === 0 || p.fraction > seen[i - 1].fraction)).toBe(true);
+    session.model.mlpRecompute = 0;
+    trainer.dispose();
+    session.dispose();
+  });
 
   it('with gradient accumulation each micro-batch takes its share of the step', async () => {
     const session = await openDefault('stories260K', 'cpu');
