@@ -6,7 +6,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { waitForModel } from './helpers';
-import { QUICK_RUN, setSettings, studioWorker, trainStatus, uploadSample } from './runHelpers';
+import { currentStep, QUICK_RUN, setSettings, studioWorker, trainStatus, uploadSample } from './runHelpers';
 
 type TestHooks = { __studioTest: { reportAllProgress(): void } };
 type Sample = { value: number; max: number; text: string; step: number; stepTime: string; left: string };
@@ -78,5 +78,38 @@ test('a step moves the bar layer by layer and says where it is; an evaluation co
   // Done: nothing under way any more.
   await expect(page.getByTestId('train-activity')).toHaveText('');
   await expect(page.locator('[data-testid="train-progress"] progress')).toHaveJSProperty('value', 6);
+  expect(errors).toEqual([]);
+});
+
+test('Pause during a step ends it between its layers: the run pauses at the step before, and resumes from there', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/?backend=wasm');
+  await waitForModel(page);
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // the shared flag needs it
+  await uploadSample(page, 30);
+  const worker = await studioWorker(page);
+  await worker.evaluate(() => (self as unknown as TestHooks).__studioTest.reportAllProgress());
+  // Steps long enough (about a second here) that a click lands inside one.
+  await setSettings(page, { ...QUICK_RUN, steps: 40, batchSize: 48, maxLength: 128, evalEvery: 1000, projectEvery: 1000, checkpointEvery: 1000 });
+  await page.getByTestId('start-training').click();
+  const line = page.getByTestId('train-activity');
+  await expect(line).toHaveText(/^Step [3-9]: forward pass, 1 of \d+ layers/, { timeout: 120_000 });
+  const under = Number(/^Step (\d+)/.exec((await line.textContent()) ?? '')![1]);
+  await page.getByTestId('pause-training').click();
+  await expect(trainStatus(page)).toHaveAttribute('data-phase', 'paused');
+  // Without the flag the step under way would have run to its end first.
+  await expect(page.getByTestId('train-progress')).toHaveAttribute('data-step', String(under - 1));
+  await expect(trainStatus(page)).toHaveText(`Paused at step ${under - 1}.`);
+  await expect(line).toHaveText('');
+  // Resumed, the abandoned step is taken again: one continuous curve.
+  await page.getByTestId('resume-training').click();
+  await expect.poll(() => currentStep(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(under + 1);
+  await page.getByTestId('stop-training').click();
+  await expect(trainStatus(page)).toHaveAttribute('data-status', 'ended', { timeout: 60_000 });
+  const chart = page.getByTestId('loss-chart');
+  const last = await currentStep(page);
+  await expect(chart).toHaveAttribute('data-points', String(last));
+  await expect(chart).toHaveAttribute('data-last-step', String(last));
   expect(errors).toEqual([]);
 });

@@ -51,6 +51,7 @@ export class StudioEngine {
   private deviceLost: string | null = null;
   /** Set by tests (through the worker's test hook) to make the next training step fail. */
   failNextStep = false;
+  interruptFlag: Int32Array | null = null; // the page's, for pause and stop: read between a step's layers (control.ts)
 
   async init(preference: BackendPreference, flags?: Record<string, number | boolean>): Promise<BackendChoice> {
     this.backend = await selectBackend(preference, { ...this.options.backendOptions, flags });
@@ -87,7 +88,7 @@ export class StudioEngine {
     const trainer = await Trainer.create(this.session.model, this.session.tokenizer, run.task, run.info.config, { evaluationBatch: plan.evaluationBatch });
     if (run.lastSnapshot) trainer.restore(run.lastSnapshot);
     const resumed: ActiveRun = {
-      ...run, ...trainerParts(trainer), control: new RunControl(), info: { ...run.info, startStep: trainer.step }, finished: Promise.resolve(null),
+      ...run, ...trainerParts(trainer), control: new RunControl(this.interruptFlag), info: { ...run.info, startStep: trainer.step }, finished: Promise.resolve(null),
     };
     this.run = resumed;
     this.emit({ event: 'deviceLost', runId, reason, backend: this.backend, resumedFromStep: trainer.step });
@@ -224,7 +225,7 @@ export class StudioEngine {
       config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
       truncated: task.truncated, startStep: trainer.step, verbalizer: task.verbalizer, memory: plan,
     };
-    const control = new RunControl();
+    const control = new RunControl(this.interruptFlag);
     this.finishedFlag = false;
     const active: ActiveRun = {
       info, task, ...trainerParts(trainer), control, finished: Promise.resolve(null), lastEvaluation: null, lastSnapshot: null,

@@ -80,17 +80,23 @@ export function checkpointedStack(x: tf.Tensor3D, past: LayerKV[] | undefined, l
   return customGrad((...args: never[]) => {
     const [xi, ...pastFlat] = args.slice(0, inputs.length) as unknown as tf.Tensor[];
     let h = xi as tf.Tensor3D;
-    for (let i = 0; i < layers.numLayers; i++) {
-      const layerPast = past ? { k: pastFlat[2 * i] as tf.Tensor4D, v: pastFlat[2 * i + 1] as tf.Tensor4D } : undefined;
-      const input = h;
-      const [out, ...layerKept] = tf.tidy(() => {
-        const step = layers.forward(i, input, layerPast);
-        return [step.out, ...step.kept];
-      });
-      // The stack's own inputs belong to the caller, whose scope may end before the backward: a copy of those.
-      kept[i + 1] = layerKept.map((t) => tf.keep(external.has(t) ? t.clone() : t));
-      h = out as tf.Tensor3D;
-      layers.observer?.('forward', i + 1, layers.numLayers);
+    try {
+      for (let i = 0; i < layers.numLayers; i++) {
+        const layerPast = past ? { k: pastFlat[2 * i] as tf.Tensor4D, v: pastFlat[2 * i + 1] as tf.Tensor4D } : undefined;
+        const input = h;
+        const [out, ...layerKept] = tf.tidy(() => {
+          const step = layers.forward(i, input, layerPast);
+          return [step.out, ...step.kept];
+        });
+        // The stack's own inputs belong to the caller, whose scope may end before the backward: a copy of those.
+        kept[i + 1] = layerKept.map((t) => tf.keep(external.has(t) ? t.clone() : t));
+        h = out as tf.Tensor3D;
+        layers.observer?.('forward', i + 1, layers.numLayers);
+      }
+    } catch (e) {
+      // A layer, or the observer (a pause or stop between layers), threw: nothing of this forward is kept.
+      tf.dispose(kept.flat());
+      throw e;
     }
     pendingKept = kept;
     return {

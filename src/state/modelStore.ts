@@ -69,7 +69,8 @@ export const useModelStore = create<ModelState>((set, get) => ({
   async start(preference, flags) {
     set({ status: 'starting', error: null });
     try {
-      const backend = await workerClient().request('init', { backend: preference, flags });
+      const interrupt = workerClient().interrupt?.buffer as SharedArrayBuffer | undefined;
+      const backend = await workerClient().request('init', { backend: preference, flags, ...(interrupt ? { interrupt } : {}) });
       set({ backend });
     } catch (e) {
       set({ status: 'error', error: toUiError(e) });

@@ -8,12 +8,35 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../model/config';
 import { mlpPreActivations } from '../model/memory';
-import type { LayerObserver, MlpRecompute } from '../model/types';
+import type { CausalLM, LayerObserver, MlpRecompute } from '../model/types';
 import type { StepProgress } from './events';
 
 /** Whether the current backend computes each op as it is issued (wasm, cpu) rather than queueing it (webgpu, webgl). */
 export function computesAtDispatch(backend: string = tf.getBackend()): boolean {
   return backend === 'wasm' || backend === 'cpu';
+}
+
+type Tape = { activeTape: { saved?: tf.Tensor[] }[] | null };
+
+/**
+ * tf.variableGrads of `f`, with `observer` (where not null) watching the model's layers
+ * meanwhile. Abandoned midway (a throw: StepInterrupted), it leaves nothing behind: the
+ * scope frees what the forward and backward made, and the tape is released by hand — tfjs
+ * frees the copies it saved for the backward only when a backward completes.
+ */
+export function observedGradients(model: CausalLM, observer: LayerObserver | null, f: () => tf.Scalar, vars: tf.Variable[]) {
+  const before = model.layerObserver;
+  model.layerObserver = observer ?? before;
+  try {
+    return tf.tidy(() => tf.variableGrads(f, vars));
+  } catch (e) {
+    const state = (tf.engine() as unknown as { state: Tape }).state;
+    state.activeTape?.forEach((node) => node.saved?.forEach((t) => t.dispose()));
+    state.activeTape = null;
+    throw e;
+  } finally {
+    model.layerObserver = before;
+  }
 }
 
 /**
@@ -30,6 +53,28 @@ export function forwardShare(config: ModelConfig, recompute: MlpRecompute): numb
   const forward = config.numLayers * (attention + mlp);
   const recomputed = Math.min(Math.max(0, recompute), mlpPreActivations(config)) * perPreActivation;
   return forward / (2 * forward + recomputed);
+}
+
+/** Thrown between a step's layers when a pause or stop is requested: the step is abandoned, nothing of it applied. */
+export class StepInterrupted extends Error {
+  constructor() {
+    super('the step was interrupted by a pause or stop request');
+  }
+}
+
+/**
+ * What watches a step's layers, where ops compute as they are issued (else null): progress
+ * for `report`, and a check of `interrupted` that abandons the step (StepInterrupted).
+ */
+export function stepObserver(
+  progress: Readonly<Parameters<typeof microBatchObserver>> | null, interrupted: (() => boolean) | null,
+): LayerObserver | null {
+  if (!computesAtDispatch() || (!progress && !interrupted)) return null;
+  const report = progress ? microBatchObserver(...progress) : null;
+  return (pass, done, layers) => {
+    if (interrupted?.()) throw new StepInterrupted();
+    report?.(pass, done, layers);
+  };
 }
 
 /**

@@ -8,14 +8,12 @@
  * with the last good state intact. Every N steps: project onto the vocabulary, evaluate,
  * checkpoint. The loop yields between steps so pause/stop requests get through.
  *
- * On a backend that queues work (WebGPU), nothing waits on the device inside the loop: step
- * N+1 is dispatched before step N's loss is read (so the GPU never idles on a round trip),
- * and the projection, evaluation and checkpoint of step N run in the background on
- * device-side copies taken at step N while training goes on. The numbers are exactly those
- * of a loop that waits for each (tests/tuning/overlap.test.ts). Early stopping is the one
- * exception: it needs its evaluation before deciding whether there is a next step. Where ops
- * compute as they are issued (wasm, cpu) there is nothing to overlap, and each step is
- * reported, layer by layer and at its end, as it is computed (`overlap`, stepProgress.ts).
+ * Where the backend queues work (WebGPU) nothing in the loop waits on the device: step N+1 is
+ * dispatched before step N's loss is read, and step N's projection, evaluation and checkpoint
+ * run in the background on device-side copies, with exactly the numbers of a waiting loop
+ * (tests/tuning/overlap.test.ts; early stopping alone waits for its evaluation). Where ops
+ * compute as issued (wasm, cpu) each step is reported, layer by layer and at its end, as it is
+ * computed, and a pause or stop can interrupt it between layers (stepProgress.ts, control.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
@@ -35,7 +33,7 @@ import { Projector, type ProjectionEvent } from './projection';
 import { BatchSampler, type SamplerState } from './sampler';
 import type { PreparedTask } from './task';
 import type { RunSnapshot, RunSummary, StepEvent, StepProgress, TrainerEvents } from './events';
-import { computesAtDispatch, forwardShare, microBatchObserver } from './stepProgress';
+import { computesAtDispatch, forwardShare, observedGradients, StepInterrupted, stepObserver } from './stepProgress';
 
 export type { Evaluation, EvaluationProgress } from './evaluator';
 export type { ProjectionEvent } from './projection';
@@ -86,12 +84,10 @@ export class Trainer {
   /** A checkpoint was asked for outside the schedule (the page is going away, time has passed): the next step takes one. */
   private checkpointRequested = false;
   /**
-   * Dispatch the next step before reading this one's loss, and run projections,
-   * evaluations and checkpoints on copies while training goes on. The numbers are the
-   * same either way (tests/tuning/overlap.test.ts). On by default where the backend queues
-   * work (WebGPU): there it keeps the device busy. Off where ops compute as they are issued
-   * (wasm, cpu): there dispatching the next step *is* computing it, which would hold each
-   * step's report (and a pause or stop) back by a whole step — minutes at real size.
+   * Dispatch the next step before reading this one's loss, and run projections, evaluations
+   * and checkpoints on copies meanwhile; the numbers are the same either way. On where the
+   * backend queues work (WebGPU). Off where ops compute as issued (wasm, cpu): there dispatching
+   * the next step *is* computing it, which held each step's report back by a whole step.
    */
   overlap = !computesAtDispatch();
 
@@ -147,29 +143,30 @@ export class Trainer {
    * every step so far had a finite loss and gradient (a sticky flag), so a step dispatched
    * behind a non-finite one changes nothing and can be withdrawn.
    */
-  private dispatchStep(index: number, onProgress?: (p: StepProgress) => void): PendingStep {
+  private dispatchStep(index: number, onProgress?: (p: StepProgress) => void, control?: RunControl): PendingStep | null {
     const { batchSize, gradientAccumulation, maxGradNorm } = this.config;
     const before = { sampler: this.sampler.state(), optimizerStep: this.optimizer.step };
     const started = performance.now();
     const lr = scheduledLearningRate(this.config, index);
     const vars = this.method.variables;
     const prompt = methodPrompt(this.method);
+    const share = forwardShare(this.model.config, this.model.mlpRecompute);
     let tokens = 0;
     let lossSum: tf.Scalar | null = null;
     let gradSums: tf.Tensor[] | null = null;
     for (let m = 0; m < gradientAccumulation; m++) {
       const batch = this.sampler.next(batchSize).map((i) => this.task.train[i]);
       tokens += batch.reduce((a, e) => a + e.inputIds.length + e.targetIds.length + this.method.numVirtualTokens, 0);
-      const observer = this.model.layerObserver;
-      if (onProgress && computesAtDispatch()) {
-        const share = forwardShare(this.model.config, this.model.mlpRecompute);
-        this.model.layerObserver = microBatchObserver(index + 1, m, gradientAccumulation, started, share, onProgress);
-      }
+      const progress = onProgress ? [index + 1, m, gradientAccumulation, started, share, onProgress] as const : null;
+      const observer = stepObserver(progress, control ? () => control.interruptRequested() : null);
       let computed: ReturnType<typeof tf.variableGrads>;
       try {
-        computed = tf.variableGrads(() => batchLoss(this.model, prompt, batch), vars);
-      } finally {
-        this.model.layerObserver = observer;
+        computed = observedGradients(this.model, observer, () => batchLoss(this.model, prompt, batch), vars);
+      } catch (e) {
+        if (!(e instanceof StepInterrupted)) throw e;
+        tf.dispose([...(lossSum ? [lossSum] : []), ...(gradSums ?? [])]);
+        this.sampler.restore(before.sampler.epochStartState, before.sampler.cursor);
+        return null; // abandoned before its update: as if never dispatched
       }
       const { value, grads } = computed;
       const ordered = vars.map((v) => grads[v.name]);
@@ -324,14 +321,18 @@ export class Trainer {
             break;
           }
           if (this.step >= cfg.steps) break;
-          inFlight = this.dispatchStep(this.step, events.onStepProgress);
+          inFlight = this.dispatchStep(this.step, events.onStepProgress, control);
+          if (inFlight === null) {
+            await control.settleInterrupt(); // then the loop meets the pause or stop at its top
+            continue;
+          }
         }
         const stepNumber: number = inFlight.index + 1;
         const boundary = this.captureBoundary(stepNumber);
         // Early stopping decides from this evaluation whether there is a next step.
         const decides = boundary?.evaluates === true && cfg.earlyStoppingPatience > 0;
         const next: PendingStep | null = this.overlap && stepNumber < cfg.steps && !control.paused && !control.stopped && !decides
-          ? this.dispatchStep(stepNumber, events.onStepProgress) : null;
+          ? this.dispatchStep(stepNumber, events.onStepProgress, control) : null;
         const current = inFlight;
         inFlight = next;
         let loss: number;

@@ -4,7 +4,7 @@
  */
 import type { SerializedError } from '../errors';
 import type { Method, Requests, WorkerEvent, WorkerMessage } from './protocol';
-import { isReply } from './protocol';
+import { INTERRUPTING_METHODS, isReply } from './protocol';
 
 export class WorkerRequestError extends Error {
   constructor(readonly detail: SerializedError) {
@@ -18,6 +18,14 @@ export class EngineClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly listeners = new Set<Listener>();
+  /**
+   * Set as a pause or stop request leaves; the worker reads it between a training step's
+   * layers (wasm, cpu: there a step runs to its end before the worker reads a message, minutes
+   * at real size). Shared memory needs a cross-origin-isolated page, as the studio is; without
+   * it null, and those requests wait for the step under way.
+   */
+  readonly interrupt: Int32Array | null = typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated
+    ? new Int32Array(new SharedArrayBuffer(4)) : null;
 
   constructor(private readonly worker: Worker) {
     worker.onmessage = (e: MessageEvent<WorkerMessage>) => this.receive(e.data);
@@ -36,6 +44,7 @@ export class EngineClient {
     onId?.(id);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      if (this.interrupt && INTERRUPTING_METHODS.includes(method)) Atomics.store(this.interrupt, 0, 1);
       this.worker.postMessage({ id, method, args }, transfer);
     });
   }

@@ -19,7 +19,8 @@ export type ModelSourceSpec =
 
 /** Every request: its arguments and what a successful reply carries. */
 export interface Requests {
-  init: { args: { backend: BackendPreference; flags?: Record<string, number | boolean> }; result: BackendChoice };
+  /** `interrupt`: the page's flag for pause and stop requests (EngineClient.interrupt), where it can share memory. */
+  init: { args: { backend: BackendPreference; flags?: Record<string, number | boolean>; interrupt?: SharedArrayBuffer }; result: BackendChoice };
   loadModel: { args: { source: ModelSourceSpec }; result: ModelFacts };
   generate: { args: GenerateArgs; result: { promptIds: number[]; generatedIds: number[]; text: string } };
   loadTable: { args: { fileName: string; bytes: ArrayBuffer }; result: TableSummary };
@@ -52,6 +53,9 @@ export type Method = keyof Requests;
 
 /** Requests answered at once, even while another request or a training run is busy. */
 export const IMMEDIATE_METHODS: readonly Method[] = ['pause', 'resume', 'stop', 'checkpointSoon'];
+
+/** Requests that also set the shared interrupt flag as they leave, so a step under way ends between its layers. */
+export const INTERRUPTING_METHODS: readonly Method[] = ['pause', 'stop'];
 
 export type RequestMessage = {
   [M in Method]: { id: number; method: M; args: Requests[M]['args'] };

@@ -51,7 +51,10 @@ function sourceFor(spec: ModelSourceSpec): ModelSource {
 type Handler<M extends Method> = (args: Requests[M]['args'], id: number) => Promise<Requests[M]['result']> | Requests[M]['result'];
 
 const handlers: { [M in Method]: Handler<M> } = {
-  init: ({ backend, flags }) => engine.init(backend, flags),
+  init: ({ backend, flags, interrupt }) => {
+    engine.interruptFlag = interrupt ? new Int32Array(interrupt) : null;
+    return engine.init(backend, flags);
+  },
   loadModel: ({ source }) => engine.loadModel(sourceFor(source)),
   async generate({ prompt, maxNewTokens, temperature, topP, seed }, id) {
     if (!engine.session) throw new StudioError('model', 'No model is loaded yet.');

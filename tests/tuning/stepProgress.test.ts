@@ -5,6 +5,7 @@
  * whole as soon as it is computed (no step dispatched ahead of its report there), and an
  * evaluation batch by batch. Every prompt-tuning method goes through the same layer stack.
  */
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { RunControl } from '../../src/tuning/control';
 import { mlpPreActivations } from '../../src/model/memory';
@@ -66,6 +67,68 @@ describe.skipIf(!hasSharedModel)('progress inside a step', () => {
     expect(seen.at(-1)!.fraction).toBe(1);
     expect(seen.every((p, i) => i === 0 || p.fraction > seen[i - 1].fraction)).toBe(true);
     session.model.mlpRecompute = 0;
+    trainer.dispose();
+    session.dispose();
+  });
+
+  for (const [pass, accumulation] of [['forward', 1], ['backward', 1], ['backward', 2]] as const) {
+    it(`a pause requested in the ${pass} pass (accumulating ${accumulation}) abandons the step; resumed, the run equals an unbroken one`, async () => {
+      const session = await openDefault('stories260K', 'cpu');
+      const { task, config } = smsTask(session, 8, { steps: 6, numVirtualTokens: 2, batchSize: 2, gradientAccumulation: accumulation, seed: 5 });
+      const unbroken: number[] = [];
+      const first = await Trainer.create(session.model, session.tokenizer, task, config);
+      await first.run(new RunControl(), { onStep: (e) => unbroken.push(e.loss) });
+      first.dispose();
+
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      const control = new RunControl(flag);
+      const trainer = await Trainer.create(session.model, session.tokenizer, task, config);
+      const losses: number[] = [];
+      let tensorsAfterStep3 = -1;
+      let requested = false;
+      const paused = control.whenPaused();
+      const running = trainer.run(control, {
+        onStep: (e) => {
+          losses.push(e.loss);
+          if (e.step === 3) tensorsAfterStep3 = tf.memory().numTensors;
+        },
+        onStepProgress: (p) => {
+          if (requested || p.step !== 4 || p.pass !== pass || p.layer !== 2 || p.microBatch !== accumulation - 1) return;
+          requested = true;
+          Atomics.store(flag, 0, 1); // as the page's request leaves
+          setTimeout(() => control.pause(), 20); // the request itself, read once the step has let go
+        },
+      });
+      await paused;
+      expect(requested).toBe(true);
+      expect(trainer.step).toBe(3); // step 4 abandoned between layers
+      expect(losses).toHaveLength(3);
+      expect(Atomics.load(flag, 0)).toBe(0);
+      expect(tf.memory().numTensors).toBe(tensorsAfterStep3); // nothing of the abandoned step is left
+      control.resume();
+      await running;
+      expect(losses).toEqual(unbroken);
+      trainer.dispose();
+      session.dispose();
+    });
+  }
+
+  it('an interrupt whose request never comes lets the run go on', async () => {
+    const session = await openDefault('stories260K', 'cpu');
+    const { task, config } = smsTask(session, 8, { steps: 3, numVirtualTokens: 2, batchSize: 2, seed: 5 });
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const trainer = await Trainer.create(session.model, session.tokenizer, task, config);
+    const steps: number[] = [];
+    let set = false;
+    await trainer.run(new RunControl(flag), {
+      onStep: (e) => steps.push(e.step),
+      onStepProgress: () => {
+        if (!set) Atomics.store(flag, 0, 1);
+        set = true;
+      },
+    });
+    expect(steps).toEqual([1, 2, 3]);
+    expect(Atomics.load(flag, 0)).toBe(0);
     trainer.dispose();
     session.dispose();
   });
