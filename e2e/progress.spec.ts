@@ -94,8 +94,15 @@ test('Pause during a step ends it between its layers: the run pauses at the step
   await setSettings(page, { ...QUICK_RUN, steps: 40, batchSize: 48, maxLength: 128, evalEvery: 1000, projectEvery: 1000, checkpointEvery: 1000 });
   await page.getByTestId('start-training').click();
   const line = page.getByTestId('train-activity');
-  await expect(line).toHaveText(/^Step [3-9]: forward pass, 1 of \d+ layers/, { timeout: 120_000 });
-  const under = Number(/^Step (\d+)/.exec((await line.textContent()) ?? '')![1]);
+  // Watched every frame: a forward pass lasts a fraction of a second, and expect's poll,
+  // once a second after the first few, can miss it step after step. Any forward pass
+  // leaves the whole backward for the click to land in.
+  const forward = await page.waitForFunction(() => {
+    const text = document.querySelector('[data-testid="train-activity"]')?.textContent ?? '';
+    const match = /^Step (\d+): forward pass, \d+ of \d+ layers/.exec(text);
+    return match && Number(match[1]) >= 3 ? Number(match[1]) : null;
+  }, null, { polling: 'raf', timeout: 120_000 });
+  const under = (await forward.jsonValue()) as number;
   await page.getByTestId('pause-training').click();
   await expect(trainStatus(page)).toHaveAttribute('data-phase', 'paused');
   // Without the flag the step under way would have run to its end first.
