@@ -62,6 +62,10 @@ test('a step moves the bar layer by layer and says where it is; an evaluation co
   const early = samples.filter((s) => s.step < 2 && s.stepTime.startsWith('≈'));
   expect(early.length, JSON.stringify(samples.slice(0, 30))).toBeGreaterThan(0);
   expect(early.every((s) => /^≈ [\d.]+ s$/.test(s.stepTime) && s.left.startsWith('≈ '))).toBe(true);
+  // Then, until the time left has its three steps, the known pace gives a first one: never "estimating…".
+  const second = samples.filter((s) => s.step === 2);
+  expect(second.length).toBeGreaterThan(0);
+  expect(second.every((s) => s.left.startsWith('≈ ')), JSON.stringify(second)).toBe(true);
   // Never backwards, never past the end.
   for (let i = 1; i < samples.length; i++) expect(samples[i].value).toBeGreaterThanOrEqual(samples[i - 1].value);
   expect(samples.every((s) => s.value <= s.max)).toBe(true);

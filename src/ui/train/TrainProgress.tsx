@@ -25,7 +25,8 @@ function activityText(a: RunActivity): string {
  * left are averaged over steps (one step's figures jump); while paused the speed shown is
  * the last measured, and no time runs out. A slow step (a real-size model on the CPU) moves
  * the bar layer by layer, and says where it is, as does a slow evaluation; before the pace is
- * known, its share done so far gives a first step time and time left, marked "≈".
+ * known, its share done so far gives a first step time and time left, marked "≈", as does
+ * the first known pace until the time left has its three steps.
  */
 export function TrainProgress() {
   const { step, total, status, pace, etaMs, activity } = useTrainingStore(useShallow((s) => ({
@@ -36,10 +37,12 @@ export function TrainProgress() {
   const under = activity?.kind === 'step' && activity.progress.step === current + 1 ? activity.progress : null;
   // Until the pace is known (the second step), a slow step under way gives a first figure.
   const projectedStepMs = !pace && under && under.fraction >= 0.1 ? under.elapsedMs / under.fraction : null;
+  // Until the time left is known (the third step), the step time so far gives a first one.
+  const roughStepMs = pace?.stepMs ?? projectedStepMs;
   const left = status === 'ended' || status === 'failed' || status === 'idle' ? '–'
     : status === 'paused' ? 'paused'
       : etaMs !== null ? formatDuration(etaMs)
-        : projectedStepMs !== null && total ? `≈ ${formatDuration(projectedStepMs * (total - current) - under!.elapsedMs)}`
+        : roughStepMs != null && total ? `≈ ${formatDuration(Math.max(0, roughStepMs * (total - current) - (under?.elapsedMs ?? 0)))}`
           : step ? 'estimating…' : '–';
   return (
     <div className="train-progress" data-testid="train-progress" data-step={current}>
