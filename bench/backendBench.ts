@@ -11,7 +11,7 @@ import type { ModelPackage } from '../src/model/package';
 import type { CausalLM, MlpRecompute } from '../src/model/types';
 import type { TextTokenizer } from '../src/tokenizer/tokenizer';
 import { fitExponents } from './fit';
-import { recomputedMlpFlops, type StepShape } from './flops';
+import { recomputedMlpFlops, type StepShape } from '../src/model/flops';
 import { measureGeneration } from './generation';
 import { attentionElements, gridShapes, shapeBudget, type BackendReport, type GridOptions, type ModelRow } from './grid';
 import { profileTrainingStep } from './kernelProfile';

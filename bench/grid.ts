@@ -1,6 +1,6 @@
 /** What the benchmark measures, shared by its Node and browser halves (no Node or DOM imports). */
 import type { MlpRecompute } from '../src/model/types';
-import type { StepShape } from './flops';
+import type { StepShape } from '../src/model/flops';
 import type { GenerationMeasurement } from './generation';
 import type { KernelProfile } from './kernelProfile';
 import type { OverlapMeasurement, StepMeasurement } from './step';

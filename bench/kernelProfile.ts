@@ -12,7 +12,7 @@ import type { TextTokenizer } from '../src/tokenizer/tokenizer';
 import { validateTrainConfig } from '../src/tuning/config';
 import { RunControl } from '../src/tuning/control';
 import { Trainer } from '../src/tuning/trainer';
-import type { StepShape } from './flops';
+import type { StepShape } from '../src/model/flops';
 import { syntheticTask } from './step';
 
 export interface KernelProfile {

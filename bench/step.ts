@@ -12,7 +12,7 @@ import type { PreparedTask } from '../src/tuning/task';
 import { RunControl } from '../src/tuning/control';
 import { Trainer } from '../src/tuning/trainer';
 import { createRng } from '../src/data/random';
-import { trainingStepFlops, type StepShape } from './flops';
+import { trainingStepFlops, type StepShape } from '../src/model/flops';
 
 export interface StepMeasurement {
   shape: StepShape;
@@ -219,28 +219,5 @@ export function matmulFlopsPerSecondNow(n = 512): number {
   });
 }
 
-/**
- * The backend's own float32 matmul speed: an n×n by n×n product, the median of many calls
- * after a warm-up (up to `repeats`, or as many as fit in about two seconds, at least five).
- * One call takes ~15 ms on wasm here, so a mean of five swung between 13 and 22 GFLOP/s
- * from run to run, and every "ratio to matmul" in the report with it.
- */
-export async function matmulFlopsPerSecond(n = 512, repeats = 25): Promise<number> {
-  const a = tf.randomNormal([n, n]);
-  const b = tf.randomNormal([n, n]);
-  const once = async () => {
-    const started = performance.now();
-    const c = tf.matMul(a, b);
-    await c.data();
-    c.dispose();
-    return performance.now() - started;
-  };
-  await once();
-  await once();
-  const times: number[] = [];
-  const began = performance.now();
-  while (times.length < repeats && (times.length < 5 || performance.now() - began < 2000)) times.push(await once());
-  tf.dispose([a, b]);
-  const ms = times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
-  return (2 * n ** 3) / (ms / 1000);
-}
+/** The backend's own float32 matmul speed, the yardstick of every ratio: the engine measures it the same way. */
+export { matmulFlopsPerSecond } from '../src/engine/machineSpeed';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { WasmThreading } from '../src/engine/backend';
 import { startBenchBrowser } from './browser';
 import type { ThreadsMessage, ThreadsModel, WayRequest } from './browser/threadsProtocol';
-import type { StepShape } from './flops';
+import type { StepShape } from '../src/model/flops';
 
 const WAYS: { label: string; request: WayRequest }[] = [
   { label: 'simd', request: { build: 'simd' } },

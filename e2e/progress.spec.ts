@@ -8,7 +8,7 @@ import { expect, test } from '@playwright/test';
 import { waitForModel } from './helpers';
 import { currentStep, QUICK_RUN, setSettings, studioWorker, trainStatus, uploadSample } from './runHelpers';
 
-type TestHooks = { __studioTest: { reportAllProgress(): void } };
+type TestHooks = { __studioTest: { reportAllProgress(): void; estimateEveryModel(): void } };
 type Sample = { value: number; max: number; text: string; step: number; stepTime: string; left: string };
 
 /** Registered before the page loads: every state of the training bar and the activity line. */
@@ -122,5 +122,40 @@ test('Pause during a step ends it between its layers: the run pauses at the step
   const last = await currentStep(page);
   await expect(chart).toHaveAttribute('data-points', String(last));
   await expect(chart).toHaveAttribute('data-last-step', String(last));
+  expect(errors).toEqual([]);
+});
+
+test('before its first step, a large model\'s step time is estimated from this machine\'s matmul speed; the first step replaces it', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/?backend=wasm');
+  await waitForModel(page);
+  const estimate = page.getByTestId('step-estimate');
+  await uploadSample(page, 30);
+  // The default model (260K parameters) gets none: its first step comes within a second.
+  await expect(estimate).toHaveText('The time per step on this machine appears here once a step has run.');
+  // Loaded again as a large model would be: the engine measures the matmul rate as it loads.
+  const worker = await studioWorker(page);
+  await worker.evaluate(() => (self as unknown as TestHooks).__studioTest.estimateEveryModel());
+  await page.getByText('Load another model').click();
+  await page.getByRole('radio', { name: 'URL' }).check();
+  await page.getByTestId('model-url').fill(new URL('/models/stories260K/', page.url()).href);
+  await page.getByTestId('model-url').press('Enter');
+  const duration = '(?:[\\d.]+ s|\\d+ min \\d+ s|\\d+ h \\d+ min)';
+  await expect(estimate).toHaveText(new RegExp(`^Estimated before any step has run, on wasm: about ${duration} per step when a batch fills the max length `
+    + `\\(shorter texts run faster\\), so 300 steps take about ${duration}, plus evaluations\\. From the model's size and this machine's matmul speed `
+    + '\\(\\d+ GFLOP/s\\); the first step\'s measured time replaces it\\.$'));
+  await expect(page.getByTestId('dataset-summary')).toBeVisible(); // the data stays with a new model
+  const estimated = async () => Number(await estimate.getAttribute('data-estimated-ms'));
+  const atBatch16 = await estimated();
+  expect(atBatch16).toBeGreaterThan(0);
+  // It follows the settings: twice the batch at these rows is twice the work.
+  await setSettings(page, { batchSize: 32 });
+  await expect.poll(estimated).toBeGreaterThan(1.9 * atBatch16);
+  expect(await estimated()).toBeLessThan(2.1 * atBatch16);
+  await setSettings(page, { ...QUICK_RUN, steps: 3 });
+  await page.getByTestId('start-training').click();
+  await expect(estimate).toHaveText(/^Measured on wasm: [\d.]+ s per step \(batch 4, max length 32, 4 virtual tokens\)\. So 3 steps take about/);
+  await expect(trainStatus(page)).toHaveAttribute('data-status', 'ended', { timeout: 120_000 });
   expect(errors).toEqual([]);
 });

@@ -1,5 +1,5 @@
 import type { WasmThreading } from '../../src/engine/backend';
-import type { StepShape } from '../flops';
+import type { StepShape } from '../../src/model/flops';
 import type { StepMeasurement } from '../step';
 
 /** 'simd': the single-threaded SIMD build; 'threaded': the threaded build on `threads` (default: every core). */

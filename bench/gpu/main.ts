@@ -32,7 +32,7 @@ import { Trainer } from '../../src/tuning/trainer';
 import { failures } from '../../tests/kernels/cases';
 import { runBackendCases } from '../../tests/kernels/run';
 import { measureModels, syntheticBenchModel, type BenchModel } from '../backendBench';
-import type { StepShape } from '../flops';
+import type { StepShape } from '../../src/model/flops';
 import { FULL_GRID, SMOKE_GRID, type BackendReport, type GridOptions } from '../grid';
 import { runNodeBench } from '../node';
 import { markdownReport } from '../report';

@@ -237,7 +237,7 @@ export interface SuggestedSettings {
 }
 
 /** Past this many parameters the defaults (batch 16, max length 128) are tuned for the small default model, not this one. */
-const LARGE_MODEL_PARAMETERS = 20e6;
+export const LARGE_MODEL_PARAMETERS = 20e6;
 
 /**
  * For a model past the default's size: batch 8 at max length 128 and 20 virtual tokens (a

@@ -13,6 +13,7 @@ import { checkAdapterLimits, loadModelPackage, type LoadOptions, type ModelPacka
 import type { CausalLM } from '../model/types';
 import { TextTokenizer } from '../tokenizer/tokenizer';
 import type { BackendChoice } from './backend';
+import type { StepSpeed } from './machineSpeed';
 import type { SuggestedSettings } from './memoryBudget';
 
 export interface ModelFacts {
@@ -40,6 +41,8 @@ export interface ModelFacts {
   adapter: BackendChoice['adapter'];
   /** For a model past the default's size: the batch and max length it trains well at here (the engine fills it in). */
   suggestedSettings: SuggestedSettings | null;
+  /** For a model past the default's size on wasm or cpu: what the page estimates a step's time from before one has run (the engine fills it in). */
+  stepSpeed: StepSpeed | null;
 }
 
 export interface GenerateResult {
@@ -185,6 +188,7 @@ export class ModelSession {
       backendReason: this.backend.reason,
       adapter: this.backend.adapter,
       suggestedSettings: null,
+      stepSpeed: null,
     };
   }
 

@@ -1,16 +1,14 @@
 /**
  * The studio's engine as one object: model, data, training run. The worker maps messages
- * onto its methods and forwards its events; tests and the CLI call it directly. It holds
- * every piece of state the page must not (tensors, parsed rows, the trainer) and emits
- * plain-data events.
+ * onto its methods and forwards its events; tests and the CLI call it directly. It holds every
+ * piece of state the page must not (tensors, parsed rows, the trainer) and emits plain-data events.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildDataset, defaultVerbalizer, guessMapping, readCsv, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
 import { StudioError, describeError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
-import { validateTrainConfig } from '../tuning/config';
+import { validateTrainConfig, type TrainConfig } from '../tuning/config';
 import { RunControl } from '../tuning/control';
-import type { TrainConfig } from '../tuning/config';
 import { Evaluator } from '../tuning/evaluator';
 import { METHODS } from '../tuning/methods';
 import { prepareTask, renderTemplate, type PreparedTask } from '../tuning/task';
@@ -28,6 +26,7 @@ import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, 
 import { executeRun, type ProgressPacing } from './execution';
 import { disposeRun, promptFor, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
+import { measureStepSpeed, type StepSpeedFrom } from './machineSpeed';
 import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type MemoryBudget, type RunMemory } from './memoryBudget';
 import { ModelSession, type ModelFacts } from './session';
 
@@ -43,7 +42,7 @@ export class StudioEngine {
 
   constructor(
     private readonly emit: (e: EngineEvent, transfer?: Transferable[]) => void,
-    private readonly options: { backendOptions?: BackendOptions; now?: () => Date; memoryBudgetBytes?: number; progressPacing?: ProgressPacing } = {},
+    private readonly options: { backendOptions?: BackendOptions; now?: () => Date; memoryBudgetBytes?: number; progressPacing?: ProgressPacing; stepSpeedFrom?: StepSpeedFrom } = {},
   ) {
     this.adapters = new Adapters(() => ++this.runCounter, () => this.options.now?.() ?? new Date());
   }
@@ -108,7 +107,8 @@ export class StudioEngine {
     this.session?.dispose();
     this.session = next;
     const facts = next.facts();
-    return { ...facts, suggestedSettings: suggestSettings(next.pkg.config, facts.parameters, budget, tf.memory().numBytes) };
+    const suggestedSettings = suggestSettings(next.pkg.config, facts.parameters, budget, tf.memory().numBytes);
+    return { ...facts, suggestedSettings, stepSpeed: await measureStepSpeed(next.pkg.config, facts.parameters, this.options.stepSpeedFrom) };
   }
 
   private requireSession(): ModelSession {

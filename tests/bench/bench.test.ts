@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trainingStepFlops } from '../../bench/flops';
+import { trainingStepFlops } from '../../src/model/flops';
 import { generationFlops, measureGeneration, promptOfLength } from '../../bench/generation';
 import { runSoak, soakDataset, DEFAULT_SOAK } from '../../bench/soakCore';
 import { dataDir, hasSharedModel, openDefault, tf } from '../helpers';

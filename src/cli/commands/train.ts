@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { SerializedError } from '../../engine/api';
 import { toArrayBuffer } from '../../formats/bytes';
 import { StudioError } from '../../errors';
+import { estimateCpuRunStepMs } from '../../model/flops';
 import { parse, type CliIo } from '../args';
 import { checkOutFile, checkOutFolder, locateCheckpoint, readCheckpointFile, readDataFile, writeFile, writeFolder, writeRunCheckpoint } from '../files';
 import { trainingFlagOptions, trainConfigFromFlags } from '../settingsFlags';
@@ -79,7 +80,7 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     lastLineAt = Date.now();
     io.err(`  ${text}\n`);
   };
-  const { engine } = await openEngine(values, io, (e) => {
+  const { engine, facts } = await openEngine(values, io, (e) => {
     switch (e.event) {
       case 'baseline':
         lastLineAt = Date.now();
@@ -138,6 +139,13 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     + `backend ${engine.backend?.backend}${info.truncated ? `; ${info.truncated} texts cut to ${info.config.maxLength} tokens` : ''}; `
     + `a checkpoint every ${info.config.checkpointEvery} steps goes to ${outDir}\n`);
   if (info.memory) io.err(`${info.memory.note}\n`);
+  if (facts.stepSpeed) {
+    const ms = estimateCpuRunStepMs(facts.stepSpeed.dims, info.config, facts.stepSpeed.matmulFlopsPerSecond);
+    const total = ms * (info.config.steps - info.startStep);
+    const span = total < 90_000 ? `${Math.round(total / 1000)} s` : total < 90 * 60_000 ? `${Math.round(total / 60_000)} min` : `${(total / 3_600_000).toFixed(1)} h`;
+    io.err(`estimated before the first step: about ${(ms / 1000).toFixed(1)} s a step when a batch fills the max length, about ${span} `
+      + `for the ${info.config.steps - info.startStep} steps to go, plus evaluations (this machine's matmul: ${(facts.stepSpeed.matmulFlopsPerSecond / 1e9).toFixed(0)} GFLOP/s)\n`);
+  }
 
   // Ctrl-C (SIGINT) or SIGTERM stops after the current step; the prompt trained so far is still written.
   let interrupted: { signal: NodeJS.Signals; at: number } | null = null;

@@ -1,3 +1,5 @@
+import { estimateCpuRunStepMs } from '../../model/flops';
+import { useModelStore } from '../../state/modelStore';
 import { useSettingsStore } from '../../state/settingsStore';
 import { useTrainingStore } from '../../state/trainingStore';
 import { formatDuration } from '../format';
@@ -5,14 +7,30 @@ import { formatDuration } from '../format';
 /**
  * What a run of the chosen length will take here, from the time per step measured on this
  * machine; scaled (roughly: work grows with batch × sequence) when the settings differ.
+ * Before a step has run, a large model on a CPU backend gets an estimate from its FLOPs
+ * and the matmul speed the engine measured as it loaded (model/flops.ts): its steps take
+ * tens of seconds, which a newcomer should know before pressing Train.
  */
 export function StepTimeEstimate() {
   const timing = useTrainingStore((s) => s.timing);
   const config = useSettingsStore((s) => s.config);
+  const speed = useModelStore((s) => s.facts?.stepSpeed ?? null);
+  const batch = config.batchSize * config.gradientAccumulation;
+  if (!timing && speed) {
+    const ms = estimateCpuRunStepMs(speed.dims, config, speed.matmulFlopsPerSecond);
+    return (
+      <p className="estimate" data-testid="step-estimate" data-estimated-ms={Math.round(ms)}>
+        Estimated before any step has run, on <strong>{speed.backend}</strong>: about <span className="num">{formatDuration(ms)}</span> per
+        step when a batch fills the max length (shorter texts run faster), so {config.steps.toLocaleString('en')} steps take
+        about <strong className="num">{formatDuration(ms * config.steps)}</strong>, plus evaluations. From the model&apos;s size and this
+        machine&apos;s matmul speed (<span className="num">{(speed.matmulFlopsPerSecond / 1e9).toFixed(0)}</span> GFLOP/s); the first
+        step&apos;s measured time replaces it.
+      </p>
+    );
+  }
   if (!timing) {
     return <p className="estimate muted" data-testid="step-estimate">The time per step on this machine appears here once a step has run.</p>;
   }
-  const batch = config.batchSize * config.gradientAccumulation;
   const work = (b: number, len: number, p: number) => b * (len + p);
   const ratio = work(batch, config.maxLength, config.numVirtualTokens) / work(timing.batchSize, timing.maxLength, timing.numVirtualTokens);
   const same = Math.abs(ratio - 1) < 1e-9;
