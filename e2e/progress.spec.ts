@@ -134,6 +134,8 @@ test('before its first step, a large model\'s step time is estimated from this m
   await uploadSample(page, 30);
   // The default model (260K parameters) gets none: its first step comes within a second.
   await expect(estimate).toHaveText('The time per step on this machine appears here once a step has run.');
+  await expect(page.getByTestId('ready-to-train')).toContainText('The defaults are a good first run; the first accuracy shows within a minute.');
+  await expect(trainStatus(page)).toHaveText('Not started. The defaults are a good first run.');
   // Loaded again as a large model would be: the engine measures the matmul rate as it loads.
   const worker = await studioWorker(page);
   await worker.evaluate(() => (self as unknown as TestHooks).__studioTest.estimateEveryModel());
@@ -146,6 +148,10 @@ test('before its first step, a large model\'s step time is estimated from this m
     + `\\(shorter texts run faster\\), so 300 steps take about ${duration}, plus evaluations\\. From the model's size and this machine's matmul speed `
     + '\\(\\d+ GFLOP/s\\); the first step\'s measured time replaces it\\.$'));
   await expect(page.getByTestId('dataset-summary')).toBeVisible(); // the data stays with a new model
+  // Ready to train says what the first accuracy costs now (at step 10: the default 50's first fifth).
+  await expect(page.getByTestId('large-model-note')).toHaveText(new RegExp('^The defaults are tuned for the small default model; with this 260K-parameter '
+    + `model a step takes about ${duration} here \\(estimated\\), so the first accuracy comes after step 10, about ${duration} of steps and then an evaluation\\.$`));
+  await expect(trainStatus(page)).toHaveText('Not started.');
   const estimated = async () => Number(await estimate.getAttribute('data-estimated-ms'));
   const atBatch16 = await estimated();
   expect(atBatch16).toBeGreaterThan(0);

@@ -1,8 +1,7 @@
-import { estimateCpuRunStepMs } from '../../model/flops';
-import { useModelStore } from '../../state/modelStore';
 import { useSettingsStore } from '../../state/settingsStore';
 import { useTrainingStore } from '../../state/trainingStore';
 import { formatDuration } from '../format';
+import { useLargeModelEstimate } from './useStepEstimate';
 
 /**
  * What a run of the chosen length will take here, from the time per step measured on this
@@ -14,15 +13,14 @@ import { formatDuration } from '../format';
 export function StepTimeEstimate() {
   const timing = useTrainingStore((s) => s.timing);
   const config = useSettingsStore((s) => s.config);
-  const speed = useModelStore((s) => s.facts?.stepSpeed ?? null);
+  const { stepMs: estimatedMs, speed } = useLargeModelEstimate();
   const batch = config.batchSize * config.gradientAccumulation;
-  if (!timing && speed) {
-    const ms = estimateCpuRunStepMs(speed.dims, config, speed.matmulFlopsPerSecond);
+  if (!timing && estimatedMs !== null && speed) {
     return (
-      <p className="estimate" data-testid="step-estimate" data-estimated-ms={Math.round(ms)}>
-        Estimated before any step has run, on <strong>{speed.backend}</strong>: about <span className="num">{formatDuration(ms)}</span> per
+      <p className="estimate" data-testid="step-estimate" data-estimated-ms={Math.round(estimatedMs)}>
+        Estimated before any step has run, on <strong>{speed.backend}</strong>: about <span className="num">{formatDuration(estimatedMs)}</span> per
         step when a batch fills the max length (shorter texts run faster), so {config.steps.toLocaleString('en')} steps take
-        about <strong className="num">{formatDuration(ms * config.steps)}</strong>, plus evaluations. From the model&apos;s size and this
+        about <strong className="num">{formatDuration(estimatedMs * config.steps)}</strong>, plus evaluations. From the model&apos;s size and this
         machine&apos;s matmul speed (<span className="num">{(speed.matmulFlopsPerSecond / 1e9).toFixed(0)}</span> GFLOP/s); the first
         step&apos;s measured time replaces it.
       </p>

@@ -1,6 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useCurrentAdapter } from '../../state/promptsStore';
 import { useTrainingStore, type RunPhase } from '../../state/trainingStore';
+import { useLargeModelEstimate } from '../method/useStepEstimate';
 
 const PHASE_TEXT: Record<RunPhase, string> = {
   preparing: 'Preparing the run…',
@@ -21,9 +22,10 @@ export function TrainStatusLine() {
     status: s.status, phase: s.phase, summary: s.summary, step: s.status === 'paused' ? s.lastStep?.step ?? 0 : null,
   })));
   const imported = useCurrentAdapter();
+  const { large, suggested } = useLargeModelEstimate();
   let text = '';
   if (imported) text = `No training: the current prompt is the adapter loaded from ${imported.fileName}.`;
-  else if (status === 'idle') text = 'Not started. The defaults are a good first run.';
+  else if (status === 'idle') text = !large ? 'Not started. The defaults are a good first run.' : suggested ? 'Not started. Step 3 suggests settings for this model.' : 'Not started.';
   else if (status === 'failed') text = 'The run stopped with an error.';
   else if (summary) text = summary.message;
   else if (phase === 'paused') text = `Paused at step ${step}.`;
