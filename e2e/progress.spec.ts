@@ -8,7 +8,7 @@ import { expect, test } from '@playwright/test';
 import { waitForModel } from './helpers';
 import { currentStep, QUICK_RUN, setSettings, studioWorker, trainStatus, uploadSample } from './runHelpers';
 
-type TestHooks = { __studioTest: { reportAllProgress(): void; estimateEveryModel(): void } };
+type TestHooks = { __studioTest: { reportAllProgress(): void; treatEveryModelAsLarge(): void } };
 type Sample = { value: number; max: number; text: string; step: number; stepTime: string; left: string };
 
 /** Registered before the page loads: every state of the training bar and the activity line. */
@@ -125,7 +125,7 @@ test('Pause during a step ends it between its layers: the run pauses at the step
   expect(errors).toEqual([]);
 });
 
-test('before its first step, a large model\'s step time is estimated from this machine\'s matmul speed; the first step replaces it', async ({ page }) => {
+test('a large model: settings suggested, a first look offered, its step time estimated from this machine\'s matmul speed until a first step replaces it', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/?backend=wasm');
@@ -138,7 +138,7 @@ test('before its first step, a large model\'s step time is estimated from this m
   await expect(trainStatus(page)).toHaveText('Not started. The defaults are a good first run.');
   // Loaded again as a large model would be: the engine measures the matmul rate as it loads.
   const worker = await studioWorker(page);
-  await worker.evaluate(() => (self as unknown as TestHooks).__studioTest.estimateEveryModel());
+  await worker.evaluate(() => (self as unknown as TestHooks).__studioTest.treatEveryModelAsLarge());
   await page.getByText('Load another model').click();
   await page.getByRole('radio', { name: 'URL' }).check();
   await page.getByTestId('model-url').fill(new URL('/models/stories260K/', page.url()).href);
@@ -150,8 +150,10 @@ test('before its first step, a large model\'s step time is estimated from this m
   await expect(page.getByTestId('dataset-summary')).toBeVisible(); // the data stays with a new model
   // Ready to train says what the first accuracy costs now (at step 10: the default 50's first fifth).
   await expect(page.getByTestId('large-model-note')).toHaveText(new RegExp('^The defaults are tuned for the small default model; with this 260K-parameter '
-    + `model a step takes about ${duration} here \\(estimated\\), so the first accuracy comes after step 10, about ${duration} of steps and then an evaluation\\.$`));
-  await expect(trainStatus(page)).toHaveText('Not started.');
+    + `model a step takes about ${duration} here \\(estimated\\), so the first accuracy comes after step 10, about ${duration} of steps and then an evaluation\\. `
+    + 'Step 3 suggests settings for it\\.$'));
+  await expect(trainStatus(page)).toHaveText('Not started. Step 3 suggests settings for this model.');
+  await expect(page.getByTestId('model-suggestion').getByRole('button')).toHaveText('Use batch 8, max length 128');
   const estimated = async () => Number(await estimate.getAttribute('data-estimated-ms'));
   const atBatch16 = await estimated();
   expect(atBatch16).toBeGreaterThan(0);
@@ -159,6 +161,16 @@ test('before its first step, a large model\'s step time is estimated from this m
   await setSettings(page, { batchSize: 32 });
   await expect.poll(estimated).toBeGreaterThan(1.9 * atBatch16);
   expect(await estimated()).toBeLessThan(2.1 * atBatch16);
+  // A first look, offered with its time, in one click.
+  const firstLook = page.getByTestId('first-look');
+  await expect(firstLook).toHaveText(new RegExp('^For a first look sooner: 50 steps at batch 4 and max length 64, scoring 100 validation examples, '
+    + `about ${duration} of steps here \\(estimated\\)\\. Use the first-look settings$`));
+  await firstLook.getByRole('button', { name: 'Use the first-look settings' }).click();
+  await expect(firstLook).toContainText('These settings are in use.');
+  for (const [key, value] of [['steps', '50'], ['batchSize', '4'], ['maxLength', '64'], ['maxEvalExamples', '100']]) {
+    await expect(page.getByTestId(`setting-${key}`)).toHaveValue(value);
+  }
+  await expect(estimate).toContainText('so 50 steps take about');
   await setSettings(page, { ...QUICK_RUN, steps: 3 });
   await page.getByTestId('start-training').click();
   await expect(estimate).toHaveText(/^Measured on wasm: [\d.]+ s per step \(batch 4, max length 32, 4 virtual tokens\)\. So 3 steps take about/);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../model/config';
 import type { FlopsDims } from '../model/flops';
-import { LARGE_MODEL_PARAMETERS } from './memoryBudget';
+import { LARGE_MODEL_PARAMETERS, type LargeModelFrom } from './memoryBudget';
 
 /**
  * The backend's own float32 matmul speed (FLOP/s): an n×n by n×n product, the median of
@@ -46,17 +46,12 @@ export interface StepSpeed {
   dims: FlopsDims;
 }
 
-/** From how many parameters a model gets a step-time estimate (an object, so that a test hook can lower it in a running worker). */
-export interface StepSpeedFrom {
-  parameters: number;
-}
-
 /**
  * For a large model on wasm or cpu: this machine's matmul rate, measured now (about half
  * a second). Null elsewhere: the default model's first step comes within a second, and on
  * WebGPU no step has been measured against its matmul rate to estimate from.
  */
-export async function measureStepSpeed(config: ModelConfig, parameters: number, from: StepSpeedFrom = { parameters: LARGE_MODEL_PARAMETERS }): Promise<StepSpeed | null> {
+export async function measureStepSpeed(config: ModelConfig, parameters: number, from: LargeModelFrom = { parameters: LARGE_MODEL_PARAMETERS }): Promise<StepSpeed | null> {
   const backend = tf.getBackend();
   if (parameters < from.parameters || (backend !== 'wasm' && backend !== 'cpu')) return null;
   const { modelType, hiddenSize, numHeads, numKeyValueHeads, headDim, intermediateSize, numLayers, vocabSize } = config;

@@ -234,10 +234,34 @@ export interface SuggestedSettings {
   maxLength: number;
   /** One sentence: what the suggestion is for. */
   reason: string;
+  /** A short run that shows a first accuracy within minutes, not hours (README, "what to choose"). */
+  firstLook: FirstLook;
+}
+
+export interface FirstLook {
+  batchSize: number;
+  maxLength: number;
+  steps: number;
+  maxEvalExamples: number;
 }
 
 /** Past this many parameters the defaults (batch 16, max length 128) are tuned for the small default model, not this one. */
 export const LARGE_MODEL_PARAMETERS = 20e6;
+
+/** From how many parameters a model counts as large (an object, so that a test hook can lower it in a running worker). */
+export interface LargeModelFrom {
+  parameters: number;
+}
+
+/**
+ * A first look at a large model on a CPU: a ~135M model at 4 × 64 for 50 steps (about 10 min
+ * here), one of 360M-0.5B at 2 × 64 for 20 steps (about 15 min), scoring fewer validation
+ * examples than the default 300, each of which is a forward pass of the whole model.
+ */
+function firstLookFor(parameters: number, batchThatFits: number): FirstLook {
+  const small = parameters < 200e6;
+  return { batchSize: Math.min(small ? 4 : 2, batchThatFits), maxLength: 64, steps: small ? 50 : 20, maxEvalExamples: small ? 100 : 50 };
+}
 
 /**
  * For a model past the default's size: batch 8 at max length 128 and 20 virtual tokens (a
@@ -245,8 +269,10 @@ export const LARGE_MODEL_PARAMETERS = 20e6;
  * the largest batch below that whose step fits what the backend has left, counted as the
  * engine runs it (MLP pre-activations recomputed past 1 GiB at peak). Null for a small model.
  */
-export function suggestSettings(dims: MemoryDims, parameters: number, budget: MemoryBudget, residentBytes: number): SuggestedSettings | null {
-  if (parameters < LARGE_MODEL_PARAMETERS) return null;
+export function suggestSettings(
+  dims: MemoryDims, parameters: number, budget: MemoryBudget, residentBytes: number, from: LargeModelFrom = { parameters: LARGE_MODEL_PARAMETERS },
+): SuggestedSettings | null {
+  if (parameters < from.parameters) return null;
   const maxLength = 128;
   const room = budget.bytes - residentBytes;
   const shape = (batch: number) => ({ batch, sequence: maxLength + 8, promptTokens: 20, prefixTokens: 0 });
@@ -265,6 +291,7 @@ export function suggestSettings(dims: MemoryDims, parameters: number, budget: Me
   return {
     batchSize,
     maxLength,
+    firstLook: firstLookFor(parameters, batchSize),
     reason: `A ${millions}M-parameter model takes about ${formatBytes(step(batchSize))} a step at batch ${batchSize} and max length ${maxLength} on ${budget.label}; larger batches cost memory and time in proportion.${faster}`,
   };
 }

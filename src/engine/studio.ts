@@ -26,8 +26,8 @@ import { batchPredictCsv, predictMixed, predictTexts, validationPredictionsCsv, 
 import { executeRun, type ProgressPacing } from './execution';
 import { disposeRun, promptFor, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
-import { measureStepSpeed, type StepSpeedFrom } from './machineSpeed';
-import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type MemoryBudget, type RunMemory } from './memoryBudget';
+import { measureStepSpeed } from './machineSpeed';
+import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type LargeModelFrom, type MemoryBudget, type RunMemory } from './memoryBudget';
 import { ModelSession, type ModelFacts } from './session';
 
 export class StudioEngine {
@@ -42,7 +42,7 @@ export class StudioEngine {
 
   constructor(
     private readonly emit: (e: EngineEvent, transfer?: Transferable[]) => void,
-    private readonly options: { backendOptions?: BackendOptions; now?: () => Date; memoryBudgetBytes?: number; progressPacing?: ProgressPacing; stepSpeedFrom?: StepSpeedFrom } = {},
+    private readonly options: { backendOptions?: BackendOptions; now?: () => Date; memoryBudgetBytes?: number; progressPacing?: ProgressPacing; largeModelFrom?: LargeModelFrom } = {},
   ) {
     this.adapters = new Adapters(() => ++this.runCounter, () => this.options.now?.() ?? new Date());
   }
@@ -107,8 +107,8 @@ export class StudioEngine {
     this.session?.dispose();
     this.session = next;
     const facts = next.facts();
-    const suggestedSettings = suggestSettings(next.pkg.config, facts.parameters, budget, tf.memory().numBytes);
-    return { ...facts, suggestedSettings, stepSpeed: await measureStepSpeed(next.pkg.config, facts.parameters, this.options.stepSpeedFrom) };
+    const suggestedSettings = suggestSettings(next.pkg.config, facts.parameters, budget, tf.memory().numBytes, this.options.largeModelFrom);
+    return { ...facts, suggestedSettings, stepSpeed: await measureStepSpeed(next.pkg.config, facts.parameters, this.options.largeModelFrom) };
   }
 
   private requireSession(): ModelSession {

@@ -6,8 +6,7 @@
 import { currentWebGPUDevice } from '../engine/backend';
 import { PROGRESS_PACING, type ProgressPacing } from '../engine/execution';
 import { StudioEngine } from '../engine/studio';
-import { LARGE_MODEL_PARAMETERS } from '../engine/memoryBudget';
-import type { StepSpeedFrom } from '../engine/machineSpeed';
+import { LARGE_MODEL_PARAMETERS, type LargeModelFrom } from '../engine/memoryBudget';
 import { StudioError, serializeError } from '../errors';
 import { toArrayBuffer } from '../formats/bytes';
 import type { ModelSource } from '../model/package';
@@ -25,8 +24,8 @@ function post(message: ReplyMessage | WorkerEvent, transfer: Transferable[] = []
 
 // Read at each report, so the test hook below can change it.
 const progressPacing: ProgressPacing = { ...PROGRESS_PACING };
-const stepSpeedFrom: StepSpeedFrom = { parameters: LARGE_MODEL_PARAMETERS };
-const engine = new StudioEngine(post, { backendOptions: wasmBackendOptions(), progressPacing, stepSpeedFrom });
+const largeModelFrom: LargeModelFrom = { parameters: LARGE_MODEL_PARAMETERS };
+const engine = new StudioEngine(post, { backendOptions: wasmBackendOptions(), progressPacing, largeModelFrom });
 
 // Fault injection for the end-to-end tests (Playwright evaluates these in the worker). Only the
 // test build (`vite build --mode test`, as playwright.config.ts builds) has them; the product's
@@ -37,8 +36,8 @@ if (import.meta.env.MODE === 'test') {
     failNextStep: () => (engine.failNextStep = true),
     /** Progress inside every step and evaluation, however quick (the default model's steps are). */
     reportAllProgress: () => Object.assign(progressPacing, { quietMs: 0, intervalMs: 0 }),
-    /** The step-time estimate for every model loaded from now on, as for a large one (the default model is far below). */
-    estimateEveryModel: () => (stepSpeedFrom.parameters = 0),
+    /** Every model loaded from now on counts as large (suggested settings, a step-time estimate): the default model is far below. */
+    treatEveryModelAsLarge: () => (largeModelFrom.parameters = 0),
   };
 }
 

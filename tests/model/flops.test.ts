@@ -82,7 +82,7 @@ describe('the step-time estimate before a first step (CPU backends)', () => {
 
 describe.skipIf(!hasSharedModel)('the engine measures the matmul rate for it as a large model loads', () => {
   it('on cpu: a rate and the model\'s dimensions past the threshold; nothing below it', async () => {
-    const engine = new StudioEngine(() => {}, { stepSpeedFrom: { parameters: 0 } });
+    const engine = new StudioEngine(() => {}, { largeModelFrom: { parameters: 0 } });
     await engine.init('cpu');
     const facts = await engine.loadModel(folderSource(packageDir('stories260K')));
     const speed = facts.stepSpeed!;

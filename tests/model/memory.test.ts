@@ -217,6 +217,10 @@ describe('settings suggested for a larger model', () => {
     const smol = syntheticDims(REAL_SIZE_SHAPES[0]);
     const suggestion = suggestSettings(smol, 134.5e6, wasm, weightBytes(smol));
     expect(suggestion).toMatchObject({ batchSize: 8, maxLength: 128 });
+    // And a first look: minutes, not hours (README, "what to choose").
+    expect(suggestion!.firstLook).toEqual({ batchSize: 4, maxLength: 64, steps: 50, maxEvalExamples: 100 });
+    const qwen = syntheticDims(REAL_SIZE_SHAPES[2]);
+    expect(suggestSettings(qwen, 494e6, wasm, weightBytes(qwen))!.firstLook).toEqual({ batchSize: 2, maxLength: 64, steps: 20, maxEvalExamples: 50 });
     expect(suggestion!.reason).toMatch(/^A 135M-parameter model takes about \d+ MB a step at batch 8 and max length 128 on the wasm backend;/);
     // It recomputes some MLP pre-activations at the default Step memory; the wasm heap has room to keep them all, and it says from what setting.
     const keepAllMiB = Math.ceil((weightBytes(smol) + trainingStepBytes(smol, { batch: 8, sequence: 136, promptTokens: 20, prefixTokens: 0 }, 2, 0)) / 2 ** 20 / 64) * 64;
@@ -228,7 +232,10 @@ describe('settings suggested for a larger model', () => {
     expect(trainingStepBytes(smol, shape(4), 2, mlpPreActivations(smol))).toBeGreaterThan(tight.bytes - weightBytes(smol));
     const short = suggestSettings(smol, 134.5e6, tight, weightBytes(smol));
     expect(short).toMatchObject({ batchSize: 2 });
+    expect(short!.firstLook.batchSize).toBe(2); // never a larger batch than fits
     expect(short!.reason).not.toContain('Step memory');
     expect(suggestSettings(session.pkg.config, 260_032, wasm, weightBytes(session.pkg.config))).toBeNull();
+    // Unless told that every model is large (the e2e tests' hook does this in the worker).
+    expect(suggestSettings(session.pkg.config, 260_032, wasm, weightBytes(session.pkg.config), { parameters: 0 })).toMatchObject({ batchSize: 8, maxLength: 128 });
   });
 });

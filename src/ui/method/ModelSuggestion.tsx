@@ -1,27 +1,46 @@
+import { estimateCpuRunStepMs } from '../../model/flops';
 import { useModelStore } from '../../state/modelStore';
 import { useSettingsStore } from '../../state/settingsStore';
+import type { TrainConfig } from '../../tuning/config';
+import { formatDuration } from '../format';
 
 /**
  * For a model past the default's size, the batch and max length it trains well at on this
  * backend (the engine works them out from its memory model when the model loads), offered
- * in one click: the defaults are tuned for the small default model.
+ * in one click: the defaults are tuned for the small default model. Beside it, a first look:
+ * a short run that shows a first accuracy within minutes, with its time where it can be
+ * estimated (wasm and cpu).
  */
 export function ModelSuggestion({ disabled }: { disabled?: boolean }) {
   const suggestion = useModelStore((s) => s.facts?.suggestedSettings ?? null);
-  const batchSize = useSettingsStore((s) => s.config.batchSize);
-  const maxLength = useSettingsStore((s) => s.config.maxLength);
+  const speed = useModelStore((s) => s.facts?.stepSpeed ?? null);
+  const config = useSettingsStore((s) => s.config);
   const set = useSettingsStore((s) => s.set);
   if (!suggestion) return null;
-  const inUse = batchSize === suggestion.batchSize && maxLength === suggestion.maxLength;
+  const apply = (values: Partial<TrainConfig>) => {
+    for (const [key, value] of Object.entries(values)) set(key as keyof TrainConfig, value as never);
+  };
+  const inUse = (values: Partial<TrainConfig>) => Object.entries(values).every(([key, value]) => config[key as keyof TrainConfig] === value);
+  const { batchSize, maxLength, firstLook } = suggestion;
+  const firstLookMs = speed ? estimateCpuRunStepMs(speed.dims, { ...config, ...firstLook }, speed.matmulFlopsPerSecond) * firstLook.steps : null;
   return (
-    <p className="offer" data-testid="model-suggestion">
-      {suggestion.reason}{' '}
-      {inUse ? 'These settings are in use.' : (
-        <button type="button" className="link" disabled={disabled} onClick={() => {
-          set('batchSize', suggestion.batchSize);
-          set('maxLength', suggestion.maxLength);
-        }}>Use batch {suggestion.batchSize}, max length {suggestion.maxLength}</button>
-      )}
-    </p>
+    <>
+      <p className="offer" data-testid="model-suggestion">
+        {suggestion.reason}{' '}
+        {inUse({ batchSize, maxLength }) ? 'These settings are in use.' : (
+          <button type="button" className="link" disabled={disabled} onClick={() => apply({ batchSize, maxLength })}>
+            Use batch {batchSize}, max length {maxLength}
+          </button>
+        )}
+      </p>
+      <p className="offer" data-testid="first-look">
+        For a first look sooner: {firstLook.steps} steps at batch {firstLook.batchSize} and max length {firstLook.maxLength}, scoring
+        {' '}{firstLook.maxEvalExamples} validation examples{firstLookMs !== null && <>, about <span className="num">{formatDuration(firstLookMs)}</span> of
+        steps here (estimated)</>}.{' '}
+        {inUse(firstLook) ? 'These settings are in use.' : (
+          <button type="button" className="link" disabled={disabled} onClick={() => apply(firstLook)}>Use the first-look settings</button>
+        )}
+      </p>
+    </>
   );
 }
