@@ -5,7 +5,7 @@ import { useSettingsCheck } from '../../state/settingsCheck';
 import { useSettingsStore } from '../../state/settingsStore';
 import { useTrainingStore } from '../../state/trainingStore';
 import { formatDuration } from '../format';
-import { firstEvaluationStep, useLargeModelEstimate } from '../method/useStepEstimate';
+import { firstEvaluationStep, useLargeModelEstimate } from '../method/useLargeModelEstimate';
 
 /** Brings the Train panel into view (it can be thousands of pixels below on a phone) and moves focus there. */
 export function showTrainPanel(): void {

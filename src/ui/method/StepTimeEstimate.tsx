@@ -1,7 +1,7 @@
 import { useSettingsStore } from '../../state/settingsStore';
 import { useTrainingStore } from '../../state/trainingStore';
 import { formatDuration } from '../format';
-import { useLargeModelEstimate } from './useStepEstimate';
+import { useLargeModelEstimate } from './useLargeModelEstimate';
 
 /**
  * What a run of the chosen length will take here, from the time per step measured on this

@@ -1,7 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useCurrentAdapter } from '../../state/promptsStore';
 import { useTrainingStore, type RunPhase } from '../../state/trainingStore';
-import { useLargeModelEstimate } from '../method/useStepEstimate';
+import { useLargeModelEstimate } from '../method/useLargeModelEstimate';
 
 const PHASE_TEXT: Record<RunPhase, string> = {
   preparing: 'Preparing the run…',
