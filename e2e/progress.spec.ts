@@ -145,12 +145,13 @@ test('a large model: settings suggested, a first look offered, its step time est
   await page.getByTestId('model-url').press('Enter');
   const duration = '(?:[\\d.]+ s|\\d+ min \\d+ s|\\d+ h \\d+ min)';
   await expect(estimate).toHaveText(new RegExp(`^Estimated before any step has run, on wasm: about ${duration} per step when a batch fills the max length `
-    + `\\(shorter texts run faster\\), so 300 steps take about ${duration}, plus evaluations\\. From the model's size and this machine's matmul speed `
+    + `\\(shorter texts run faster\\), so 300 steps take about ${duration}, and the 11 evaluations of \\d+ validation examples \\(the baselines and the `
+    + `discrete projection included\\) about ${duration} more\\. From the model's size and this machine's matmul speed `
     + '\\(\\d+ GFLOP/s\\); the first step\'s measured time replaces it\\.$'));
   await expect(page.getByTestId('dataset-summary')).toBeVisible(); // the data stays with a new model
   // Ready to train says what the first accuracy costs now (at step 10: the default 50's first fifth).
   await expect(page.getByTestId('large-model-note')).toHaveText(new RegExp('^The defaults are tuned for the small default model; with this 260K-parameter '
-    + `model a step takes about ${duration} here \\(estimated\\), so the first accuracy comes after step 10, about ${duration} of steps and then an evaluation\\. `
+    + `model a step takes about ${duration} here \\(estimated\\), so the first accuracy comes after step 10 and its evaluation, in about ${duration}\\. `
     + 'Step 3 suggests settings for it\\.$'));
   await expect(trainStatus(page)).toHaveText('Not started. Step 3 suggests settings for this model.');
   await expect(page.getByTestId('model-suggestion').getByRole('button')).toHaveText('Use batch 8, max length 128');
@@ -163,8 +164,8 @@ test('a large model: settings suggested, a first look offered, its step time est
   expect(await estimated()).toBeLessThan(2.1 * atBatch16);
   // A first look, offered with its time, in one click.
   const firstLook = page.getByTestId('first-look');
-  await expect(firstLook).toHaveText(new RegExp('^For a first look sooner: 50 steps at batch 4 and max length 64, scoring 100 validation examples, '
-    + `about ${duration} of steps here \\(estimated\\)\\. Use the first-look settings$`));
+  await expect(firstLook).toHaveText(new RegExp('^For a first look sooner: 50 steps at batch 4 and max length 64, scoring 100 validation examples: '
+    + `about ${duration} here, its 6 evaluations included \\(estimated\\)\\. Use the first-look settings$`));
   await firstLook.getByRole('button', { name: 'Use the first-look settings' }).click();
   await expect(firstLook).toContainText('These settings are in use.');
   for (const [key, value] of [['steps', '50'], ['batchSize', '4'], ['maxLength', '64'], ['maxEvalExamples', '100']]) {

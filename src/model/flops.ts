@@ -82,3 +82,17 @@ export function estimateCpuRunStepMs(
   const shape = { batch: settings.batchSize, sequence: settings.maxLength + ESTIMATE_TARGETS, virtualTokens: settings.numVirtualTokens, targets: ESTIMATE_TARGETS };
   return settings.gradientAccumulation * estimateCpuStepMs(cfg, shape, matmulFlopsPerSecond);
 }
+
+/**
+ * One evaluation's time on a CPU backend, in ms, before any has run: a forward pass over
+ * each scored example (rank classification reads every label from it; a longer label's
+ * continuation is small beside it), as long as the max length, in batches of evalBatchSize.
+ */
+export function estimateCpuEvaluationMs(
+  cfg: FlopsDims, settings: { maxLength: number; numVirtualTokens: number; evalBatchSize: number }, examples: number, matmulFlopsPerSecond: number,
+): number {
+  if (examples <= 0) return 0;
+  const shape = { batch: examples, sequence: settings.maxLength, virtualTokens: settings.numVirtualTokens, targets: 1 };
+  const rows = Math.min(examples, settings.evalBatchSize) * (settings.maxLength + settings.numVirtualTokens);
+  return trainingStepFlops(cfg, shape).forward / (matmulFlopsPerSecond * cpuStepShareOfMatmul(rows)) * 1000;
+}

@@ -252,6 +252,14 @@ export function isEvaluationStep(step: number, cfg: Pick<TrainConfig, 'evalEvery
   return cfg.evalEvery >= 20 && (step === Math.round(cfg.evalEvery / 5) || step === Math.round(cfg.evalEvery / 2));
 }
 
+/** How many of a run's steps evaluate (isEvaluationStep), counted without walking a million steps. */
+export function evaluationStepCount(cfg: Pick<TrainConfig, 'evalEvery' | 'steps'>): number {
+  // The early ones lie below the first interval, so never on one of its multiples; one at the last step is the last's.
+  const early = cfg.evalEvery >= 20 ? new Set([Math.round(cfg.evalEvery / 5), Math.round(cfg.evalEvery / 2)]) : new Set<number>();
+  const earlyBefore = [...early].filter((s) => s >= 1 && s < cfg.steps).length;
+  return Math.floor(cfg.steps / cfg.evalEvery) + (cfg.steps % cfg.evalEvery !== 0 ? 1 : 0) + earlyBefore;
+}
+
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
   SETTING_KEYS.map((key) => [key, SETTINGS[key].default]),
 ) as unknown as TrainConfig;

@@ -7,9 +7,9 @@ import path from 'node:path';
 import type { SerializedError } from '../../engine/api';
 import { toArrayBuffer } from '../../formats/bytes';
 import { StudioError } from '../../errors';
-import { estimateCpuRunStepMs } from '../../model/flops';
 import { parse, type CliIo } from '../args';
 import { checkOutFile, checkOutFolder, locateCheckpoint, readCheckpointFile, readDataFile, writeFile, writeFolder, writeRunCheckpoint } from '../files';
+import { estimateCpuRun } from '../../tuning/runEstimate';
 import { trainingFlagOptions, trainConfigFromFlags } from '../settingsFlags';
 import { dataOptions, evaluationRecord, limitsOf, loadDataset, openEngine, rethrow } from './shared';
 
@@ -140,11 +140,13 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     + `a checkpoint every ${info.config.checkpointEvery} steps goes to ${outDir}\n`);
   if (info.memory) io.err(`${info.memory.note}\n`);
   if (facts.stepSpeed) {
-    const ms = estimateCpuRunStepMs(facts.stepSpeed.dims, info.config, facts.stepSpeed.matmulFlopsPerSecond);
-    const total = ms * (info.config.steps - info.startStep);
-    const span = total < 90_000 ? `${Math.round(total / 1000)} s` : total < 90 * 60_000 ? `${Math.round(total / 60_000)} min` : `${(total / 3_600_000).toFixed(1)} h`;
-    io.err(`estimated before the first step: about ${(ms / 1000).toFixed(1)} s a step when a batch fills the max length, about ${span} `
-      + `for the ${info.config.steps - info.startStep} steps to go, plus evaluations (this machine's matmul: ${(facts.stepSpeed.matmulFlopsPerSecond / 1e9).toFixed(0)} GFLOP/s)\n`);
+    const estimate = estimateCpuRun(facts.stepSpeed.dims, facts.stepSpeed.matmulFlopsPerSecond, info.config, dataset.validationCount);
+    const span = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+    const toGo = info.config.steps - info.startStep;
+    io.err(`estimated before the first step: about ${(estimate.stepMs / 1000).toFixed(1)} s a step when a batch fills the max length, about `
+      + `${span(estimate.stepMs * toGo)} for the ${toGo} steps to go`
+      + `${info.startStep > 0 ? ', plus evaluations' : `, and about ${span(estimate.evaluationMs * estimate.evaluations)} for the run's ${estimate.evaluations} evaluations of ${estimate.examples} examples`}`
+      + ` (this machine's matmul: ${(facts.stepSpeed.matmulFlopsPerSecond / 1e9).toFixed(0)} GFLOP/s)\n`);
   }
 
   // Ctrl-C (SIGINT) or SIGTERM stops after the current step; the prompt trained so far is still written.

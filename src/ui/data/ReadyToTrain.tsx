@@ -5,7 +5,8 @@ import { useSettingsCheck } from '../../state/settingsCheck';
 import { useSettingsStore } from '../../state/settingsStore';
 import { useTrainingStore } from '../../state/trainingStore';
 import { formatDuration } from '../format';
-import { firstEvaluationStep, useLargeModelEstimate } from '../method/useLargeModelEstimate';
+import { firstEvaluationStep, type RunEstimate } from '../../tuning/runEstimate';
+import { useLargeModelEstimate } from '../method/useLargeModelEstimate';
 
 /** Brings the Train panel into view (it can be thousands of pixels below on a phone) and moves focus there. */
 export function showTrainPanel(): void {
@@ -19,13 +20,15 @@ export function showTrainPanel(): void {
  * step takes seconds to minutes on a CPU, so the first accuracy is minutes away, and the
  * Method step's suggestion is the quicker first look.
  */
-function LargeModelNote({ parameters, stepMs, firstEvaluation, suggested }: { parameters: number; stepMs: number | null; firstEvaluation: number; suggested: boolean }) {
+function LargeModelNote({ parameters, estimate, firstEvaluation, suggested }: {
+  parameters: number; estimate: RunEstimate | null; firstEvaluation: number; suggested: boolean;
+}) {
   return (
     <span data-testid="large-model-note">
       The defaults are tuned for the small default model; with this {parameters >= 1e6 ? `${Math.round(parameters / 1e6)}M` : `${Math.round(parameters / 1e3)}K`}-parameter model
-      {stepMs !== null
-        ? <> a step takes about <span className="num">{formatDuration(stepMs)}</span> here (estimated), so the first accuracy comes after
-          step {firstEvaluation}, about <span className="num">{formatDuration(stepMs * firstEvaluation)}</span> of steps and then an evaluation.</>
+      {estimate
+        ? <> a step takes about <span className="num">{formatDuration(estimate.stepMs)}</span> here (estimated), so the first accuracy comes after
+          step {firstEvaluation} and its evaluation, in about <span className="num">{formatDuration(estimate.stepMs * firstEvaluation + estimate.evaluationMs)}</span>.</>
         : ' each step takes longer.'}
       {suggested && ' Step 3 suggests settings for it.'}
     </span>
@@ -41,7 +44,7 @@ export function ReadyToTrain() {
   const { status, start } = useTrainingStore(useShallow((s) => ({ status: s.status, start: s.start })));
   const modelReady = useModelStore((s) => s.status === 'ready');
   const settingsError = useSettingsCheck();
-  const { large, suggested, parameters, stepMs } = useLargeModelEstimate();
+  const { large, suggested, parameters, estimate } = useLargeModelEstimate();
   const evaluation = useSettingsStore(useShallow((s) => ({ evalEvery: s.config.evalEvery, steps: s.config.steps })));
   if (!dataset || status !== 'idle') return null;
   const blocked = !modelReady ? 'The model is still loading.' : settingsError ? 'Fix the settings in step 3 first.' : null;
@@ -50,7 +53,7 @@ export function ReadyToTrain() {
       <p>
         <strong>Ready to train</strong> on {dataset.trainCount.toLocaleString('en')} examples
         ({dataset.validationCount.toLocaleString('en')} held out to measure accuracy).{' '}
-        {large ? <LargeModelNote parameters={parameters} stepMs={stepMs} firstEvaluation={firstEvaluationStep(evaluation)} suggested={suggested} />
+        {large ? <LargeModelNote parameters={parameters} estimate={estimate} firstEvaluation={firstEvaluationStep(evaluation)} suggested={suggested} />
           : 'The defaults are a good first run; the first accuracy shows within a minute.'}
       </p>
       <div className="buttons">

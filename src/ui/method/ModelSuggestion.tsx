@@ -1,7 +1,8 @@
-import { estimateCpuRunStepMs } from '../../model/flops';
+import { useDataStore } from '../../state/dataStore';
 import { useModelStore } from '../../state/modelStore';
 import { useSettingsStore } from '../../state/settingsStore';
 import type { TrainConfig } from '../../tuning/config';
+import { estimateCpuRun } from '../../tuning/runEstimate';
 import { formatDuration } from '../format';
 
 /**
@@ -16,13 +17,15 @@ export function ModelSuggestion({ disabled }: { disabled?: boolean }) {
   const speed = useModelStore((s) => s.facts?.stepSpeed ?? null);
   const config = useSettingsStore((s) => s.config);
   const set = useSettingsStore((s) => s.set);
+  const validationCount = useDataStore((s) => s.dataset?.validationCount ?? null);
   if (!suggestion) return null;
   const apply = (values: Partial<TrainConfig>) => {
     for (const [key, value] of Object.entries(values)) set(key as keyof TrainConfig, value as never);
   };
   const inUse = (values: Partial<TrainConfig>) => Object.entries(values).every(([key, value]) => config[key as keyof TrainConfig] === value);
   const { batchSize, maxLength, firstLook } = suggestion;
-  const firstLookMs = speed ? estimateCpuRunStepMs(speed.dims, { ...config, ...firstLook }, speed.matmulFlopsPerSecond) * firstLook.steps : null;
+  const look = speed ? estimateCpuRun(speed.dims, speed.matmulFlopsPerSecond, { ...config, ...firstLook }, validationCount) : null;
+  const firstLookMs = look ? look.stepMs * firstLook.steps + look.evaluationMs * look.evaluations : null;
   return (
     <>
       <p className="offer" data-testid="model-suggestion">
@@ -35,8 +38,8 @@ export function ModelSuggestion({ disabled }: { disabled?: boolean }) {
       </p>
       <p className="offer" data-testid="first-look">
         For a first look sooner: {firstLook.steps} steps at batch {firstLook.batchSize} and max length {firstLook.maxLength}, scoring
-        {' '}{firstLook.maxEvalExamples} validation examples{firstLookMs !== null && <>, about <span className="num">{formatDuration(firstLookMs)}</span> of
-        steps here (estimated)</>}.{' '}
+        {' '}{firstLook.maxEvalExamples} validation examples{firstLookMs !== null && <>: about <span className="num">{formatDuration(firstLookMs)}</span> here,
+        its {look!.evaluations} evaluations included (estimated)</>}.{' '}
         {inUse(firstLook) ? 'These settings are in use.' : (
           <button type="button" className="link" disabled={disabled} onClick={() => apply(firstLook)}>Use the first-look settings</button>
         )}

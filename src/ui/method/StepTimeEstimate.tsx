@@ -13,16 +13,18 @@ import { useLargeModelEstimate } from './useLargeModelEstimate';
 export function StepTimeEstimate() {
   const timing = useTrainingStore((s) => s.timing);
   const config = useSettingsStore((s) => s.config);
-  const { stepMs: estimatedMs, speed } = useLargeModelEstimate();
+  const { estimate, speed } = useLargeModelEstimate();
   const batch = config.batchSize * config.gradientAccumulation;
-  if (!timing && estimatedMs !== null && speed) {
+  if (!timing && estimate && speed) {
     return (
-      <p className="estimate" data-testid="step-estimate" data-estimated-ms={Math.round(estimatedMs)}>
-        Estimated before any step has run, on <strong>{speed.backend}</strong>: about <span className="num">{formatDuration(estimatedMs)}</span> per
+      <p className="estimate" data-testid="step-estimate" data-estimated-ms={Math.round(estimate.stepMs)}>
+        Estimated before any step has run, on <strong>{speed.backend}</strong>: about <span className="num">{formatDuration(estimate.stepMs)}</span> per
         step when a batch fills the max length (shorter texts run faster), so {config.steps.toLocaleString('en')} steps take
-        about <strong className="num">{formatDuration(estimatedMs * config.steps)}</strong>, plus evaluations. From the model&apos;s size and this
-        machine&apos;s matmul speed (<span className="num">{(speed.matmulFlopsPerSecond / 1e9).toFixed(0)}</span> GFLOP/s); the first
-        step&apos;s measured time replaces it.
+        about <strong className="num">{formatDuration(estimate.stepMs * config.steps)}</strong>, and
+        the {estimate.evaluations.toLocaleString('en')} evaluations of {estimate.examples.toLocaleString('en')} validation examples (the baselines
+        and the discrete projection included) about <strong className="num">{formatDuration(estimate.evaluationMs * estimate.evaluations)}</strong> more.
+        From the model&apos;s size and this machine&apos;s matmul speed (<span className="num">{(speed.matmulFlopsPerSecond / 1e9).toFixed(0)}</span> GFLOP/s);
+        the first step&apos;s measured time replaces it.
       </p>
     );
   }
