@@ -6,8 +6,14 @@
 import { estimateCpuEvaluationMs, estimateCpuRunStepMs, type FlopsDims } from '../model/flops';
 import { evaluationStepCount, isEvaluationStep, type TrainConfig } from './config';
 
-/** Beside the run's own evaluations: the zero-shot and text-prompt baselines, and the discrete projection at the end. */
-const EXTRA_EVALUATIONS = 3;
+/**
+ * Beside the run's own evaluations: the zero-shot and text-prompt baselines, and the discrete
+ * projection's at the end — which prefix tuning without its projection does not have (its
+ * prefixes are keys and values, not vectors in the embedding space: methods/prefix.ts).
+ */
+function extraEvaluations(config: Pick<TrainConfig, 'method' | 'prefixProjection'>): number {
+  return config.method === 'prefix' && !config.prefixProjection ? 2 : 3;
+}
 
 export interface RunEstimate {
   stepMs: number;
@@ -25,7 +31,7 @@ export function estimateCpuRun(dims: FlopsDims, matmulFlopsPerSecond: number, co
   return {
     stepMs: estimateCpuRunStepMs(dims, config, matmulFlopsPerSecond),
     evaluationMs: estimateCpuEvaluationMs(dims, config, examples, matmulFlopsPerSecond),
-    evaluations: evaluationStepCount(config) + EXTRA_EVALUATIONS,
+    evaluations: evaluationStepCount(config) + extraEvaluations(config),
     examples,
   };
 }

@@ -46,6 +46,9 @@ describe('a run estimated before its first step', () => {
     expect(estimateCpuRun(dims, rate, { ...cfg, maxEvalExamples: 0 }, 1114).examples).toBe(1114); // 0: all of them
     expect(estimateCpuRun(dims, rate, cfg, null).examples).toBe(300); // no dataset yet: the setting
     expect(estimateCpuRun(dims, rate, { ...cfg, maxEvalExamples: 0 }, 0).evaluationMs).toBe(0);
+    // Prefix tuning without its projection has no discrete projection to score; with it, it has.
+    expect(estimateCpuRun(dims, rate, { ...cfg, method: 'prefix', prefixProjection: false }, 1114).evaluations).toBe(10);
+    expect(estimateCpuRun(dims, rate, { ...cfg, method: 'prefix', prefixProjection: true }, 1114).evaluations).toBe(11);
   });
 
   it('times an evaluation as the forward pass of its examples at the share of the matmul rate its batches reach', () => {

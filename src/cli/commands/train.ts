@@ -8,8 +8,8 @@ import type { SerializedError } from '../../engine/api';
 import { toArrayBuffer } from '../../formats/bytes';
 import { StudioError } from '../../errors';
 import { parse, type CliIo } from '../args';
-import { checkOutFile, checkOutFolder, locateCheckpoint, readCheckpointFile, readDataFile, writeFile, writeFolder, writeRunCheckpoint } from '../files';
 import { estimateCpuRun } from '../../tuning/runEstimate';
+import { checkOutFile, checkOutFolder, locateCheckpoint, readCheckpointFile, readDataFile, writeFile, writeFolder, writeRunCheckpoint } from '../files';
 import { trainingFlagOptions, trainConfigFromFlags } from '../settingsFlags';
 import { dataOptions, evaluationRecord, limitsOf, loadDataset, openEngine, rethrow } from './shared';
 
