@@ -604,6 +604,19 @@ export function defaultVerbalizer(labels: readonly (string | { name: string })[]
   return Object.fromEntries(names.map((n, i) => [n, (uses.get(pretty[i]) ?? 0) > 1 ? ' ' + n.trim() : pretty[i]]));
 }
 
+/** What the page is told of a built dataset (its rows stay in the worker). */
+export function summarizeDataset(dataset: Dataset) {
+  return {
+    labels: dataset.labels,
+    tasks: dataset.tasks,
+    trainCount: dataset.examples.filter((e) => e.split === 'train').length,
+    validationCount: dataset.examples.filter((e) => e.split === 'validation').length,
+    rejected: dataset.rejected,
+    warnings: dataset.warnings,
+    verbalizer: defaultVerbalizer(dataset.labels),
+  };
+}
+
 /** Numbers in numeric order, other names by code point: locale-independent, so the same everywhere. */
 function sortNames(names: Iterable<string>): string[] {
   const isNum = (s: string) => /^[-+]?\d+(\.\d+)?$/.test(s);

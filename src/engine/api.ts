@@ -16,6 +16,7 @@ export type { RunMemory } from './memoryBudget';
 
 export type { SerializedError } from '../errors';
 export type { RunSummary, StepEvent } from '../tuning/trainer';
+export type { TokenLengths } from '../tuning/tokenLengths';
 export type { BackendChoice, BackendPreference } from './backend';
 export type { ModelFacts } from './session';
 

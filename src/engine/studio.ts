@@ -4,7 +4,7 @@
  * piece of state the page must not (tensors, parsed rows, the trainer) and emits plain-data events.
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildDataset, defaultVerbalizer, guessMapping, readCsv, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
+import { buildDataset, guessMapping, readCsv, summarizeDataset, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
 import { StudioError, describeError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { validateTrainConfig, type TrainConfig } from '../tuning/config';
@@ -12,6 +12,7 @@ import { RunControl } from '../tuning/control';
 import { Evaluator } from '../tuning/evaluator';
 import { METHODS } from '../tuning/methods';
 import { prepareTask, renderTemplate, type PreparedTask } from '../tuning/task';
+import { measureTokenLengths, type TokenLengths } from '../tuning/tokenLengths';
 import { Trainer, type RunSnapshot, type RunSummary } from '../tuning/trainer';
 import { Adapters, baseModelZip, encodeCheckpoint } from './adapters';
 import type {
@@ -173,15 +174,13 @@ export class StudioEngine {
       splitColumn: split.splitColumn ?? null,
     });
     this.dataset = dataset;
-    return {
-      labels: dataset.labels,
-      tasks: dataset.tasks,
-      trainCount: dataset.examples.filter((e) => e.split === 'train').length,
-      validationCount: dataset.examples.filter((e) => e.split === 'validation').length,
-      rejected: dataset.rejected,
-      warnings: dataset.warnings,
-      verbalizer: defaultVerbalizer(dataset.labels),
-    };
+    return summarizeDataset(dataset);
+  }
+
+  /** The dataset's token lengths through the template and the model's tokenizer: what the max length cuts, how wide batches come out. */
+  tokenLengths(template: string): TokenLengths {
+    if (!this.dataset) throw new StudioError('data', 'No dataset is ready.', 'Upload a CSV and map its columns first.');
+    return measureTokenLengths(this.requireSession().tokenizer, this.dataset, template);
   }
 
   // ---- training ---------------------------------------------------------------------

@@ -69,30 +69,34 @@ export function estimateCpuStepMs(cfg: FlopsDims, s: StepShape, matmulFlopsPerSe
 }
 
 /** Target tokens per row an estimate before the run counts: most labels are a token or two. */
-const ESTIMATE_TARGETS = 2;
+export const ESTIMATE_TARGETS = 2;
 
 /**
  * A training step's time on a CPU backend at these settings, in ms, before any step has
- * run: batches as long as the max length (the longest a batch can be; shorter texts run
- * faster), each of the gradient accumulation's micro-batches a step of its own.
+ * run: rows of `sequence` tokens, text and label (without the data's lengths: as long as
+ * the max length, the longest a batch can be), each of the gradient accumulation's
+ * micro-batches a step of its own.
  */
 export function estimateCpuRunStepMs(
   cfg: FlopsDims, settings: { batchSize: number; gradientAccumulation: number; maxLength: number; numVirtualTokens: number }, matmulFlopsPerSecond: number,
+  sequence = settings.maxLength + ESTIMATE_TARGETS,
 ): number {
-  const shape = { batch: settings.batchSize, sequence: settings.maxLength + ESTIMATE_TARGETS, virtualTokens: settings.numVirtualTokens, targets: ESTIMATE_TARGETS };
+  const shape = { batch: settings.batchSize, sequence, virtualTokens: settings.numVirtualTokens, targets: ESTIMATE_TARGETS };
   return settings.gradientAccumulation * estimateCpuStepMs(cfg, shape, matmulFlopsPerSecond);
 }
 
 /**
  * One evaluation's time on a CPU backend, in ms, before any has run: a forward pass over
  * each scored example (rank classification reads every label from it; a longer label's
- * continuation is small beside it), as long as the max length, in batches of evalBatchSize.
+ * continuation is small beside it), in batches of evalBatchSize rows of `sequence` tokens
+ * (without the data's lengths: the max length).
  */
 export function estimateCpuEvaluationMs(
   cfg: FlopsDims, settings: { maxLength: number; numVirtualTokens: number; evalBatchSize: number }, examples: number, matmulFlopsPerSecond: number,
+  sequence = settings.maxLength,
 ): number {
   if (examples <= 0) return 0;
-  const shape = { batch: examples, sequence: settings.maxLength, virtualTokens: settings.numVirtualTokens, targets: 1 };
-  const rows = Math.min(examples, settings.evalBatchSize) * (settings.maxLength + settings.numVirtualTokens);
+  const shape = { batch: examples, sequence, virtualTokens: settings.numVirtualTokens, targets: 1 };
+  const rows = Math.min(examples, settings.evalBatchSize) * (sequence + settings.numVirtualTokens);
   return trainingStepFlops(cfg, shape).forward / (matmulFlopsPerSecond * cpuStepShareOfMatmul(rows)) * 1000;
 }

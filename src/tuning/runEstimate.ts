@@ -3,8 +3,9 @@
  * evaluations, each from its FLOPs and the backend's measured matmul rate (model/flops.ts).
  * Pure arithmetic over the settings: the page and the CLI both say it.
  */
-import { estimateCpuEvaluationMs, estimateCpuRunStepMs, type FlopsDims } from '../model/flops';
+import { ESTIMATE_TARGETS, estimateCpuEvaluationMs, estimateCpuRunStepMs, type FlopsDims } from '../model/flops';
 import { evaluationStepCount, isEvaluationStep, type TrainConfig } from './config';
+import { batchWidths, expectedOver, meanTrainingWidth, type TokenLengths } from './tokenLengths';
 
 /**
  * Beside the run's own evaluations: the zero-shot and text-prompt baselines, and the discrete
@@ -23,16 +24,37 @@ export interface RunEstimate {
   evaluations: number;
   /** Validation examples each evaluation scores (the dataset's, else the setting's). */
   examples: number;
+  /**
+   * A training batch's mean width in tokens, text and label, padding included, from the
+   * data's token lengths; null without them (every batch counted as long as the max length).
+   */
+  meanBatchWidth: number | null;
 }
 
-export function estimateCpuRun(dims: FlopsDims, matmulFlopsPerSecond: number, config: TrainConfig, validationCount: number | null): RunEstimate {
+/**
+ * With the data's token lengths, each step and evaluation is the mean over how wide its
+ * batches come out (tokenLengths.ts); without them, as long as the max length.
+ */
+export function estimateCpuRun(
+  dims: FlopsDims, matmulFlopsPerSecond: number, config: TrainConfig, validationCount: number | null, lengths: TokenLengths | null = null,
+): RunEstimate {
   const limit = config.maxEvalExamples;
   const examples = validationCount === null ? limit : limit > 0 ? Math.min(limit, validationCount) : validationCount;
+  const evaluations = evaluationStepCount(config) + extraEvaluations(config);
+  if (!lengths || lengths.train.length === 0) {
+    return {
+      stepMs: estimateCpuRunStepMs(dims, config, matmulFlopsPerSecond),
+      evaluationMs: estimateCpuEvaluationMs(dims, config, examples, matmulFlopsPerSecond),
+      evaluations, examples, meanBatchWidth: null,
+    };
+  }
+  const training = batchWidths(lengths.train, config.batchSize, config.maxLength, ESTIMATE_TARGETS);
+  const scored = batchWidths(lengths.validation.length ? lengths.validation : lengths.train, Math.min(config.evalBatchSize, Math.max(1, examples)), config.maxLength, 0);
   return {
-    stepMs: estimateCpuRunStepMs(dims, config, matmulFlopsPerSecond),
-    evaluationMs: estimateCpuEvaluationMs(dims, config, examples, matmulFlopsPerSecond),
-    evaluations: evaluationStepCount(config) + extraEvaluations(config),
-    examples,
+    stepMs: expectedOver(training, (width) => estimateCpuRunStepMs(dims, config, matmulFlopsPerSecond, width)),
+    evaluationMs: expectedOver(scored, (width) => estimateCpuEvaluationMs(dims, config, examples, matmulFlopsPerSecond, width)),
+    evaluations, examples,
+    meanBatchWidth: meanTrainingWidth(lengths, config.batchSize, config.maxLength, ESTIMATE_TARGETS),
   };
 }
 

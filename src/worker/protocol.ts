@@ -8,7 +8,7 @@
 import type {
   AdapterInfo, BackendChoice, BackendPreference, BatchPredictArgs, DatasetSummary, EngineEvent, EvaluationSummary, GenerateArgs,
   ImportAdapterArgs, LibraryEntry, ModelFacts, Prediction, ProjectionSummary, PromptVariant, RunInfo, SerializedError, SplitOptions,
-  StartTrainingArgs, TableSummary,
+  StartTrainingArgs, TableSummary, TokenLengths,
 } from '../engine/api';
 import type { ColumnMapping } from '../data';
 
@@ -25,6 +25,8 @@ export interface Requests {
   generate: { args: GenerateArgs; result: { promptIds: number[]; generatedIds: number[]; text: string } };
   loadTable: { args: { fileName: string; bytes: ArrayBuffer }; result: TableSummary };
   buildDataset: { args: { mapping: ColumnMapping; split: SplitOptions }; result: DatasetSummary };
+  /** The built dataset's token lengths with the loaded model's tokenizer, through this template. */
+  tokenLengths: { args: { template: string }; result: TokenLengths };
   startTraining: { args: StartTrainingArgs; result: RunInfo };
   pause: { args: Record<string, never>; result: null };
   resume: { args: Record<string, never>; result: null };

@@ -4,6 +4,7 @@ import { folderSource } from '../../src/cli/nodeSource';
 import { StudioEngine } from '../../src/engine/studio';
 import type { EngineEvent } from '../../src/engine/api';
 import type { ProgressPacing } from '../../src/engine/execution';
+import { cutByMaxLength } from '../../src/tuning/tokenLengths';
 import { hasSharedModel, packageDir } from '../helpers';
 import { smsSample } from '../tuning/fixtures';
 
@@ -125,6 +126,22 @@ describe.skipIf(!hasSharedModel)('StudioEngine', () => {
     expect(parsed[0]).toEqual(['line', 'text', 'label', 'predicted', 'correct', 'p(ham)', 'p(spam)']);
     expect(parsed.length - 1).toBe(dataset.validationCount);
     for (const row of parsed.slice(1)) expect(row[1]).not.toMatch(/^[=+\-@\t\r]/);
+  });
+
+  it('counts the data in the model\'s tokens: the texts it says a max length cuts are the ones the run cuts', async () => {
+    const { engine } = await engineWithModel();
+    expect(() => engine.tokenLengths('{text}')).toThrow('No dataset is ready.');
+    const table = await engine.loadTable('sms.csv', csvBytes(smsSample(20).rows));
+    const dataset = engine.buildDataset(table.guess, { validationFraction: 0.25, seed: 1, splitColumn: null });
+    const lengths = engine.tokenLengths('{text}\nLabel:');
+    expect([lengths.train.length, lengths.validation.length]).toEqual([dataset.trainCount, dataset.validationCount]);
+    const median = [...lengths.train, ...lengths.validation].sort((a, b) => a - b)[20];
+    const cut = cutByMaxLength(lengths, median).cut;
+    expect(cut).toBeGreaterThan(5);
+    const info = await engine.startTraining({ config: { steps: 1, batchSize: 4, maxLength: median, maxEvalExamples: 4 }, verbalizer: dataset.verbalizer });
+    expect(info.truncated).toBe(cut);
+    engine.stop();
+    await engine.waitForRun();
   });
 
   it('refuses bad settings with a plain message', async () => {

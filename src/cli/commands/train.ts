@@ -140,10 +140,11 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     + `a checkpoint every ${info.config.checkpointEvery} steps goes to ${outDir}\n`);
   if (info.memory) io.err(`${info.memory.note}\n`);
   if (facts.stepSpeed) {
-    const estimate = estimateCpuRun(facts.stepSpeed.dims, facts.stepSpeed.matmulFlopsPerSecond, info.config, dataset.validationCount);
+    const estimate = estimateCpuRun(facts.stepSpeed.dims, facts.stepSpeed.matmulFlopsPerSecond, info.config, dataset.validationCount, engine.tokenLengths(info.config.template));
     const span = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
     const toGo = info.config.steps - info.startStep;
-    io.err(`estimated before the first step: about ${(estimate.stepMs / 1000).toFixed(1)} s a step when a batch fills the max length, about `
+    const widths = estimate.meanBatchWidth === null ? 'when a batch fills the max length' : `at this data's lengths (batches about ${Math.round(estimate.meanBatchWidth)} tokens wide)`;
+    io.err(`estimated before the first step: about ${(estimate.stepMs / 1000).toFixed(1)} s a step ${widths}, about `
       + `${span(estimate.stepMs * toGo)} for the ${toGo} steps to go`
       + `${info.startStep > 0 ? ', plus evaluations' : `, and about ${span(estimate.evaluationMs * estimate.evaluations)} for the run's ${estimate.evaluations} evaluations of ${estimate.examples} examples`}`
       + ` (this machine's matmul: ${(facts.stepSpeed.matmulFlopsPerSecond / 1e9).toFixed(0)} GFLOP/s)\n`);
