@@ -76,7 +76,7 @@ test('library: two prompts, mixed-prompt batch CSV, adapter zip and PEFT folder 
 
   await page.goto('/?backend=wasm');
   await waitForModel(page);
-  await uploadSample(page, 12);
+  await uploadSample(page, 20);
 
   // ---- Prompt A: prompt tuning, seed 1 -------------------------------------------------
   await trainQuickly(page, { seed: 1 });
@@ -173,7 +173,7 @@ test('library: two prompts, mixed-prompt batch CSV, adapter zip and PEFT folder 
   await page.reload();
   await waitForModel(page);
   // The same data first, so the adapter can be evaluated on it.
-  await uploadSample(page, 12);
+  await uploadSample(page, 20);
   await page.getByTestId('adapter-zip-input').setInputFiles(zipPath);
   const info = page.getByTestId('adapter-info');
   await expect(info.locator('[data-fact="method"]')).toHaveText('prompt (PROMPT_TUNING), 4 virtual tokens');

@@ -144,8 +144,9 @@ test('a large model: settings suggested, a first look offered, its step time est
   await page.getByTestId('model-url').fill(new URL('/models/stories260K/', page.url()).href);
   await page.getByTestId('model-url').press('Enter');
   const duration = '(?:[\\d.]+ s|\\d+ min \\d+ s|\\d+ h \\d+ min)';
-  await expect(estimate).toHaveText(new RegExp(`^Estimated before any step has run, on wasm: about ${duration} per step when a batch fills the max length `
-    + `\\(shorter texts run faster\\), so 300 steps take about ${duration}, and the 11 evaluations of \\d+ validation examples \\(the baselines and the `
+  // At the data's lengths, counted in the model's tokens (a batch is as wide as its longest text).
+  await expect(estimate).toHaveText(new RegExp(`^Estimated before any step has run, on wasm: about ${duration} per step at this data's lengths `
+    + `\\(a batch about \\d+ tokens wide, label and padding included\\), so 300 steps take about ${duration}, and the 11 evaluations of \\d+ validation examples \\(the baselines and the `
     + `discrete projection included\\) about ${duration} more\\. From the model's size and this machine's matmul speed `
     + '\\(\\d+ GFLOP/s\\); the first step\'s measured time replaces it\\.$'));
   await expect(page.getByTestId('dataset-summary')).toBeVisible(); // the data stays with a new model
@@ -157,11 +158,15 @@ test('a large model: settings suggested, a first look offered, its step time est
   await expect(page.getByTestId('model-suggestion').getByRole('button')).toHaveText('Use batch 8, max length 128');
   const estimated = async () => Number(await estimate.getAttribute('data-estimated-ms'));
   const atBatch16 = await estimated();
+  const width16 = Number(await estimate.getAttribute('data-batch-width'));
   expect(atBatch16).toBeGreaterThan(0);
-  // It follows the settings: twice the batch at these rows is twice the work.
+  expect(width16).toBeGreaterThan(8);
+  // It follows the settings: twice the batch at these rows is twice the work, and a little more as a larger batch more often holds a long text.
   await setSettings(page, { batchSize: 32 });
   await expect.poll(estimated).toBeGreaterThan(1.9 * atBatch16);
-  expect(await estimated()).toBeLessThan(2.1 * atBatch16);
+  const width32 = Number(await estimate.getAttribute('data-batch-width'));
+  expect(width32).toBeGreaterThanOrEqual(width16);
+  expect(await estimated()).toBeLessThan(2.1 * atBatch16 * (width32 / width16) ** 2);
   // A first look, offered with its time, in one click.
   const firstLook = page.getByTestId('first-look');
   await expect(firstLook).toHaveText(new RegExp('^For a first look sooner: 50 steps at batch 4 and max length 64, scoring 100 validation examples: '

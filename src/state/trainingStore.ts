@@ -5,7 +5,7 @@
  * The per-step loss history lives in trainingSeries, outside React state.
  *
  * Store order (each store imports and subscribes only to stores before it):
- * settings → data → model → training → projection, inspect, export → prompts → history.
+ * settings → data → model → token lengths → training → projection, inspect, export → prompts → history.
  * This slice subscribes to the model slice (another model drops the current run) and calls
  * none of the slices after it: they subscribe to it and follow `freshStarts` (a new current
  * run) and `projection`.
@@ -14,6 +14,7 @@ import { create } from 'zustand';
 import type { RunSummary, StepEvent, StepProgress } from '../tuning/trainer';
 import type { StoredEvent, StoredRun } from '../storage/runStore';
 import { isEvaluationStep, type TrainConfig } from '../tuning/config';
+import type { MeasuredStep } from '../tuning/runEstimate';
 import type { EngineEvent, EvaluationSummary, ProjectionSummary, PromptVariant, RunInfo } from '../engine/api';
 import { tableSource, useDataStore } from './dataStore';
 import { EtaEstimator } from './eta';
@@ -38,13 +39,9 @@ export type RunActivity =
   | { kind: 'evaluation'; variant: PromptVariant; step: number; done: number; total: number };
 
 /** Time per step measured on this machine, with what it was measured on. */
-export interface StepTiming {
-  msPerStep: number;
+export interface StepTiming extends MeasuredStep {
   steps: number;
   backend: string;
-  batchSize: number;
-  maxLength: number;
-  numVirtualTokens: number;
 }
 
 interface TrainingState {
@@ -159,7 +156,7 @@ export const useTrainingStore = create<TrainingState>((set, get) => {
     const ms = fresh || timing!.steps === 1 || pace === null ? step.stepMs : pace.stepMs;
     timing = {
       msPerStep: ms, steps: fresh ? 1 : timing!.steps + 1, backend,
-      batchSize: config.batchSize * config.gradientAccumulation, maxLength: config.maxLength, numVirtualTokens: config.numVirtualTokens,
+      batchSize: config.batchSize * config.gradientAccumulation, microBatchSize: config.batchSize, maxLength: config.maxLength, numVirtualTokens: config.numVirtualTokens,
     };
   };
 

@@ -58,6 +58,30 @@ export function estimateCpuRun(
   };
 }
 
+/** A step measured at some settings. */
+export interface MeasuredStep {
+  msPerStep: number;
+  /** Examples a step: the batch times its gradient accumulation. */
+  batchSize: number;
+  microBatchSize: number;
+  maxLength: number;
+  numVirtualTokens: number;
+}
+
+/**
+ * A measured step's time carried to other settings, roughly: work grows with the examples a
+ * step takes times a batch's width, virtual tokens included — as wide as its longest text
+ * (from the data's lengths), or the max length without them.
+ */
+export function scaledStepMs(
+  measured: MeasuredStep, config: Pick<TrainConfig, 'batchSize' | 'gradientAccumulation' | 'maxLength' | 'numVirtualTokens'>, lengths: TokenLengths | null,
+): number {
+  const work = (examples: number, micro: number, maxLength: number, virtual: number) =>
+    examples * (meanTrainingWidth(lengths, micro, maxLength, ESTIMATE_TARGETS) + virtual);
+  return measured.msPerStep * work(config.batchSize * config.gradientAccumulation, config.batchSize, config.maxLength, config.numVirtualTokens)
+    / work(measured.batchSize, measured.microBatchSize, measured.maxLength, measured.numVirtualTokens);
+}
+
 /** The first step that evaluates at these settings: where the first accuracy comes. */
 export function firstEvaluationStep(cfg: Pick<TrainConfig, 'evalEvery' | 'steps'>): number {
   for (let step = 1; step < cfg.steps; step++) if (isEvaluationStep(step, cfg)) return step;

@@ -12,7 +12,7 @@ import { estimateCpuRunStepMs, estimateCpuEvaluationMs, type FlopsDims } from '.
 import { TextTokenizer } from '../../src/tokenizer/tokenizer';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/tuning/config';
 import { PAD_MULTIPLE } from '../../src/tuning/objective';
-import { estimateCpuRun } from '../../src/tuning/runEstimate';
+import { estimateCpuRun, scaledStepMs } from '../../src/tuning/runEstimate';
 import { BatchSampler } from '../../src/tuning/sampler';
 import { prepareTask } from '../../src/tuning/task';
 import {
@@ -172,5 +172,22 @@ describe('the run estimate at the data\'s lengths', () => {
     for (let i = 1; i < widths.length; i++) expect(widths[i]).toBeGreaterThan(widths[i - 1]);
     expect(widths[0]).toBeCloseTo(0.9 * 24 + 0.1 * 128, 9);
     expect(expectedOver(batchWidths(mixed.train, 32, 128, 2), (w) => w)).toBeCloseTo(widths[5], 9);
+  });
+
+  it('carries a measured step to other settings by the batch times its width: a max length past every text changes nothing', () => {
+    const measured = { msPerStep: 1000, batchSize: 16, microBatchSize: 16, maxLength: 128, numVirtualTokens: 20 };
+    const at = (change: Partial<typeof config>, lengths: TokenLengths | null) => scaledStepMs(measured, { ...config, batchSize: 16, ...change }, lengths);
+    const short = uniform(20);
+    expect(at({}, short)).toBeCloseTo(1000, 9);
+    expect(at({}, null)).toBeCloseTo(1000, 9);
+    // Texts of 20 tokens: batches are 24 wide at any max length from 22 up.
+    expect(at({ maxLength: 512 }, short)).toBeCloseTo(1000, 9);
+    expect(at({ maxLength: 512 }, null)).toBeCloseTo(1000 * (514 + 20) / (130 + 20), 6);
+    expect(at({ batchSize: 32 }, short)).toBeCloseTo(2000, 6);
+    expect(at({ batchSize: 8, gradientAccumulation: 4 }, short)).toBeCloseTo(2000, 6);
+    expect(at({ numVirtualTokens: 4 }, short)).toBeCloseTo(1000 * (24 + 4) / (24 + 20), 6);
+    // Mixed lengths: a larger batch more often holds a long text.
+    const mixed: TokenLengths = { ...short, train: [...Array(90).fill(20), ...Array(10).fill(120)] };
+    expect(at({ batchSize: 32 }, mixed)).toBeGreaterThan(2000);
   });
 });

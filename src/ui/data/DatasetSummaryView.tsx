@@ -2,6 +2,7 @@ import type { RowProblem } from '../../data';
 import type { DatasetSummary } from '../../engine/api';
 import { LabelBars } from './LabelBars';
 import { ProblemList } from './ProblemList';
+import { TokenLengthsLine } from './TokenLengthsLine';
 
 /** The dataset the run will use: its size, labels, split, and what was left out. */
 export function DatasetSummaryView({ dataset, tableProblems, tableWarnings }: {
@@ -23,6 +24,7 @@ export function DatasetSummaryView({ dataset, tableProblems, tableWarnings }: {
         {dataset.labels.length} labels{dataset.tasks.length ? `, ${dataset.tasks.length} tasks (${dataset.tasks.join(', ')})` : ''}.
       </p>
       <LabelBars labels={dataset.labels} />
+      <TokenLengthsLine />
       {warnings.length > 0 && (
         <ul className="warnings" data-testid="data-warnings">
           {warnings.map((w, i) => <li key={i} className="warning">{w}</li>)}

@@ -6,6 +6,7 @@ import { SETTINGS, SETTING_KEYS, settingApplies, type SettingGroup, type TrainCo
 import { ErrorNote } from '../ErrorNote';
 import { Panel } from '../Panel';
 import { LearningRateOffer } from './LearningRateOffer';
+import { MaxLengthNote } from './MaxLengthNote';
 import { ModelSuggestion } from './ModelSuggestion';
 import { SettingControl } from './SettingField';
 import { StepTimeEstimate } from './StepTimeEstimate';
@@ -31,6 +32,8 @@ function SettingsGroup({ group, config }: { group: SettingGroup; config: TrainCo
       rows.push(<SettingControl key={key} setting={key} label={label} />);
     } else if (key === 'learningRate') {
       grid.push(<div className="field-stack" key={key}><SettingControl setting={key} /><LearningRateOffer /></div>);
+    } else if (key === 'maxLength') {
+      grid.push(<div className="field-stack" key={key}><SettingControl setting={key} /><MaxLengthNote /></div>);
     } else {
       grid.push(<SettingControl key={key} setting={key} wide={key === 'method'} />);
     }

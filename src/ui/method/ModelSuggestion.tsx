@@ -1,6 +1,7 @@
 import { useDataStore } from '../../state/dataStore';
 import { useModelStore } from '../../state/modelStore';
 import { useSettingsStore } from '../../state/settingsStore';
+import { useTokenLengthStore } from '../../state/tokenLengthStore';
 import type { TrainConfig } from '../../tuning/config';
 import { estimateCpuRun } from '../../tuning/runEstimate';
 import { formatDuration } from '../format';
@@ -18,13 +19,14 @@ export function ModelSuggestion({ disabled }: { disabled?: boolean }) {
   const config = useSettingsStore((s) => s.config);
   const set = useSettingsStore((s) => s.set);
   const validationCount = useDataStore((s) => s.dataset?.validationCount ?? null);
+  const lengths = useTokenLengthStore((s) => s.lengths);
   if (!suggestion) return null;
   const apply = (values: Partial<TrainConfig>) => {
     for (const [key, value] of Object.entries(values)) set(key as keyof TrainConfig, value as never);
   };
   const inUse = (values: Partial<TrainConfig>) => Object.entries(values).every(([key, value]) => config[key as keyof TrainConfig] === value);
   const { batchSize, maxLength, firstLook } = suggestion;
-  const look = speed ? estimateCpuRun(speed.dims, speed.matmulFlopsPerSecond, { ...config, ...firstLook }, validationCount) : null;
+  const look = speed ? estimateCpuRun(speed.dims, speed.matmulFlopsPerSecond, { ...config, ...firstLook }, validationCount, lengths) : null;
   const firstLookMs = look ? look.stepMs * firstLook.steps + look.evaluationMs * look.evaluations : null;
   return (
     <>

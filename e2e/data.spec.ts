@@ -1,0 +1,70 @@
+/**
+ * The Data step counts each text in the loaded model's own tokens, through the template: the
+ * figures the page shows are those of the model's tokenizer in Node, they follow the template
+ * and the max length, and the texts it says the max length cuts are the ones the run cuts.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { buildDataset, DEFAULT_SPLIT, guessMapping, parseCsv } from '../src/data';
+import { TextTokenizer } from '../src/tokenizer/tokenizer';
+import { cutByMaxLength, lengthQuantile, maxLengthKeeping, measureTokenLengths } from '../src/tuning/tokenLengths';
+import { numberAttribute, repoRoot, sampleLabeledCsv, waitForModel } from './helpers';
+import { QUICK_RUN, setSettings, smsSpam, trainStatus } from './runHelpers';
+
+const modelDir = path.join(repoRoot, 'public', 'models', 'stories260K');
+const tokenizer = TextTokenizer.fromJson(
+  JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')) as object,
+  JSON.parse(readFileSync(path.join(modelDir, 'tokenizer_config.json'), 'utf8')) as object,
+);
+
+test('the Data step counts texts in the model\'s tokens; what it says the max length cuts is what the run cuts', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/?backend=wasm');
+  await waitForModel(page);
+  const file = sampleLabeledCsv(smsSpam, 30);
+  const table = parseCsv(readFileSync(file, 'utf8'));
+  const dataset = buildDataset(table, guessMapping(table), DEFAULT_SPLIT);
+  const figures = (template: string) => {
+    const lengths = measureTokenLengths(tokenizer, dataset, template);
+    const all = [...lengths.train, ...lengths.validation].sort((a, b) => a - b);
+    return { lengths, median: lengthQuantile(all, 0.5), within95: lengthQuantile(all, 0.95), longest: all[all.length - 1] };
+  };
+  const plain = figures('{text}\nLabel:');
+
+  await page.getByTestId('csv-input').setInputFiles(file);
+  const line = page.getByTestId('token-lengths');
+  await expect(line).toContainText(`Text lengths in this model's tokens, template included: median ${plain.median}, 95% within ${plain.within95}, `
+    + `the longest ${plain.longest}. The max length (128) cuts`);
+  await expect(page.getByTestId('cut-by-max-length').first()).toHaveAttribute('data-cut', String(cutByMaxLength(plain.lengths, 128).cut));
+  // Raised past the longest, it cuts none.
+  await setSettings(page, { maxLength: plain.longest });
+  await expect(line).toContainText(`The max length (${plain.longest}) cuts none of them.`);
+  await expect(line).not.toHaveClass(/warning/);
+
+  // A longer template: every text gets its tokens.
+  const template = 'A text message from a phone:\n{text}\nIs it spam? Label:';
+  const longer = figures(template);
+  expect(longer.median).toBeGreaterThan(plain.median + 5);
+  await setSettings(page, { template });
+  await expect.poll(() => numberAttribute(page, 'token-lengths', 'data-median')).toBe(longer.median);
+  await expect(page.getByTestId('token-lengths')).toHaveAttribute('data-longest', String(longer.longest));
+
+  // A max length at the median cuts about half of them: a warning, with the max length that keeps 95% whole, here and beside the field.
+  const maxLength = longer.median;
+  const { cut } = cutByMaxLength(longer.lengths, maxLength);
+  expect(cut).toBeGreaterThan(10);
+  await setSettings(page, { ...QUICK_RUN, maxLength, steps: 2, evalEvery: 100, projectEvery: 100, checkpointEvery: 100 });
+  await expect(line).toHaveClass(/warning/);
+  await expect(line).toContainText(`The max length (${maxLength}) cuts ${cut} of ${dataset.examples.length} (${Math.round((100 * cut) / dataset.examples.length)}%). `
+    + `To keep 95% whole: max length ${maxLengthKeeping(longer.lengths, 0.95)} (Method › Advanced; a longer batch takes longer).`);
+  await expect(page.getByTestId('max-length-note')).toHaveText(`The max length (${maxLength}) cuts ${cut} of ${dataset.examples.length} `
+    + `(${Math.round((100 * cut) / dataset.examples.length)}%). To keep 95% whole: max length ${maxLengthKeeping(longer.lengths, 0.95)} (a longer batch takes longer).`);
+
+  // The run cuts exactly those.
+  await page.getByTestId('start-training').click();
+  await expect(page.getByText(`${cut} examples were longer than the max length and cut.`)).toBeVisible();
+  await expect(trainStatus(page)).toHaveAttribute('data-status', 'ended', { timeout: 120_000 });
+  expect(errors).toEqual([]);
+});
