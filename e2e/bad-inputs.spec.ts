@@ -124,7 +124,9 @@ test.describe('bad inputs through the page', () => {
         // The page checks as the user types, and holds Train back.
         await expect(page.getByTestId('start-training')).toBeDisabled();
       } else {
-        // Only the engine can tell (it needs the tokenizer): pressing Train says it.
+        // Only the engine can tell (it needs the tokenizer): the Method step's plan says it as
+        // the settings are typed, and pressing Train says it again.
+        await expectError(page.getByTestId('run-plan-refusal'), c.error);
         await page.getByTestId('start-training').click();
       }
       await expectError(page.getByTestId('settings-error').locator('.error-note'), c.error);

@@ -2,6 +2,7 @@
  * The Data step counts each text in the loaded model's own tokens, through the template: the
  * figures the page shows are those of the model's tokenizer in Node, they follow the template
  * and the max length, and the texts it says the max length cuts are the ones the run cuts.
+ * The Method step says what a run will hold in memory, or why the engine refuses it, before Train.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -51,6 +52,11 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   await expect.poll(() => numberAttribute(page, 'token-lengths', 'data-median')).toBe(longer.median);
   await expect(page.getByTestId('token-lengths')).toHaveAttribute('data-longest', String(longer.longest));
 
+  // A max length the template alone fills: the engine refuses it in the Method step, before Train.
+  await setSettings(page, { maxLength: 4 });
+  await expect(page.getByTestId('run-plan-refusal')).toContainText('The max length (4 tokens) is below the template\'s own length');
+  await expect(page.getByTestId('run-plan')).toHaveCount(0);
+
   // A max length at the median cuts about half of them: a warning, with the max length that keeps 95% whole, here and beside the field.
   const maxLength = longer.median;
   const { cut } = cutByMaxLength(longer.lengths, maxLength);
@@ -62,8 +68,14 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   await expect(page.getByTestId('max-length-note')).toHaveText(`The max length (${maxLength}) cuts ${cut} of ${dataset.examples.length} `
     + `(${Math.round((100 * cut) / dataset.examples.length)}%). To keep 95% whole: max length ${maxLengthKeeping(longer.lengths, 0.95)} (a longer batch takes longer).`);
 
+  // What the run will hold in memory, said before it starts: the plan the run then reports.
+  await expect(page.getByTestId('run-plan-refusal')).toHaveCount(0);
+  await expect(page.getByTestId('run-plan')).toHaveText(/^Memory: about [\d.]+ [KMG]?B at peak, of the [\d.]+ [MG]B the wasm backend may hold here\./);
+  const plan = await page.getByTestId('run-plan').textContent();
+
   // The run cuts exactly those.
   await page.getByTestId('start-training').click();
+  await expect(page.getByTestId('run-memory')).toHaveText(plan!);
   await expect(page.getByText(`${cut} examples were longer than the max length and cut.`)).toBeVisible();
   await expect(trainStatus(page)).toHaveAttribute('data-status', 'ended', { timeout: 120_000 });
   expect(errors).toEqual([]);

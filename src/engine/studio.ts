@@ -9,9 +9,7 @@ import { StudioError, describeError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { validateTrainConfig, type TrainConfig } from '../tuning/config';
 import { RunControl } from '../tuning/control';
-import { Evaluator } from '../tuning/evaluator';
-import { METHODS } from '../tuning/methods';
-import { prepareTask, renderTemplate, type PreparedTask } from '../tuning/task';
+import type { PreparedTask } from '../tuning/task';
 import { measureTokenLengths, type TokenLengths } from '../tuning/tokenLengths';
 import { Trainer, type RunSnapshot, type RunSummary } from '../tuning/trainer';
 import { Adapters, baseModelZip, encodeCheckpoint } from './adapters';
@@ -28,7 +26,8 @@ import { executeRun, type ProgressPacing } from './execution';
 import { disposeRun, promptFor, summarize, type ActiveRun } from './run';
 import { checkSameLabels, checkSameSplit, decodeRunCheckpoint } from './runFiles';
 import { measureStepSpeed } from './machineSpeed';
-import { checkWeightsFit, evaluationBatchThatFits, memoryBudget, suggestSettings, planTraining, runShapes, type LargeModelFrom, type MemoryBudget, type RunMemory } from './memoryBudget';
+import { checkWeightsFit, memoryBudget, suggestSettings, type LargeModelFrom, type MemoryBudget, type RunMemory } from './memoryBudget';
+import { dataFacts, EncodedTasks, evaluatorThatFits, planRunMemory } from './runPlan';
 import { ModelSession, type ModelFacts } from './session';
 
 export class StudioEngine {
@@ -130,14 +129,22 @@ export class StudioEngine {
    */
   private planRun(task: PreparedTask, config: TrainConfig): RunMemory {
     const session = this.requireSession();
-    const evaluator = new Evaluator(session.model, session.tokenizer, task, config);
-    const instructionTokens = session.tokenizer.encode(evaluator.baselineInstruction(config.initText)).length;
-    const templateTokens = session.tokenizer.encode(renderTemplate(config.template, ''), { addBos: true }).length;
-    // The prompt's own values beside the model: the parameters, their gradient, two optimizer slots and the update's scratch.
-    const methodBytes = 5 * 4 * METHODS[config.method].parameterCount({ config, model: session.pkg.config, numTasks: task.tasks.length });
-    const plan = planTraining(session.pkg.config, this.budget(), tf.memory().numBytes + methodBytes, runShapes(task, config, instructionTokens, templateTokens), config.stepMemoryMiB * 2 ** 20);
+    const plan = planRunMemory(session, this.budget(), task, config);
     session.model.mlpRecompute = plan.mlpRecompute;
     return plan;
+  }
+
+  private readonly encodedTasks = new EncodedTasks();
+
+  /** What a run at these settings would hold, or its refusal, without starting it: the Method step says it before Train. */
+  previewRun(args: Pick<StartTrainingArgs, 'config' | 'verbalizer'>): RunMemory {
+    const session = this.requireSession();
+    if (!this.dataset) throw new StudioError('data', 'No dataset is ready.', 'Upload a CSV and map its columns first.');
+    const config = validateTrainConfig(args.config, dataFacts(this.dataset));
+    const task = this.encodedTasks.get(session, this.dataset, {
+      template: config.template, verbalizer: args.verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide,
+    }, config.numVirtualTokens);
+    return planRunMemory(session, this.budget(), task, config);
   }
 
   // ---- data -------------------------------------------------------------------------
@@ -196,17 +203,16 @@ export class StudioEngine {
     const session = this.requireSession();
     if (!this.dataset) throw new StudioError('data', 'No dataset is ready.', 'Upload a CSV and map its columns first.');
     if (!this.finishedFlag) throw new StudioError('training', 'A training run is already in progress.', 'Stop it first.');
-    const trainCount = this.dataset.examples.filter((e) => e.split === 'train').length;
-    const data = { trainExamples: trainCount, tasks: this.dataset.tasks.length };
+    const data = dataFacts(this.dataset);
     // A resumed run goes on with the settings it was trained with (only more steps may be asked for).
     const resumed = args.resumeFrom ? decodeRunCheckpoint(new Uint8Array(args.resumeFrom), session.fingerprint) : null;
     if (resumed) checkSameLabels(resumed, this.dataset.labels.map((l) => l.name));
     const config = resumed
       ? validateTrainConfig({ ...resumed.config, steps: Math.max(resumed.config.steps, args.config.steps ?? 0) }, data)
       : validateTrainConfig(args.config, data);
-    const task = prepareTask(session.tokenizer, this.dataset, {
+    const task = this.encodedTasks.get(session, this.dataset, {
       template: config.template, verbalizer: resumed?.verbalizer ?? args.verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide,
-    }, session.pkg.config.maxPositions, config.numVirtualTokens);
+    }, config.numVirtualTokens);
     if (resumed) checkSameSplit(resumed, task);
     const plan = this.planRun(task, config);
     this.disposeRun();
@@ -400,13 +406,8 @@ export class StudioEngine {
     const session = this.requireSession();
     if (!this.finishedFlag) throw new StudioError('training', 'A training run is in progress.', 'Stop it before importing an adapter.');
     const run = this.adapters.importRun(session, this.dataset, args, (message) => this.emit({ event: 'log', level: 'warn', message }));
-    // Evaluation batches of what memory allows (a long template or many labels can need less than the setting).
-    const config = run.info.config;
     try {
-      const instruction = run.evaluator.baselineInstruction(config.initText);
-      const shapes = runShapes(run.task, config, session.tokenizer.encode(instruction).length, 0);
-      const batch = evaluationBatchThatFits(session.pkg.config, this.budget(), tf.memory().numBytes, shapes.evaluation, shapes.labels, shapes.labelTokens);
-      if (batch < config.evalBatchSize) run.evaluator = new Evaluator(session.model, session.tokenizer, run.task, { ...config, evalBatchSize: batch });
+      run.evaluator = evaluatorThatFits(session, this.budget(), run.evaluator, run.info.config);
     } catch (e) {
       disposeRun(run);
       throw e;

@@ -47,25 +47,31 @@ export function recomputedMlpFlops(cfg: Pick<ModelConfig, 'hiddenSize' | 'interm
 
 /**
  * The share of the backend's plain float32 matmul rate (a 512² product) that a step
- * reaches on the model's FLOPs, on wasm and cpu, by the rows each product multiplies
- * (batch × positions). From the real-size rows of `npm run bench` (README, "Measured at
- * real size": four models, Node and Chromium, 2026-12-07): 0.68-0.86 at 8 × 148 = 1,184
- * rows, 0.37-0.72 at 1 × 52; between and below, along the logarithm of the rows. The
- * int8 tiles' dequantization and packing cost the same per weight whatever the rows, so
- * few rows leave the products a smaller share of the step.
+ * reaches on the work it does (the model's FLOPs and the MLP pre-activations its memory
+ * plan recomputes), on wasm and cpu, by the rows each product multiplies (batch ×
+ * positions). From the real-size rows of `npm run bench` (README, "Measured at real size":
+ * four models, Node and Chromium, 2026-12-07): 0.75-0.93 at 8 × 148 = 1,184 rows, 0.37-0.72
+ * at 1 × 52 (where nothing is recomputed); between and below, along the logarithm of the
+ * rows. The int8 tiles' dequantization and packing cost the same per weight whatever the
+ * rows, so few rows leave the products a smaller share of the step.
  */
 export function cpuStepShareOfMatmul(rows: number): number {
   const few = { rows: 52, share: 0.57 };
-  const many = { rows: 1184, share: 0.75 };
+  const many = { rows: 1184, share: 0.85 };
   if (rows >= many.rows) return many.share;
   const along = Math.log(Math.max(1, rows) / few.rows) / Math.log(many.rows / few.rows);
   return Math.max(0.3, few.share + along * (many.share - few.share));
 }
 
-/** A step's time on a CPU backend, in ms, from its FLOPs and the backend's measured matmul rate (FLOP/s). */
-export function estimateCpuStepMs(cfg: FlopsDims, s: StepShape, matmulFlopsPerSecond: number): number {
+/**
+ * A step's time on a CPU backend, in ms, from its FLOPs, those of the MLP pre-activations it
+ * recomputes (`recompute`: how many, as the memory plan decides), and the backend's measured
+ * matmul rate (FLOP/s).
+ */
+export function estimateCpuStepMs(cfg: FlopsDims, s: StepShape, matmulFlopsPerSecond: number, recompute = 0): number {
   const rows = s.batch * (s.sequence + s.virtualTokens);
-  return trainingStepFlops(cfg, s).total / (matmulFlopsPerSecond * cpuStepShareOfMatmul(rows)) * 1000;
+  const work = trainingStepFlops(cfg, s).total + recomputedMlpFlops(cfg, s, recompute);
+  return work / (matmulFlopsPerSecond * cpuStepShareOfMatmul(rows)) * 1000;
 }
 
 /** Target tokens per row an estimate before the run counts: most labels are a token or two. */
@@ -75,14 +81,14 @@ export const ESTIMATE_TARGETS = 2;
  * A training step's time on a CPU backend at these settings, in ms, before any step has
  * run: rows of `sequence` tokens, text and label (without the data's lengths: as long as
  * the max length, the longest a batch can be), each of the gradient accumulation's
- * micro-batches a step of its own.
+ * micro-batches a step of its own, with `recompute` MLP pre-activations made again.
  */
 export function estimateCpuRunStepMs(
   cfg: FlopsDims, settings: { batchSize: number; gradientAccumulation: number; maxLength: number; numVirtualTokens: number }, matmulFlopsPerSecond: number,
-  sequence = settings.maxLength + ESTIMATE_TARGETS,
+  sequence = settings.maxLength + ESTIMATE_TARGETS, recompute = 0,
 ): number {
   const shape = { batch: settings.batchSize, sequence, virtualTokens: settings.numVirtualTokens, targets: ESTIMATE_TARGETS };
-  return settings.gradientAccumulation * estimateCpuStepMs(cfg, shape, matmulFlopsPerSecond);
+  return settings.gradientAccumulation * estimateCpuStepMs(cfg, shape, matmulFlopsPerSecond, recompute);
 }
 
 /**

@@ -33,17 +33,20 @@ export interface RunEstimate {
 
 /**
  * With the data's token lengths, each step and evaluation is the mean over how wide its
- * batches come out (tokenLengths.ts); without them, as long as the max length.
+ * batches come out (tokenLengths.ts); without them, as long as the max length. `recompute`:
+ * the MLP pre-activations each step makes again, as the run's memory plan decides (its
+ * preview, where the page has one).
  */
 export function estimateCpuRun(
   dims: FlopsDims, matmulFlopsPerSecond: number, config: TrainConfig, validationCount: number | null, lengths: TokenLengths | null = null,
+  recompute = 0,
 ): RunEstimate {
   const limit = config.maxEvalExamples;
   const examples = validationCount === null ? limit : limit > 0 ? Math.min(limit, validationCount) : validationCount;
   const evaluations = evaluationStepCount(config) + extraEvaluations(config);
   if (!lengths || lengths.train.length === 0) {
     return {
-      stepMs: estimateCpuRunStepMs(dims, config, matmulFlopsPerSecond),
+      stepMs: estimateCpuRunStepMs(dims, config, matmulFlopsPerSecond, undefined, recompute),
       evaluationMs: estimateCpuEvaluationMs(dims, config, examples, matmulFlopsPerSecond),
       evaluations, examples, meanBatchWidth: null,
     };
@@ -51,7 +54,7 @@ export function estimateCpuRun(
   const training = batchWidths(lengths.train, config.batchSize, config.maxLength, ESTIMATE_TARGETS);
   const scored = batchWidths(lengths.validation.length ? lengths.validation : lengths.train, Math.min(config.evalBatchSize, Math.max(1, examples)), config.maxLength, 0);
   return {
-    stepMs: expectedOver(training, (width) => estimateCpuRunStepMs(dims, config, matmulFlopsPerSecond, width)),
+    stepMs: expectedOver(training, (width) => estimateCpuRunStepMs(dims, config, matmulFlopsPerSecond, width, recompute)),
     evaluationMs: expectedOver(scored, (width) => estimateCpuEvaluationMs(dims, config, examples, matmulFlopsPerSecond, width)),
     evaluations, examples,
     meanBatchWidth: meanTrainingWidth(lengths, config.batchSize, config.maxLength, ESTIMATE_TARGETS),

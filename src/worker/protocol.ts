@@ -8,7 +8,7 @@
 import type {
   AdapterInfo, BackendChoice, BackendPreference, BatchPredictArgs, DatasetSummary, EngineEvent, EvaluationSummary, GenerateArgs,
   ImportAdapterArgs, LibraryEntry, ModelFacts, Prediction, ProjectionSummary, PromptVariant, RunInfo, SerializedError, SplitOptions,
-  StartTrainingArgs, TableSummary, TokenLengths,
+  RunMemory, StartTrainingArgs, TableSummary, TokenLengths,
 } from '../engine/api';
 import type { ColumnMapping } from '../data';
 
@@ -27,6 +27,8 @@ export interface Requests {
   buildDataset: { args: { mapping: ColumnMapping; split: SplitOptions }; result: DatasetSummary };
   /** The built dataset's token lengths with the loaded model's tokenizer, through this template. */
   tokenLengths: { args: { template: string }; result: TokenLengths };
+  /** What a run at these settings would hold in memory, or its refusal (a reply with the error), without starting it. */
+  previewRun: { args: Pick<StartTrainingArgs, 'config' | 'verbalizer'>; result: RunMemory };
   startTraining: { args: StartTrainingArgs; result: RunInfo };
   pause: { args: Record<string, never>; result: null };
   resume: { args: Record<string, never>; result: null };

@@ -127,7 +127,12 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
   it('refuses a step that does not fit, naming the largest batch that does; that batch trains within the budget', async () => {
     const budget = 60e6;
     const { engine, dataset, errors } = await engineWithData(budget);
+    // The Method step's preview refuses it first, in the same words, and allocates nothing.
+    const before = tf.memory().numBytes;
+    const previewed = await refusal((async () => engine.previewRun({ config: { ...long, batchSize: 48 }, verbalizer: dataset.verbalizer }))());
+    expect(tf.memory().numBytes).toBe(before);
     const error = await refusal(engine.startTraining({ config: { ...long, batchSize: 48 }, verbalizer: dataset.verbalizer }));
+    expect([previewed.message, previewed.hint]).toEqual([error.message, error.hint]);
     expect(error.code).toBe('settings');
     expect(error.message).toMatch(/^A training step at batch 48 × \d+ tokens \(\+20 virtual tokens\) needs about \d+ MB, more than the wasm backend has left here \(about \d+ MB beside the model\)\.$/);
     const suggested = Number(/a batch size of at most (\d+)/.exec(error.hint ?? '')?.[1]);
@@ -157,8 +162,10 @@ describe('the engine checks a run against the backend before it starts (wasm)', 
       // Room for this step (and the evaluation beside it) beside the engine's own copy of the model, not for the one that keeps one more.
       const budget = tf.memory().numBytes + weightBytes(cfg) + (recomputed + kept) / 2;
       const { engine, dataset, errors } = await engineWithData(budget);
+      const preview = engine.previewRun({ config: { ...long, batchSize: 8 }, verbalizer: dataset.verbalizer });
       const peak = trackPeakBytes();
       const info = await engine.startTraining({ config: { ...long, batchSize: 8 }, verbalizer: dataset.verbalizer });
+      expect(preview).toEqual(info.memory);
       await engine.waitForRun();
       peak.stop();
       expect(errors).toEqual([]);

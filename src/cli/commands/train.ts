@@ -140,7 +140,8 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     + `a checkpoint every ${info.config.checkpointEvery} steps goes to ${outDir}\n`);
   if (info.memory) io.err(`${info.memory.note}\n`);
   if (facts.stepSpeed) {
-    const estimate = estimateCpuRun(facts.stepSpeed.dims, facts.stepSpeed.matmulFlopsPerSecond, info.config, dataset.validationCount, engine.tokenLengths(info.config.template));
+    const estimate = estimateCpuRun(facts.stepSpeed.dims, facts.stepSpeed.matmulFlopsPerSecond, info.config, dataset.validationCount,
+      engine.tokenLengths(info.config.template), info.memory?.mlpRecompute ?? 0);
     const span = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
     const toGo = info.config.steps - info.startStep;
     const widths = estimate.meanBatchWidth === null ? 'when a batch fills the max length' : `at this data's lengths (batches about ${Math.round(estimate.meanBatchWidth)} tokens wide)`;

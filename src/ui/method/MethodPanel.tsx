@@ -8,6 +8,7 @@ import { Panel } from '../Panel';
 import { LearningRateOffer } from './LearningRateOffer';
 import { MaxLengthNote } from './MaxLengthNote';
 import { ModelSuggestion } from './ModelSuggestion';
+import { RunPlanLine } from './RunPlanLine';
 import { SettingControl } from './SettingField';
 import { StepTimeEstimate } from './StepTimeEstimate';
 import { VerbalizerEditor } from './VerbalizerEditor';
@@ -64,6 +65,7 @@ export function MethodPanel() {
           <legend className="visually-hidden">Method, prompt length and steps</legend>
           <SettingsGroup group="essential" config={config} />
           <StepTimeEstimate />
+          <RunPlanLine />
         </fieldset>
         <details className="more-settings" data-testid="advanced-settings">
           <summary>Advanced: initialization, optimizer, learning rate, batch, template, verbalizer, evaluation…</summary>
