@@ -4,7 +4,7 @@
  * each with its own busy flag and error shown in place.
  *
  * Store order (each store imports and subscribes only to stores before it):
- * settings → data → model → token lengths → training → projection, inspect, export → prompts → history.
+ * settings → data → model → token lengths → training → run plan, projection, inspect, export → prompts → history.
  * This slice follows the training slice: a new run clears the previous run's downloads.
  */
 import { create } from 'zustand';

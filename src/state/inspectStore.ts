@@ -4,7 +4,7 @@
  * projection). The latest evaluations of the run live in the training slice.
  *
  * Store order (each store imports and subscribes only to stores before it):
- * settings → data → model → token lengths → training → projection, inspect, export → prompts → history.
+ * settings → data → model → token lengths → training → run plan, projection, inspect, export → prompts → history.
  * This slice follows the training slice: a new run clears what applied to the previous one.
  * Evaluations asked for here are handed down to the training slice, which keeps them.
  */

@@ -4,7 +4,7 @@
  * updates have arrived in this run.
  *
  * Store order (each store imports and subscribes only to stores before it):
- * settings → data → model → token lengths → training → projection, inspect, export → prompts → history.
+ * settings → data → model → token lengths → training → run plan, projection, inspect, export → prompts → history.
  * This slice follows the training slice: it takes the run's projections as they arrive and
  * starts over with each new run.
  */

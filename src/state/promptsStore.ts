@@ -4,7 +4,7 @@
  * prediction over a CSV whose rows name their prompt.
  *
  * Store order (each store imports and subscribes only to stores before it):
- * settings → data → model → token lengths → training → projection, inspect, export → prompts → history.
+ * settings → data → model → token lengths → training → run plan, projection, inspect, export → prompts → history.
  * This slice follows the model slice: another model loaded empties the library and the adapter.
  */
 import Papa from 'papaparse';

@@ -5,7 +5,7 @@
  * The per-step loss history lives in trainingSeries, outside React state.
  *
  * Store order (each store imports and subscribes only to stores before it):
- * settings → data → model → token lengths → training → projection, inspect, export → prompts → history.
+ * settings → data → model → token lengths → training → run plan, projection, inspect, export → prompts → history.
  * This slice subscribes to the model slice (another model drops the current run) and calls
  * none of the slices after it: they subscribe to it and follow `freshStarts` (a new current
  * run) and `projection`.
