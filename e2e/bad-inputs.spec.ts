@@ -123,13 +123,14 @@ test.describe('bad inputs through the page', () => {
       if (checkedAsTyped(c)) {
         // The page checks as the user types, and holds Train back.
         await expect(page.getByTestId('start-training')).toBeDisabled();
+        await expectError(page.getByTestId('settings-error').locator('.error-note'), c.error);
       } else {
-        // Only the engine can tell (it needs the tokenizer): the Method step's plan says it as
-        // the settings are typed, and pressing Train says it again.
+        // Only the engine can tell (it needs the tokenizer): the Method step's preview of the
+        // run says it as the settings are typed, and Train is held back too.
         await expectError(page.getByTestId('run-plan-refusal'), c.error);
-        await page.getByTestId('start-training').click();
+        await expect(page.getByTestId('start-training')).toBeDisabled();
+        await expect(page.getByTestId('train-now')).toBeDisabled();
       }
-      await expectError(page.getByTestId('settings-error').locator('.error-note'), c.error);
       await expect(page.getByTestId('train-status')).not.toHaveAttribute('data-phase', /baseline|training/);
       expect(errors).toEqual([]);
     });

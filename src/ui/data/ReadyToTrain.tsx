@@ -1,6 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useDataStore } from '../../state/dataStore';
 import { useModelStore } from '../../state/modelStore';
+import { useRunPlanStore } from '../../state/runPlanStore';
 import { useSettingsCheck } from '../../state/settingsCheck';
 import { useSettingsStore } from '../../state/settingsStore';
 import { useTrainingStore } from '../../state/trainingStore';
@@ -43,7 +44,9 @@ export function ReadyToTrain() {
   const { dataset, building } = useDataStore(useShallow((s) => ({ dataset: s.dataset, building: s.building })));
   const { status, start } = useTrainingStore(useShallow((s) => ({ status: s.status, start: s.start })));
   const modelReady = useModelStore((s) => s.status === 'ready');
-  const settingsError = useSettingsCheck();
+  const localError = useSettingsCheck();
+  const refusal = useRunPlanStore((s) => s.refusal); // the engine's, as the Method step previews the run
+  const settingsError = localError ?? refusal;
   const { large, suggested, parameters, estimate } = useLargeModelEstimate();
   const evaluation = useSettingsStore(useShallow((s) => ({ evalEvery: s.config.evalEvery, steps: s.config.steps })));
   if (!dataset || status !== 'idle') return null;

@@ -1,6 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useDataStore } from '../../state/dataStore';
 import { useModelStore } from '../../state/modelStore';
+import { useRunPlanStore } from '../../state/runPlanStore';
 import { useSettingsCheck } from '../../state/settingsCheck';
 import { useTrainingStore } from '../../state/trainingStore';
 
@@ -11,7 +12,10 @@ export function TrainControls() {
   })));
   const modelReady = useModelStore((s) => s.status === 'ready');
   const hasDataset = useDataStore((s) => s.dataset !== null);
-  const settingsError = useSettingsCheck();
+  // The page's own checks, and the engine's as the Method step previews the run.
+  const localError = useSettingsCheck();
+  const refusal = useRunPlanStore((s) => s.refusal);
+  const settingsError = localError ?? refusal;
   const active = status === 'starting' || status === 'running' || status === 'paused';
   const blocked = !modelReady ? 'The model is not loaded yet.'
     : !hasDataset ? 'Upload a CSV and map its columns first (step 2).'
