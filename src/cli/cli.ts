@@ -28,6 +28,9 @@ commands:
            checkpoint.safetensors). While it trains, --out holds the latest checkpoint (every
            --checkpoint-every steps), so a crash loses only the steps since: --resume DIR continues.
            Ctrl-C or SIGTERM stops after the current step, writes the prompt so far and exits 130 / 143.
+  train    --data FILE.csv --dry-run [data options] [training options]
+           checks and plans the run without training: the texts' token lengths and what the max length
+           cuts, the memory plan (or the refusal), the time estimate; one JSON object on stdout
   eval     --adapter DIR|ZIP --data FILE.csv [data options] [--all] [--baselines] [--json]
            accuracy, macro-F1, loss and per-class metrics on the validation split (--all: every row)
   export   --adapter DIR|ZIP --out DIR|FILE.zip [--data FILE.csv …]

@@ -231,8 +231,28 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
     expect(soloRows[1].slice(5, 7)).toEqual(parsed[1].slice(5, 7));
   });
 
+  it('train --dry-run plans the run as train starts it (the texts it cuts, its memory plan) and trains and writes nothing', async () => {
+    const r = await cli('train', '--data', csv, '--dry-run', ...small);
+    expect(r.err).not.toMatch(/^error:/m);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.out) as { dryRun: boolean; config: { maxLength: number; steps: number }; memory: { note: string }; tokenLengths: { cut: number; of: number; sampled: boolean } };
+    expect([plan.dryRun, plan.config.maxLength, plan.config.steps]).toEqual([true, 32, 6]);
+    // What the trained run of the same settings reported as it started.
+    const cutByRun = Number(/; (\d+) texts cut to 32 tokens/.exec(trained.err)?.[1]);
+    expect(cutByRun).toBeGreaterThan(0);
+    expect(plan.tokenLengths).toMatchObject({ cut: cutByRun, of: 40, sampled: false });
+    // The same plan (the peak's figure moves with what else this test process holds on the backend).
+    const planned = (note: string) => note.replace(/^Memory: about [\d.]+ [KMG]?B at peak/, 'Memory: about … at peak');
+    const startedWith = trained.err.split('\n').find((l) => l.startsWith('Memory: '));
+    expect(planned(plan.memory.note)).toBe(planned(startedWith!));
+    expect(r.err).toContain(`max length 32 cuts ${cutByRun} of 40\n${plan.memory.note}\ndry run: nothing was trained\n`);
+    expect(r.err).not.toMatch(/^step /m);
+  });
+
   it('bad input exits non-zero with one plain line on stderr', async () => {
     const cases: [string[], string][] = [
+      [['train', '--data', csv, '--dry-run', '--max-length', '4'], 'error: The max length (4 tokens) is below the template\'s own length'],
+      [['train', '--data', csv, '--dry-run', '--out', path.join(dir, 'x')], 'error: --dry-run plans a new run and writes nothing: it takes no --out, --zip or --resume.'],
       [['train', '--out', path.join(dir, 'x')], 'error: train needs --data FILE.csv. Run with --help for usage.'],
       [['train', '--data', path.join(dir, 'nope.csv'), '--out', path.join(dir, 'x')], `error: The data file ${path.join(dir, 'nope.csv')} does not exist.`],
       [['train', '--data', csv, '--label-column', 'category', '--out', path.join(dir, 'x'), ...small],

@@ -8,10 +8,11 @@ import type { SerializedError } from '../../engine/api';
 import { toArrayBuffer } from '../../formats/bytes';
 import { StudioError } from '../../errors';
 import { parse, type CliIo } from '../args';
-import { estimateCpuRun } from '../../tuning/runEstimate';
+import { validateTrainConfig } from '../../tuning/config';
 import { checkOutFile, checkOutFolder, locateCheckpoint, readCheckpointFile, readDataFile, writeFile, writeFolder, writeRunCheckpoint } from '../files';
 import { trainingFlagOptions, trainConfigFromFlags } from '../settingsFlags';
 import { dataOptions, evaluationRecord, limitsOf, loadDataset, openEngine, rethrow } from './shared';
+import { dryRun, estimateLine, runEstimate } from './trainPlan';
 
 function parseVerbalizer(text: string | undefined, labels: string[]): Record<string, string> | undefined {
   if (text === undefined) return undefined;
@@ -45,13 +46,18 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     resume: { type: 'string' },
     out: { type: 'string' },
     zip: { type: 'string' },
+    'dry-run': { type: 'boolean' },
   });
+  const dry = values['dry-run'] === true;
   // Checked before the model loads, so a wrong command line fails at once.
   if (values.data === undefined) throw new StudioError('cli', 'train needs --data FILE.csv.', 'Run with --help for usage.');
-  if (values.out === undefined) throw new StudioError('cli', 'train needs --out DIR, the folder the adapter is written to.', 'Run with --help for usage.');
+  if (dry && (values.out !== undefined || values.zip !== undefined || values.resume !== undefined)) {
+    throw new StudioError('cli', '--dry-run plans a new run and writes nothing: it takes no --out, --zip or --resume.');
+  }
+  if (values.out === undefined && !dry) throw new StudioError('cli', 'train needs --out DIR, the folder the adapter is written to.', 'Run with --help for usage.');
   if (values.zip !== undefined && !/\.zip$/i.test(values.zip)) throw new StudioError('cli', `--zip takes a file name ending in .zip, got "${values.zip}".`);
   // Where the results go is checked before any work: a file in the way, a folder that cannot be written, a system path.
-  const outDir = checkOutFolder(values.out);
+  const outDir = dry ? '' : checkOutFolder(values.out!);
   if (values.zip !== undefined) {
     const zipFile = checkOutFile(values.zip, '--zip');
     if (zipFile.startsWith(outDir + path.sep)) {
@@ -130,6 +136,10 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
   });
   const { dataset } = await loadDataset(engine, values, file, io);
   const verbalizer = parseVerbalizer(values.verbalizer, dataset.labels.map((l) => l.name)) ?? dataset.verbalizer;
+  if (dry) {
+    dryRun(engine, facts, validateTrainConfig(config, { trainExamples: dataset.trainCount, tasks: dataset.tasks.length }), verbalizer, dataset, io);
+    return 0;
+  }
   const resumeFrom = resumeAt ? readCheckpointFile(resumeAt, limitsOf(engine)) : undefined;
   lastLineAt = Date.now();
   const info = await engine.startTraining({ config, verbalizer, ...(resumeFrom ? { resumeFrom: toArrayBuffer(resumeFrom) } : {}) });
@@ -139,17 +149,8 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     + `backend ${engine.backend?.backend}${info.truncated ? `; ${info.truncated} texts cut to ${info.config.maxLength} tokens` : ''}; `
     + `a checkpoint every ${info.config.checkpointEvery} steps goes to ${outDir}\n`);
   if (info.memory) io.err(`${info.memory.note}\n`);
-  if (facts.stepSpeed) {
-    const estimate = estimateCpuRun(facts.stepSpeed.dims, facts.stepSpeed.matmulFlopsPerSecond, info.config, dataset.validationCount,
-      engine.tokenLengths(info.config.template), info.memory?.mlpRecompute ?? 0);
-    const span = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
-    const toGo = info.config.steps - info.startStep;
-    const widths = estimate.meanBatchWidth === null ? 'when a batch fills the max length' : `at this data's lengths (batches about ${Math.round(estimate.meanBatchWidth)} tokens wide)`;
-    io.err(`estimated before the first step: about ${(estimate.stepMs / 1000).toFixed(1)} s a step ${widths}, about `
-      + `${span(estimate.stepMs * toGo)} for the ${toGo} steps to go`
-      + `${info.startStep > 0 ? ', plus evaluations' : `, and about ${span(estimate.evaluationMs * estimate.evaluations)} for the run's ${estimate.evaluations} evaluations of ${estimate.examples} examples`}`
-      + ` (this machine's matmul: ${(facts.stepSpeed.matmulFlopsPerSecond / 1e9).toFixed(0)} GFLOP/s)\n`);
-  }
+  const estimate = runEstimate(facts, info.config, dataset, engine.tokenLengths(info.config.template), info.memory);
+  if (estimate) io.err(`${estimateLine(estimate, facts, info.config.steps - info.startStep, info.startStep > 0)}\n`);
 
   // Ctrl-C (SIGINT) or SIGTERM stops after the current step; the prompt trained so far is still written.
   let interrupted: { signal: NodeJS.Signals; at: number } | null = null;
@@ -186,12 +187,12 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
   io.err(`${summary.message}\n`);
 
   const files = await engine.exportAdapterFiles();
-  writeFolder(values.out, files);
+  writeFolder(values.out!, files);
   io.err(`wrote ${[...files.keys()].join(', ')} to ${outDir}\n`);
   if (values.zip !== undefined) {
     // The zip of exactly these files: the folder imported and exported again (a studio
     // adapter re-exports byte for byte), so folder and zip carry the same checkpoint and dates.
-    await engine.importAdapter({ fileName: path.basename(values.out), files });
+    await engine.importAdapter({ fileName: path.basename(values.out!), files });
     const { bytes } = await engine.exportAdapter();
     io.err(`wrote ${writeFile(values.zip, bytes, '--zip')}\n`);
   }
