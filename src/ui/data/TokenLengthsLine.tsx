@@ -7,6 +7,7 @@ const MANY_CUT = 0.05;
 
 function share(part: number, of: number): string {
   const percent = (100 * part) / Math.max(1, of);
+  if (part > 0 && percent < 0.1) return 'under 0.1%';
   return `${percent < 1 && part > 0 ? percent.toFixed(1) : Math.round(percent)}%`;
 }
 
