@@ -20,7 +20,7 @@ export function dataFacts(dataset: Dataset): { trainExamples: number; tasks: num
 /**
  * Whether a run's steps and evaluations fit the backend: a refusal (thrown) names the largest
  * batch and length that fit; otherwise how many MLP pre-activations the backward recomputes
- * and how large evaluation batches can be. `residentBytes`: what the backend holds already.
+ * and how large evaluation batches can be. What the backend holds already is tfjs's count now.
  */
 export function planRunMemory(session: ModelSession, budget: MemoryBudget, task: PreparedTask, config: TrainConfig): RunMemory {
   const evaluator = new Evaluator(session.model, session.tokenizer, task, config);
