@@ -22,9 +22,9 @@ export interface TokenLengths {
 }
 
 /** More rows than this are sampled: tokenizing costs about 0.1 ms a row, and the worker also trains. */
-export const TOKEN_LENGTH_SAMPLE = 4000;
+const TOKEN_LENGTH_SAMPLE = 4000;
 /** The longest length counted exactly; every max length the settings accept is below it. */
-export const TOKEN_LENGTH_CAP = 4096;
+const TOKEN_LENGTH_CAP = 4096;
 
 export function measureTokenLengths(tokenizer: TextTokenizer, dataset: Pick<Dataset, 'examples'>, template: string, limit = TOKEN_LENGTH_SAMPLE): TokenLengths {
   const cap = TOKEN_LENGTH_CAP;
