@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { buildDataset, DEFAULT_SPLIT, guessMapping, parseCsv } from '../src/data';
 import { TextTokenizer } from '../src/tokenizer/tokenizer';
-import { cutByMaxLength, lengthQuantile, maxLengthKeeping, measureTokenLengths } from '../src/tuning/tokenLengths';
+import { cutByMaxLength, lengthQuantile, measureTokenLengths, suggestedMaxLength } from '../src/tuning/tokenLengths';
 import { numberAttribute, repoRoot, sampleLabeledCsv, waitForModel } from './helpers';
 import { QUICK_RUN, setSettings, smsSpam, trainStatus } from './runHelpers';
 
@@ -57,16 +57,30 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   await expect(page.getByTestId('run-plan-refusal')).toContainText('The max length (4 tokens) is below the template\'s own length');
   await expect(page.getByTestId('run-plan')).toHaveCount(0);
 
-  // A max length at the median cuts about half of them: a warning, with the max length that keeps 95% whole, here and beside the field.
+  // A max length at the median cuts about half of them: a warning, with the max length that keeps 99% whole, here and beside the field.
   const maxLength = longer.median;
   const { cut } = cutByMaxLength(longer.lengths, maxLength);
   expect(cut).toBeGreaterThan(10);
+  const positions = 512; // stories260K's
+  const suggestion = suggestedMaxLength(longer.lengths, 0.99, positions - QUICK_RUN.numVirtualTokens - 1);
+  expect(suggestion.limitedByRoom).toBe(false);
+  expect(suggestion.maxLength).toBeGreaterThan(maxLength);
+  const cutLine = `The max length (${maxLength}) cuts ${cut} of ${dataset.examples.length} (${Math.round((100 * cut) / dataset.examples.length)}%).`;
   await setSettings(page, { ...QUICK_RUN, maxLength, steps: 2, evalEvery: 100, projectEvery: 100, checkpointEvery: 100 });
   await expect(line).toHaveClass(/warning/);
-  await expect(line).toContainText(`The max length (${maxLength}) cuts ${cut} of ${dataset.examples.length} (${Math.round((100 * cut) / dataset.examples.length)}%). `
-    + `To keep 95% whole: max length ${maxLengthKeeping(longer.lengths, 0.95)} (Method › Advanced; a longer batch takes longer).`);
-  await expect(page.getByTestId('max-length-note')).toHaveText(`The max length (${maxLength}) cuts ${cut} of ${dataset.examples.length} `
-    + `(${Math.round((100 * cut) / dataset.examples.length)}%). To keep 95% whole: max length ${maxLengthKeeping(longer.lengths, 0.95)} (a longer batch takes longer).`);
+  await expect(line).toContainText(`${cutLine} To keep 99% whole: max length ${suggestion.maxLength} (Method › Advanced; a longer batch takes longer).`);
+  await expect(page.getByTestId('max-length-note')).toHaveText(`${cutLine} To keep 99% whole: max length ${suggestion.maxLength} (a longer batch takes longer).`);
+
+  // So many virtual tokens that the model's positions leave less room than that: the room, and what it keeps.
+  const room = Math.floor((maxLength + suggestion.maxLength) / 2);
+  const virtualTokens = positions - 1 - room;
+  const limited = suggestedMaxLength(longer.lengths, 0.99, room);
+  expect(limited).toMatchObject({ maxLength: room, limitedByRoom: true });
+  await setSettings(page, { numVirtualTokens: virtualTokens });
+  await expect(page.getByTestId('max-length-note')).toHaveText(`${cutLine} The model's ${positions} positions leave room for a max length of ${room} `
+    + `with ${virtualTokens} virtual tokens, which keeps ${Math.round(limited.keeps * 100)}% whole (a longer batch takes longer).`);
+  await setSettings(page, { numVirtualTokens: QUICK_RUN.numVirtualTokens });
+  await expect(page.getByTestId('max-length-note')).toContainText('To keep 99% whole');
 
   // What the run will hold in memory, said before it starts: the plan the run then reports.
   await expect(page.getByTestId('run-plan-refusal')).toHaveCount(0);

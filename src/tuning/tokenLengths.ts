@@ -74,6 +74,18 @@ export function maxLengthKeeping(lengths: TokenLengths, q: number): number {
   return lengthQuantile([...lengths.train, ...lengths.validation].sort((a, b) => a - b), q);
 }
 
+/**
+ * The max length to offer where many texts are cut: the shortest that keeps a share q whole,
+ * or, where the model's positions leave less room than that, the room itself (and the share
+ * it keeps).
+ */
+export function suggestedMaxLength(lengths: TokenLengths, q: number, room: number): { maxLength: number; keeps: number; limitedByRoom: boolean } {
+  const keeping = maxLengthKeeping(lengths, q);
+  const maxLength = Math.max(1, Math.min(keeping, room));
+  const { cut, of } = cutByMaxLength(lengths, maxLength);
+  return { maxLength, keeps: (of - cut) / Math.max(1, of), limitedByRoom: keeping > room };
+}
+
 export interface WidthShare {
   /** Positions of a batch's rows, padding included (the virtual tokens not counted). */
   width: number;

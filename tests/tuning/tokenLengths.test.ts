@@ -16,7 +16,7 @@ import { estimateCpuRun, scaledStepMs } from '../../src/tuning/runEstimate';
 import { BatchSampler } from '../../src/tuning/sampler';
 import { prepareTask } from '../../src/tuning/task';
 import {
-  batchWidths, cutByMaxLength, expectedOver, lengthQuantile, maxLengthKeeping, measureTokenLengths, meanTrainingWidth, type TokenLengths,
+  batchWidths, cutByMaxLength, expectedOver, lengthQuantile, maxLengthKeeping, measureTokenLengths, meanTrainingWidth, suggestedMaxLength, type TokenLengths,
 } from '../../src/tuning/tokenLengths';
 import { packageDir, repoRoot } from '../helpers';
 
@@ -81,6 +81,18 @@ describe('token lengths of a dataset', () => {
       expect((of - cut) / of).toBeGreaterThanOrEqual(q);
       expect((of - cutByMaxLength(lengths, keep - 1).cut) / of).toBeLessThan(q);
     }
+  });
+
+  it('suggest the max length that keeps a share whole, or the room the model leaves and what it keeps', () => {
+    const keep = maxLengthKeeping(lengths, 0.99);
+    const of = dataset.examples.length;
+    const free = suggestedMaxLength(lengths, 0.99, keep + 50);
+    expect(free).toEqual({ maxLength: keep, keeps: (of - prepare(keep).truncated) / of, limitedByRoom: false });
+    expect(free.keeps).toBeGreaterThanOrEqual(0.99);
+    const room = keep - 5;
+    const limited = suggestedMaxLength(lengths, 0.99, room);
+    expect(limited).toEqual({ maxLength: room, keeps: (of - prepare(room).truncated) / of, limitedByRoom: true });
+    expect(limited.keeps).toBeLessThan(0.99);
   });
 
   it('count a seeded sample of a large dataset, and scale the cut count to the whole', () => {
