@@ -9,9 +9,9 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { buildDataset, DEFAULT_SPLIT, guessMapping, parseCsv } from '../src/data';
 import { TextTokenizer } from '../src/tokenizer/tokenizer';
-import { cutByMaxLength, lengthQuantile, measureTokenLengths, suggestedMaxLength } from '../src/tuning/tokenLengths';
+import { cutByMaxLength, lengthCapFor, lengthQuantile, measureTokenLengths, suggestedMaxLength } from '../src/tuning/tokenLengths';
 import { numberAttribute, repoRoot, sampleLabeledCsv, waitForModel } from './helpers';
-import { QUICK_RUN, setSettings, smsSpam, trainStatus } from './runHelpers';
+import { QUICK_RUN, setSetting, setSettings, smsSpam, trainStatus } from './runHelpers';
 
 const modelDir = path.join(repoRoot, 'public', 'models', 'stories260K');
 const tokenizer = TextTokenizer.fromJson(
@@ -62,7 +62,7 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   const { cut } = cutByMaxLength(longer.lengths, maxLength);
   expect(cut).toBeGreaterThan(10);
   const positions = 512; // stories260K's
-  const suggestion = suggestedMaxLength(longer.lengths, 0.99, positions - QUICK_RUN.numVirtualTokens - 1);
+  const suggestion = suggestedMaxLength(longer.lengths, 0.99, positions - QUICK_RUN.numVirtualTokens - 1)!;
   expect(suggestion.limitedByRoom).toBe(false);
   expect(suggestion.maxLength).toBeGreaterThan(maxLength);
   const cutLine = `The max length (${maxLength}) cuts ${cut} of ${dataset.examples.length} (${Math.round((100 * cut) / dataset.examples.length)}%).`;
@@ -74,7 +74,7 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   // So many virtual tokens that the model's positions leave less room than that: the room, and what it keeps.
   const room = Math.floor((maxLength + suggestion.maxLength) / 2);
   const virtualTokens = positions - 1 - room;
-  const limited = suggestedMaxLength(longer.lengths, 0.99, room);
+  const limited = suggestedMaxLength(longer.lengths, 0.99, room)!;
   expect(limited).toMatchObject({ maxLength: room, limitedByRoom: true });
   await setSettings(page, { numVirtualTokens: virtualTokens });
   await expect(page.getByTestId('max-length-note')).toHaveText(`${cutLine} The model's ${positions} positions leave room for a max length of ${room} `
@@ -93,4 +93,27 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   await expect(page.getByText(`${cut} examples were longer than the max length and cut.`)).toBeVisible();
   await expect(trainStatus(page)).toHaveAttribute('data-status', 'ended', { timeout: 120_000 });
   expect(errors).toEqual([]);
+});
+
+test('texts past 4,096 tokens: a max length that long has them counted further, and what it cuts told apart', async ({ page }) => {
+  await page.goto('/?backend=wasm');
+  await waitForModel(page);
+  // Long documents, about 2k to 12k tokens with this tokenizer.
+  const rows = [200, 450, 700, 950, 1200].map((n, i) => ({ text: 'The cat sat on the mat. '.repeat(n), label: i % 2 ? 'a' : 'b' }));
+  const csv = ['text,label', ...rows.map((r) => `"${r.text}",${r.label}`)].join('\n');
+  const dataset = buildDataset(parseCsv(csv), guessMapping(parseCsv(csv)), DEFAULT_SPLIT);
+  await page.getByTestId('csv-input').setInputFiles({ name: 'documents.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  const line = page.getByTestId('token-lengths');
+  await expect(line).toContainText('the longest 4,096 or more');
+  await setSettings(page, { batchSize: 2 });
+  for (const maxLength of [6000, 9000]) {
+    const lengths = measureTokenLengths(tokenizer, dataset, '{text}\nLabel:', undefined, lengthCapFor(maxLength));
+    const { cut } = cutByMaxLength(lengths, maxLength);
+    // Past this model's 512 positions the engine refuses the run (a long-context model takes it); the counts follow it all the same.
+    await setSetting(page, 'maxLength', maxLength);
+    await expect(page.getByTestId('run-plan-refusal')).toContainText(`max length (${maxLength}) + the longest label`);
+    const longest = Math.max(...lengths.train, ...lengths.validation);
+    await expect(line).toContainText(`the longest ${longest >= lengths.cap ? `${lengths.cap.toLocaleString('en')} or more` : longest}.`);
+    await expect(line).toContainText(`The max length (${maxLength}) cuts ${cut} of 5`);
+  }
 });

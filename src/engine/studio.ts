@@ -184,10 +184,10 @@ export class StudioEngine {
     return summarizeDataset(dataset);
   }
 
-  /** The dataset's token lengths through the template and the model's tokenizer (a sample past `limit` rows): what the max length cuts, how wide batches come out. */
-  tokenLengths(template: string, limit?: number): TokenLengths {
+  /** The dataset's token lengths through the template and the model's tokenizer (a sample past `limit` rows, none counted past `cap`): what the max length cuts, how wide batches come out. */
+  tokenLengths(template: string, limit?: number, cap?: number): TokenLengths {
     if (!this.dataset) throw new StudioError('data', 'No dataset is ready.', 'Upload a CSV and map its columns first.');
-    return measureTokenLengths(this.requireSession().tokenizer, this.dataset, template, limit);
+    return measureTokenLengths(this.requireSession().tokenizer, this.dataset, template, limit, cap);
   }
 
   // ---- training ---------------------------------------------------------------------

@@ -2,10 +2,12 @@
  * The data's token lengths with the loaded model's tokenizer, through the template
  * (tuning/tokenLengths.ts): what the max length cuts, and how wide batches come out, which
  * the run estimate follows. Asked of the worker again whenever the dataset, the model or the
- * template changes; the figures of an older one are never shown for a newer one.
+ * template changes, or the max length passes the length they were counted up to; the figures
+ * of an older one are never shown for a newer one.
  */
 import { create } from 'zustand';
 import type { TokenLengths } from '../engine/api';
+import { lengthCapFor } from '../tuning/tokenLengths';
 import { useDataStore } from './dataStore';
 import { useModelStore } from './modelStore';
 import { useSettingsStore } from './settingsStore';
@@ -29,8 +31,8 @@ function refresh(): void {
   // The template changes per keystroke; the figures follow once typing pauses.
   timer = setTimeout(() => {
     timer = null;
-    const template = useSettingsStore.getState().config.template;
-    workerClient().request('tokenLengths', { template }).then(
+    const { template, maxLength } = useSettingsStore.getState().config;
+    workerClient().request('tokenLengths', { template, cap: lengthCapFor(maxLength) }).then(
       (lengths) => { if (current === request) useTokenLengthStore.setState({ lengths }); },
       // No figures rather than wrong ones (a model still loading, a dataset rebuilt meanwhile): the next change asks again.
       () => {},
@@ -40,4 +42,8 @@ function refresh(): void {
 
 useDataStore.subscribe((data, before) => { if (data.dataset !== before.dataset) refresh(); });
 useModelStore.subscribe((model, before) => { if (model.facts !== before.facts) refresh(); });
-useSettingsStore.subscribe((settings, before) => { if (settings.config.template !== before.config.template) refresh(); });
+useSettingsStore.subscribe((settings, before) => {
+  // Past the cap the counts were taken with, they cannot say what the max length cuts: counted again, further.
+  const capBefore = lengthCapFor(before.config.maxLength);
+  if (settings.config.template !== before.config.template || lengthCapFor(settings.config.maxLength) !== capBefore) refresh();
+});

@@ -23,11 +23,23 @@ export interface TokenLengths {
 
 /** More rows than this are sampled: tokenizing costs about 0.1 ms a row, and the worker also trains. */
 const TOKEN_LENGTH_SAMPLE = 4000;
-/** The longest length counted exactly; every max length the settings accept is below it. */
+/** The longest length counted exactly unless a max length needs more: texts past it are not tokenized further. */
 const TOKEN_LENGTH_CAP = 4096;
 
-export function measureTokenLengths(tokenizer: TextTokenizer, dataset: Pick<Dataset, 'examples'>, template: string, limit = TOKEN_LENGTH_SAMPLE): TokenLengths {
-  const cap = TOKEN_LENGTH_CAP;
+/**
+ * The cap that tells what a max length cuts: above it, so a text counted at the cap is longer
+ * than the max length. 4,096 doubled as often as needed, so that typing a max length asks for
+ * new counts only when it crosses a power of two.
+ */
+export function lengthCapFor(maxLength: number): number {
+  let cap = TOKEN_LENGTH_CAP;
+  while (cap <= maxLength) cap *= 2;
+  return cap;
+}
+
+export function measureTokenLengths(
+  tokenizer: TextTokenizer, dataset: Pick<Dataset, 'examples'>, template: string, limit = TOKEN_LENGTH_SAMPLE, cap = TOKEN_LENGTH_CAP,
+): TokenLengths {
   const length = (e: Example) => {
     const text = e.text.length > cap * CHARS_PER_TOKEN_BUDGET ? e.text.slice(0, cap * CHARS_PER_TOKEN_BUDGET) : e.text;
     return Math.min(cap, tokenizer.encode(renderTemplate(template, text), { addBos: true }).length);
@@ -55,8 +67,12 @@ function countAbove(sorted: number[], length: number): number {
   return sorted.length - lo;
 }
 
-/** Examples longer than the max length, which a run cuts: counted, or scaled up from the sample. */
+/**
+ * Examples longer than the max length, which a run cuts: counted, or scaled up from the sample.
+ * Lengths counted with a cap above the max length (lengthCapFor) tell every one apart.
+ */
 export function cutByMaxLength(lengths: TokenLengths, maxLength: number): { cut: number; of: number; sampled: boolean } {
+  if (maxLength >= lengths.cap) throw new Error(`Token lengths counted up to ${lengths.cap} cannot say what a max length of ${maxLength} cuts`);
   const counted = lengths.train.length + lengths.validation.length;
   const of = lengths.trainTotal + lengths.validationTotal;
   const above = countAbove(lengths.train, maxLength) + countAbove(lengths.validation, maxLength);
@@ -77,11 +93,12 @@ export function maxLengthKeeping(lengths: TokenLengths, q: number): number {
 /**
  * The max length to offer where many texts are cut: the shortest that keeps a share q whole,
  * or, where the model's positions leave less room than that, the room itself (and the share
- * it keeps).
+ * it keeps). Null where that length is past the lengths counted (the cap).
  */
-export function suggestedMaxLength(lengths: TokenLengths, q: number, room: number): { maxLength: number; keeps: number; limitedByRoom: boolean } {
+export function suggestedMaxLength(lengths: TokenLengths, q: number, room: number): { maxLength: number; keeps: number; limitedByRoom: boolean } | null {
   const keeping = maxLengthKeeping(lengths, q);
   const maxLength = Math.max(1, Math.min(keeping, room));
+  if (maxLength >= lengths.cap) return null;
   const { cut, of } = cutByMaxLength(lengths, maxLength);
   return { maxLength, keeps: (of - cut) / Math.max(1, of), limitedByRoom: keeping > room };
 }

@@ -26,7 +26,7 @@ export interface Requests {
   loadTable: { args: { fileName: string; bytes: ArrayBuffer }; result: TableSummary };
   buildDataset: { args: { mapping: ColumnMapping; split: SplitOptions }; result: DatasetSummary };
   /** The built dataset's token lengths with the loaded model's tokenizer, through this template. */
-  tokenLengths: { args: { template: string }; result: TokenLengths };
+  tokenLengths: { args: { template: string; cap: number }; result: TokenLengths };
   /** What a run at these settings would hold in memory, or its refusal (a reply with the error), without starting it. */
   previewRun: { args: Pick<StartTrainingArgs, 'config' | 'verbalizer'>; result: RunMemory };
   startTraining: { args: StartTrainingArgs; result: RunInfo };

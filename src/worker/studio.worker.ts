@@ -75,7 +75,7 @@ const handlers: { [M in Method]: Handler<M> } = {
   },
   loadTable: ({ fileName, bytes }) => engine.loadTable(fileName, new Uint8Array(bytes)),
   buildDataset: ({ mapping, split }) => engine.buildDataset(mapping, split),
-  tokenLengths: ({ template }) => engine.tokenLengths(template),
+  tokenLengths: ({ template, cap }) => engine.tokenLengths(template, undefined, cap),
   previewRun: (args) => engine.previewRun(args),
   startTraining: (args) => engine.startTraining(args),
   pause: async () => (await engine.pause(), null),

@@ -16,7 +16,7 @@ import { estimateCpuRun, scaledStepMs } from '../../src/tuning/runEstimate';
 import { BatchSampler } from '../../src/tuning/sampler';
 import { prepareTask } from '../../src/tuning/task';
 import {
-  batchWidths, cutByMaxLength, expectedOver, lengthQuantile, maxLengthKeeping, measureTokenLengths, meanTrainingWidth, suggestedMaxLength, type TokenLengths,
+  batchWidths, cutByMaxLength, expectedOver, lengthCapFor, lengthQuantile, maxLengthKeeping, measureTokenLengths, meanTrainingWidth, suggestedMaxLength, type TokenLengths,
 } from '../../src/tuning/tokenLengths';
 import { packageDir, repoRoot } from '../helpers';
 
@@ -86,11 +86,11 @@ describe('token lengths of a dataset', () => {
   it('suggest the max length that keeps a share whole, or the room the model leaves and what it keeps', () => {
     const keep = maxLengthKeeping(lengths, 0.99);
     const of = dataset.examples.length;
-    const free = suggestedMaxLength(lengths, 0.99, keep + 50);
+    const free = suggestedMaxLength(lengths, 0.99, keep + 50)!;
     expect(free).toEqual({ maxLength: keep, keeps: (of - prepare(keep).truncated) / of, limitedByRoom: false });
     expect(free.keeps).toBeGreaterThanOrEqual(0.99);
     const room = keep - 5;
-    const limited = suggestedMaxLength(lengths, 0.99, room);
+    const limited = suggestedMaxLength(lengths, 0.99, room)!;
     expect(limited).toEqual({ maxLength: room, keeps: (of - prepare(room).truncated) / of, limitedByRoom: true });
     expect(limited.keeps).toBeLessThan(0.99);
   });
@@ -106,6 +106,32 @@ describe('token lengths of a dataset', () => {
     expect(estimated.sampled).toBe(true);
     expect(estimated.of).toBe(exact.of);
     expect(Math.abs(estimated.cut - exact.cut)).toBeLessThan(0.12 * exact.of);
+  });
+});
+
+describe('texts past 4,096 tokens', () => {
+  // Long documents: 200 to 1,200 repetitions of a sentence, about 2k to 12k tokens with this tokenizer.
+  const rows = [200, 450, 700, 950, 1200].flatMap((n, i) => [[`${'The cat sat on the mat. '.repeat(n)}`, i % 2 ? 'a' : 'b']]);
+  const csv = ['text,label', ...rows.map(([text, label]) => `"${text}",${label}`)].join('\n');
+  const dataset = buildDataset(parseCsv(csv), { textColumns: ['text'], labelColumn: 'label', taskColumn: null, splitColumn: null }, { validationFraction: 0.4, seed: 3 });
+  const cutByRun = (maxLength: number) => prepareTask(tokenizer, dataset, {
+    template: TEMPLATE, verbalizer: defaultVerbalizer(dataset.labels), maxLength, truncateSide: 'right',
+  }, 1 << 16, 0).truncated;
+
+  it('are counted up to a cap above the max length, so every cut is told apart', () => {
+    expect([128, 4095, 4096, 5000, 8191, 8192, 20_000].map(lengthCapFor)).toEqual([4096, 4096, 8192, 8192, 8192, 16_384, 32_768]);
+    const atDefault = measureTokenLengths(tokenizer, dataset, TEMPLATE);
+    expect(atDefault.cap).toBe(4096);
+    expect([...atDefault.train, ...atDefault.validation].filter((l) => l === 4096).length).toBe(4);
+    expect(() => cutByMaxLength(atDefault, 6000)).toThrow('Token lengths counted up to 4096 cannot say what a max length of 6000 cuts');
+    let distinct = 0;
+    for (const maxLength of [3000, 6000, 9000]) {
+      const lengths = measureTokenLengths(tokenizer, dataset, TEMPLATE, undefined, lengthCapFor(maxLength));
+      const { cut } = cutByMaxLength(lengths, maxLength);
+      expect(cut, `max length ${maxLength}`).toBe(cutByRun(maxLength));
+      if (cut !== cutByMaxLength(atDefault, Math.min(maxLength, 4095)).cut) distinct++;
+    }
+    expect(distinct).toBe(2);
   });
 });
 

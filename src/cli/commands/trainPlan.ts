@@ -7,7 +7,7 @@ import type { DatasetSummary, ModelFacts, RunMemory } from '../../engine/api';
 import type { StudioEngine } from '../../engine/studio';
 import type { TrainConfig } from '../../tuning/config';
 import { estimateCpuRun, type RunEstimate } from '../../tuning/runEstimate';
-import { cutByMaxLength, lengthQuantile, type TokenLengths } from '../../tuning/tokenLengths';
+import { cutByMaxLength, lengthCapFor, lengthQuantile, type TokenLengths } from '../../tuning/tokenLengths';
 import type { CliIo } from '../args';
 
 const span = (ms: number) => (ms < 90_000 ? `${Math.round(ms / 1000)} s` : ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
@@ -39,7 +39,7 @@ function lengthFigures(lengths: TokenLengths, maxLength: number) {
  */
 export function dryRun(engine: StudioEngine, facts: ModelFacts, config: TrainConfig, verbalizer: Record<string, string>, dataset: DatasetSummary, io: CliIo): void {
   const memory = engine.previewRun({ config, verbalizer });
-  const lengths = engine.tokenLengths(config.template, Infinity); // every text: nothing else waits on the CLI
+  const lengths = engine.tokenLengths(config.template, Infinity, lengthCapFor(config.maxLength)); // every text: nothing else waits on the CLI
   const figures = lengthFigures(lengths, config.maxLength);
   const estimate = runEstimate(facts, config, dataset, lengths, memory);
   io.err(`texts in the model's tokens, template included: median ${figures.median}, 95% within ${figures.within95}, longest ${figures.longest}`

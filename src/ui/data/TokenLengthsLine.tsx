@@ -21,6 +21,7 @@ function share(part: number, of: number): string {
 export function CutByMaxLength({ lengths, maxLength, besideField }: { lengths: TokenLengths; maxLength: number; besideField?: boolean }) {
   const maxPositions = useModelStore((s) => s.facts?.maxPositions ?? Infinity);
   const virtualTokens = useSettingsStore((s) => s.config.numVirtualTokens);
+  if (maxLength >= lengths.cap) return null; // counted for a shorter max length: new counts are on their way
   const { cut, of, sampled } = cutByMaxLength(lengths, maxLength);
   // The label needs a position at least, after the virtual tokens and the text.
   const suggestion = suggestedMaxLength(lengths, KEEP_WHOLE, maxPositions - virtualTokens - 1);
@@ -30,7 +31,7 @@ export function CutByMaxLength({ lengths, maxLength, besideField }: { lengths: T
       {cut === 0
         ? <>The max length ({maxLength}) cuts none of them.</>
         : <>The max length ({maxLength}) cuts {sampled ? 'about ' : ''}<span className="num">{cut.toLocaleString('en')}</span> of {of.toLocaleString('en')} ({share(cut, of)}).</>}
-      {cut / Math.max(1, of) > MANY_CUT && suggestion.maxLength > maxLength && (suggestion.limitedByRoom
+      {cut / Math.max(1, of) > MANY_CUT && suggestion && suggestion.maxLength > maxLength && (suggestion.limitedByRoom
         ? <> The model&apos;s {maxPositions.toLocaleString('en')} positions leave room for a max length of {suggestion.maxLength.toLocaleString('en')} with {virtualTokens} virtual tokens, which keeps {share(Math.round(suggestion.keeps * of), of)} whole ({where}a longer batch takes longer).</>
         : <> To keep {Math.round(KEEP_WHOLE * 100)}% whole: max length {suggestion.maxLength.toLocaleString('en')} ({where}a longer batch takes longer).</>)}
     </span>
@@ -47,7 +48,7 @@ export function TokenLengthsLine() {
   const maxLength = useSettingsStore((s) => s.config.maxLength);
   if (!lengths) return null;
   const all = [...lengths.train, ...lengths.validation].sort((a, b) => a - b);
-  if (all.length === 0) return null;
+  if (all.length === 0 || maxLength >= lengths.cap) return null;
   const { cut, of } = cutByMaxLength(lengths, maxLength);
   const longest = all[all.length - 1];
   return (
