@@ -32,8 +32,8 @@ export function CutByMaxLength({ lengths, maxLength, besideField }: { lengths: T
         ? <>The max length ({maxLength}) cuts none of them.</>
         : <>The max length ({maxLength}) cuts {sampled ? 'about ' : ''}<span className="num">{cut.toLocaleString('en')}</span> of {of.toLocaleString('en')} ({share(cut, of)}).</>}
       {cut / Math.max(1, of) > MANY_CUT && suggestion && suggestion.maxLength > maxLength && (suggestion.limitedByRoom
-        ? <> The model&apos;s {maxPositions.toLocaleString('en')} positions leave room for a max length of {suggestion.maxLength.toLocaleString('en')} with {virtualTokens} virtual tokens, which keeps {share(Math.round(suggestion.keeps * of), of)} whole ({where}a longer batch takes longer).</>
-        : <> To keep {Math.round(KEEP_WHOLE * 100)}% whole: max length {suggestion.maxLength.toLocaleString('en')} ({where}a longer batch takes longer).</>)}
+        ? <> The model&apos;s {maxPositions.toLocaleString('en')} positions leave room for a max length of {suggestion.maxLength} with {virtualTokens} virtual tokens, which keeps {share(Math.round(suggestion.keeps * of), of)} whole ({where}a longer batch takes longer).</>
+        : <> To keep {Math.round(KEEP_WHOLE * 100)}% whole: max length {suggestion.maxLength} ({where}a longer batch takes longer).</>)}
     </span>
   );
 }
