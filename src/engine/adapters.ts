@@ -3,9 +3,9 @@
  * resumable checkpoint, importing an adapter as the current prompt, and the library of
  * prompts kept side by side for batch prediction.
  */
-import { zipSync, type Zippable } from 'fflate';
+import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { defaultVerbalizer, type Dataset } from '../data';
-import { saveFloatPackage, type ProgressCallback } from '../model/package';
+import { floatPackageFiles, type ProgressCallback } from '../model/package';
 import { classificationReport, majorityBaseline } from '../tuning/metrics';
 import { StudioError } from '../errors';
 import { readAdapterBundle, type StudioFile } from '../formats/bundle';
@@ -37,17 +37,79 @@ export function pythonBaseModel(session: ModelSession): string {
   return session.pkg.hubId ?? baseModelFolder(session);
 }
 
+/** The most one file in a zip holds without ZIP64, which fflate does not write. */
+const ZIP_FILE_LIMIT = 0xffffffff;
+/** Bytes gathered before they join the Blob. */
+const BLOB_PIECE = 64 * 2 ** 20;
+
+/**
+ * Bytes gathered into a Blob as they come: a browser keeps a Blob's bytes outside the page's
+ * memory (on disk when they are many), so a 2 GB zip is never one array in the worker.
+ */
+class BlobCollector {
+  private blob = new Blob([]);
+  private pending: Uint8Array<ArrayBuffer>[] = [];
+  private pendingBytes = 0;
+
+  add(chunk: Uint8Array): void {
+    this.pending.push(chunk as Uint8Array<ArrayBuffer>);
+    this.pendingBytes += chunk.byteLength;
+    if (this.pendingBytes >= BLOB_PIECE) this.flush();
+  }
+
+  finish(type: string): Blob {
+    this.flush();
+    return new Blob([this.blob], { type });
+  }
+
+  private flush(): void {
+    this.blob = new Blob([this.blob, ...this.pending]);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
 /**
  * The base model for Python: a zip of one folder (baseModelFolder) in Hugging Face layout,
  * float32, the weights the studio trained against, which an exported adapter's card loads.
+ * Written as a stream, a tensor at a time, into a Blob: the float32 weights are four times
+ * the int8 ones the studio holds, and never all in memory at once.
  */
-export async function baseModelZip(session: ModelSession, onProgress?: ProgressCallback): Promise<{ fileName: string; folder: string; bytes: Uint8Array }> {
+export async function baseModelZip(session: ModelSession, onProgress?: ProgressCallback): Promise<{ fileName: string; folder: string; blob: Blob }> {
   const folder = baseModelFolder(session);
-  const zippable: Zippable = {};
+  // Shapes alone say how large the weights file will be: refused before the source is read again.
+  const planned = floatPackageFiles(session.pkg).weights.byteLength;
+  if (planned >= ZIP_FILE_LIMIT) {
+    throw new StudioError('model', `The base model's weights as float32 would take ${(planned / 2 ** 30).toFixed(1)} GiB, more than the 4 GiB one file in a zip can hold.`,
+      `In Python, load the checkpoint the model came from${session.pkg.hubId ? ` (${session.pkg.hubId})` : ''}: the adapter fits it, within the int8 rounding the studio trained with.`);
+  }
+  const { files, weights } = floatPackageFiles(await session.hostPackage(onProgress));
+  const collector = new BlobCollector();
+  let failure: Error | null = null;
+  const zip = new Zip((error, chunk) => {
+    if (error) failure ??= error;
+    else collector.add(chunk);
+  });
   // Dated by nothing that changes: the same model gives the same bytes.
   const mtime = new Date(Date.UTC(1980, 0, 2));
-  for (const [name, bytes] of saveFloatPackage(await session.hostPackage(onProgress))) zippable[`${folder}/${name}`] = [bytes, { level: name.endsWith('.safetensors') ? 0 : 6, mtime }];
-  return { fileName: `${folder}.zip`, folder, bytes: zipSync(zippable) };
+  for (const [name, bytes] of files) {
+    const file = new ZipDeflate(`${folder}/${name}`, { level: 6 });
+    file.mtime = mtime;
+    zip.add(file);
+    file.push(bytes, true);
+  }
+  const stored = new ZipPassThrough(`${folder}/${weights.name}`); // already dense: stored, not deflated
+  stored.mtime = mtime;
+  zip.add(stored);
+  let previous: Uint8Array | null = null;
+  for (const chunk of weights.chunks()) {
+    if (previous) stored.push(previous);
+    previous = chunk;
+  }
+  stored.push(previous ?? new Uint8Array(0), true);
+  zip.end();
+  if (failure) throw failure;
+  return { fileName: `${folder}.zip`, folder, blob: collector.finish('application/zip') };
 }
 
 /** The run's resumable checkpoint at `snapshot`, for the loaded model. */

@@ -392,7 +392,7 @@ export class StudioEngine {
    * (int8 weights dequantized: what the prompt was trained against). An exported adapter's
    * card names that folder as its base model unless the model came from the hub.
    */
-  async exportBaseModel(): Promise<{ fileName: string; folder: string; bytes: Uint8Array }> {
+  async exportBaseModel(): Promise<{ fileName: string; folder: string; blob: Blob }> {
     return baseModelZip(this.requireSession(), (read) => this.emit({ event: 'exportProgress', what: 'baseModel', ...read }));
   }
 

@@ -401,21 +401,27 @@ export function compareCodePoints(a: string, b: string): number {
   return x.length - y.length;
 }
 
+/** Where each tensor of a safetensors file goes: the header (its 8-byte length first) and the tensors in file order. */
+export interface SafetensorsLayout {
+  header: Uint8Array;
+  tensors: { name: string; byteLength: number }[];
+  /** The whole file's bytes. */
+  byteLength: number;
+}
+
 /**
- * Writes tensors the way the Rust safetensors library (and so PyTorch's save_file) does:
- * tensors ordered by its dtype enum (descending, so the widest first) then by name, the
- * header padded with spaces to a multiple of 8 so every tensor's bytes stay aligned for
- * typed-array views.
+ * Lays tensors out the way the Rust safetensors library (and so PyTorch's save_file) does:
+ * ordered by its dtype enum (descending, so the widest first) then by name, the header
+ * padded with spaces to a multiple of 8 so every tensor's bytes stay aligned for
+ * typed-array views. Only dtypes and shapes are read: the bytes can come later, a tensor at a time.
  */
-export function writeSafetensors(
-  tensors: Record<string, TensorToWrite>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function safetensorsLayout(tensors: Record<string, Omit<TensorToWrite, 'data'>>, metadata?: Record<string, string>): SafetensorsLayout {
   const names = Object.keys(tensors).sort((a, b) =>
     RUST_DTYPE_RANK[tensors[b].dtype] - RUST_DTYPE_RANK[tensors[a].dtype] || compareCodePoints(a, b));
   // Entries kept as a list: a JS object would move integer-like names ("0") to the front.
   const header: [string, unknown][] = [];
   if (metadata) header.push(['__metadata__', metadata]);
+  const order: SafetensorsLayout['tensors'] = [];
   let offset = 0;
   for (const name of names) {
     const t = tensors[name];
@@ -423,31 +429,54 @@ export function writeSafetensors(
       throw new StudioError('safetensors', 'cannot write a tensor named "__metadata__": safetensors reserves that key for the metadata.');
     }
     const byteLength = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-    if (t.data.byteLength !== byteLength) {
-      throw new StudioError('safetensors',
-        `cannot write tensor "${name}": ${t.data.byteLength} bytes given for shape [${t.shape.join(', ')}] of ${t.dtype} (${byteLength} expected).`);
-    }
     header.push([name, { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + byteLength] }]);
+    order.push({ name, byteLength });
     offset += byteLength;
   }
   let headerText = `{${header.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
   const encoder = new TextEncoder();
-  let headerBytes = encoder.encode(headerText);
-  const padded = Math.ceil(headerBytes.byteLength / 8) * 8;
-  headerText += ' '.repeat(padded - headerBytes.byteLength);
-  headerBytes = encoder.encode(headerText);
-
-  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  const unpadded = encoder.encode(headerText).byteLength;
+  headerText += ' '.repeat(Math.ceil(unpadded / 8) * 8 - unpadded);
+  const headerBytes = encoder.encode(headerText);
+  const out = new Uint8Array(8 + headerBytes.byteLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
   out.set(headerBytes, 8);
-  let cursor = 8 + headerBytes.byteLength;
-  for (const name of names) {
+  return { header: out, tensors: order, byteLength: out.byteLength + offset };
+}
+
+/** The bytes a tensor's shape and dtype take, which its data must hold. */
+function checkedByteLength(name: string, t: TensorToWrite): number {
+  const byteLength = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
+  if (t.data.byteLength !== byteLength) {
+    throw new StudioError('safetensors',
+      `cannot write tensor "${name}": ${t.data.byteLength} bytes given for shape [${t.shape.join(', ')}] of ${t.dtype} (${byteLength} expected).`);
+  }
+  return byteLength;
+}
+
+/** A tensor's bytes as a safetensors file holds them (little-endian), checked against its shape. */
+export function safetensorsTensorBytes(name: string, t: TensorToWrite): Uint8Array {
+  const out = new Uint8Array(checkedByteLength(name, t));
+  writeLittleEndian(out, 0, t);
+  return out;
+}
+
+/** Writes tensors as one safetensors file (laid out as safetensorsLayout says). */
+export function writeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const layout = safetensorsLayout(tensors, metadata);
+  const out = new Uint8Array(layout.byteLength);
+  out.set(layout.header, 0);
+  let cursor = layout.header.byteLength;
+  for (const { name, byteLength } of layout.tensors) {
     const t = tensors[name];
+    checkedByteLength(name, t);
     // Typed arrays are in the platform's byte order; every platform we run on is little-endian,
     // which is what safetensors requires. writeLittleEndian keeps this explicit for floats.
     writeLittleEndian(out, cursor, t);
-    cursor += t.data.byteLength;
+    cursor += byteLength;
   }
   return out;
 }

@@ -6,7 +6,7 @@
  * local folder, files the user dropped) is a ModelSource.
  */
 import { StudioError } from '../errors';
-import { elementCount, writeSafetensors, type TensorEntry, type TensorToWrite } from '../formats/safetensors';
+import { elementCount, safetensorsLayout, safetensorsTensorBytes, writeSafetensors, type TensorEntry, type TensorToWrite } from '../formats/safetensors';
 import { parseModelConfig, type ModelConfig } from './config';
 import { isBuffer, quantizedPackage, quantizeOnLoad, quantizeWeight, quantizeWhileStreaming, isQuantizable, STUDIO_INT8 } from './quantizeOnLoad';
 import { WeightStore, type FloatTensor } from './weights';
@@ -166,25 +166,42 @@ export function saveStudioPackage(pkg: ModelPackage): Map<string, Uint8Array> {
  * `AutoModelForCausalLM.from_pretrained` loads: config.json without the quantization block,
  * model.safetensors with every int8 weight dequantized (the very numbers the studio computes
  * with, widened to float32) and the rest as float32, scales and buffers left out, and the
- * tokenizer files as they came.
+ * tokenizer files as they came. The weights file comes as its header and then one tensor at
+ * a time, each dequantized as it is asked for: only one tensor is ever widened, where the
+ * whole file is four times the int8 weights (about 2 GB for a 0.5B model).
  */
-export function saveFloatPackage(pkg: ModelPackage): Map<string, Uint8Array> {
+export interface FloatPackageFiles {
+  files: Map<string, Uint8Array>;
+  weights: { name: string; byteLength: number; chunks(): Generator<Uint8Array> };
+}
+
+export function floatPackageFiles(pkg: ModelPackage): FloatPackageFiles {
   const suffix = pkg.config.quantization?.scale_suffix;
-  const tensors = new Map<string, FloatTensor>();
-  for (const name of pkg.weights.names) {
-    if (isBuffer(name)) continue;
-    if (suffix && name.endsWith(suffix) && pkg.weights.has(name.slice(0, -suffix.length)) && pkg.weights.isQuantized(name.slice(0, -suffix.length))) continue;
-    tensors.set(name, pkg.weights.float(name));
-  }
-  const { configJson: config, safetensors } = writeStudioPackage({ ...pkg.config.raw }, tensors, false);
+  const names = pkg.weights.names.filter((name) => !isBuffer(name)
+    && !(suffix && name.endsWith(suffix) && pkg.weights.has(name.slice(0, -suffix.length)) && pkg.weights.isQuantized(name.slice(0, -suffix.length))));
+  const layout = safetensorsLayout(Object.fromEntries(names.map((name) => [name, { dtype: 'F32' as const, shape: pkg.weights.shape(name) }])), { format: 'pt' });
+  const config: Record<string, unknown> = { ...pkg.config.raw, torch_dtype: 'float32' };
+  delete config.quantization_config;
   const text = (s: string) => new TextEncoder().encode(s);
   const files = new Map<string, Uint8Array>([
-    ['config.json', text(config)],
-    ['model.safetensors', safetensors],
+    ['config.json', text(configJson(config))],
     ['tokenizer.json', text(JSON.stringify(pkg.tokenizerJson) + '\n')],
   ]);
   if (pkg.tokenizerConfig) files.set('tokenizer_config.json', text(JSON.stringify(pkg.tokenizerConfig, null, 2) + '\n'));
-  return files;
+  return {
+    files,
+    weights: {
+      name: 'model.safetensors',
+      byteLength: layout.byteLength,
+      *chunks() {
+        yield layout.header;
+        for (const { name } of layout.tensors) {
+          const t = pkg.weights.float(name);
+          yield safetensorsTensorBytes(name, { dtype: 'F32', shape: t.shape, data: t.data });
+        }
+      },
+    },
+  };
 }
 
 // ---- will it fit the GPU --------------------------------------------------------------

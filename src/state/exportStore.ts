@@ -61,8 +61,8 @@ export const useExportStore = create<ExportState>((set, get) => ({
         saveFile(fileName, bytes, 'application/zip');
         set({ adapter: { busy: false, error: null, saved: fileName } });
       } else if (kind === 'baseModel') {
-        const { fileName, bytes } = await workerClient().request('exportBaseModel', {});
-        saveFile(fileName, bytes, 'application/zip');
+        const { fileName, blob } = await workerClient().request('exportBaseModel', {});
+        saveFile(fileName, blob, 'application/zip');
         set({ baseModel: { busy: false, error: null, saved: fileName } });
       } else if (kind === 'checkpoint') {
         const { fileName, bytes } = await workerClient().request('exportCheckpoint', {});

@@ -41,7 +41,7 @@ export interface Requests {
   exportAdapter: { args: Record<string, never>; result: { fileName: string; bytes: ArrayBuffer } };
   exportCheckpoint: { args: Record<string, never>; result: { fileName: string; bytes: ArrayBuffer } };
   /** The loaded model for Python: a zip of one folder in Hugging Face layout, float32. */
-  exportBaseModel: { args: Record<string, never>; result: { fileName: string; folder: string; bytes: ArrayBuffer } };
+  exportBaseModel: { args: Record<string, never>; result: { fileName: string; folder: string; blob: Blob } };
   importAdapter: {
     args: { fileName: string; zip?: ArrayBuffer; files?: { name: string; file: Blob }[]; fallback?: ImportAdapterArgs['fallback'] };
     result: AdapterInfo;

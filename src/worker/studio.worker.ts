@@ -93,10 +93,8 @@ const handlers: { [M in Method]: Handler<M> } = {
     const { fileName, bytes } = await engine.exportCheckpoint();
     return { fileName, bytes: toArrayBuffer(bytes) };
   },
-  async exportBaseModel() {
-    const { fileName, folder, bytes } = await engine.exportBaseModel();
-    return { fileName, folder, bytes: toArrayBuffer(bytes) };
-  },
+  // A Blob crosses to the page as a handle: its bytes stay where the browser keeps them.
+  exportBaseModel: () => engine.exportBaseModel(),
   async importAdapter({ fileName, zip, files, fallback }) {
     const folder = files
       ? new Map(await Promise.all(files.map(async ({ name, file }) => [name, new Uint8Array(await file.arrayBuffer())] as const)))

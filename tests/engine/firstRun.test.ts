@@ -101,7 +101,9 @@ describe.skipIf(!hasSharedModel)('a first run through the engine', () => {
     // The base model: one folder of that name, Hugging Face layout, float32, the int8 weights dequantized.
     const base = await engine.exportBaseModel();
     expect(base.fileName).toBe('stories260K.zip');
-    const zipped = unzipSync(base.bytes);
+    expect(base.blob.type).toBe('application/zip');
+    const bytes = new Uint8Array(await base.blob.arrayBuffer());
+    const zipped = unzipSync(bytes);
     expect(Object.keys(zipped).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => `stories260K/${f}`));
     const baseConfig = JSON.parse(strFromU8(zipped['stories260K/config.json']));
     expect(baseConfig).not.toHaveProperty('quantization_config');
@@ -116,6 +118,6 @@ describe.skipIf(!hasSharedModel)('a first run through the engine', () => {
     expect(q).toEqual(expected);
     expect(strFromU8(zipped['stories260K/tokenizer.json'])).toBe(`${JSON.stringify(session.pkg.tokenizerJson)}\n`);
     // The same model gives the same bytes.
-    expect((await engine.exportBaseModel()).bytes).toEqual(base.bytes);
+    expect(new Uint8Array(await (await engine.exportBaseModel()).blob.arrayBuffer())).toEqual(bytes);
   });
 });

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { folderSource } from '../../src/cli/nodeSource';
 import { selectBackend, type BackendChoice } from '../../src/engine/backend';
+import { baseModelZip } from '../../src/engine/adapters';
 import { ModelSession } from '../../src/engine/session';
 import { StudioEngine } from '../../src/engine/studio';
 import type { ModelSource, ProgressCallback } from '../../src/model/package';
@@ -124,7 +125,7 @@ describe.skipIf(!hasSharedModel)('ModelSession: the weights live on the backend 
     try {
       expect(engine.session!.pkg.weights.released).toBe(true);
       const base = await engine.exportBaseModel();
-      expect(base.bytes.byteLength).toBeGreaterThan(0);
+      expect(base.blob.size).toBeGreaterThan(0);
       // The page shows that read: every byte of the weights file, as it was read.
       const weights = reading.filter((r) => r.file === 'model.safetensors');
       expect(weights.at(-1)).toEqual({ event: 'exportProgress', what: 'baseModel', file: 'model.safetensors', loaded: original.byteLength, total: original.byteLength });
@@ -136,5 +137,24 @@ describe.skipIf(!hasSharedModel)('ModelSession: the weights live on the backend 
       writeFileSync(path.join(folder, 'model.safetensors'), original);
       engine.session?.dispose();
     }
+  });
+});
+
+describe('the base model for Python', () => {
+  it('is refused, before the source is read again, where its float32 weights would pass the 4 GiB a zip file holds', async () => {
+    let reads = 0;
+    const shapes = new Map([['model.embed_tokens.weight', [151_936, 7_168]], ['model.norm.weight', [3_584]]]); // 4.06 GiB as float32
+    const large = {
+      name: 'Org/Large-7B',
+      pkg: {
+        hubId: 'Org/Large-7B', config: { quantization: null, raw: {} }, tokenizerJson: {}, tokenizerConfig: null,
+        weights: { names: [...shapes.keys(), 'model.layers.0.mlp.down_proj.weight'], shape: (n: string) => shapes.get(n) ?? [3_584, 18_944], has: () => true, isQuantized: () => true },
+      },
+      hostPackage: async () => { reads++; throw new Error('read again'); },
+    } as unknown as ModelSession;
+    const refusal = baseModelZip(large);
+    await expect(refusal).rejects.toThrow('The base model\'s weights as float32 would take 4.3 GiB, more than the 4 GiB one file in a zip can hold.');
+    await expect(refusal).rejects.toMatchObject({ hint: expect.stringContaining('In Python, load the checkpoint the model came from (Org/Large-7B)') });
+    expect(reads).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors';
+import { parseSafetensors, safetensorsLayout, safetensorsTensorBytes, writeSafetensors } from '../../src/formats/safetensors';
 
 const f32 = (...xs: number[]) => new Float32Array(xs);
 
@@ -55,5 +55,26 @@ describe('writeSafetensors matches the Rust safetensors serializer', () => {
     expect(order).toEqual(['__metadata__', '0', 'd_f32', '\uffff', '😀', 'c_i32', 'b_bf16', 'a_f16', 'f_i8', 'e_u8']);
     const parsed = parseSafetensors(out);
     expect([...parsed.tensors.keys()].sort()).toEqual(['0', 'a_f16', 'b_bf16', 'c_i32', 'd_f32', 'e_u8', 'f_i8', '\uffff', '😀'].sort());
+  });
+});
+
+describe('a safetensors file written a tensor at a time', () => {
+  it('is the same bytes as the file written whole: the layout first, each tensor\'s bytes in its order', () => {
+    const tensors = {
+      'b.weight': { dtype: 'F32' as const, shape: [2, 3], data: f32(0.5, -1, 2, 3.25, -4, 5) },
+      'a.weight': { dtype: 'I8' as const, shape: [4], data: new Int8Array([-128, -1, 0, 127]) },
+      'c.bias': { dtype: 'F32' as const, shape: [1], data: f32(1e-7) },
+    };
+    const layout = safetensorsLayout(tensors, { format: 'pt' });
+    const pieces = [layout.header, ...layout.tensors.map(({ name, byteLength }) => {
+      const bytes = safetensorsTensorBytes(name, tensors[name as keyof typeof tensors]);
+      expect(bytes.byteLength).toBe(byteLength);
+      return bytes;
+    })];
+    const joined = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
+    pieces.reduce((at, p) => (joined.set(p, at), at + p.byteLength), 0);
+    expect(joined.byteLength).toBe(layout.byteLength);
+    expect(joined).toEqual(writeSafetensors(tensors, { format: 'pt' }));
+    expect(() => safetensorsTensorBytes('b.weight', { ...tensors['b.weight'], shape: [3, 3] })).toThrow('cannot write tensor "b.weight": 24 bytes given for shape [3, 3] of F32 (36 expected).');
   });
 });
