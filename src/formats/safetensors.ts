@@ -454,9 +454,16 @@ function checkedByteLength(name: string, t: TensorToWrite): number {
   return byteLength;
 }
 
-/** A tensor's bytes as a safetensors file holds them (little-endian), checked against its shape. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * A tensor's bytes as a safetensors file holds them (little-endian), checked against its
+ * shape: on a little-endian platform a view of the data itself, not a copy.
+ */
 export function safetensorsTensorBytes(name: string, t: TensorToWrite): Uint8Array {
-  const out = new Uint8Array(checkedByteLength(name, t));
+  const byteLength = checkedByteLength(name, t);
+  if (LITTLE_ENDIAN) return new Uint8Array(t.data.buffer, t.data.byteOffset, byteLength);
+  const out = new Uint8Array(byteLength);
   writeLittleEndian(out, 0, t);
   return out;
 }
