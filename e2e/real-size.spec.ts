@@ -78,12 +78,20 @@ async function clearLoadProgress(page: Page): Promise<void> {
   });
 }
 
-/** The recorded progress: for each weight file, its bytes never went back and reached the file's size. */
-async function expectLoadProgress(page: Page): Promise<void> {
+/**
+ * The recorded progress: for each weight file and each pass over it (downloaded, or read from
+ * the browser's cache), its bytes never went back and reached the file's size; a pass not
+ * named is not shown at all.
+ */
+async function expectLoadProgress(page: Page, passes: ('download' | 'cache')[] = ['download']): Promise<void> {
   const samples = await page.evaluate(() => (window as unknown as { __loadProgress: { text: string; value: number; max: number }[] }).__loadProgress);
-  for (const { file, size } of weightFiles()) {
-    const mine = samples.filter((s) => s.text.startsWith(`${file}:`));
-    expect(mine.length, `progress shown for ${file}`).toBeGreaterThan(0);
+  for (const { file, size } of weightFiles()) for (const pass of ['download', 'cache'] as const) {
+    const mine = samples.filter((s) => s.text.startsWith(pass === 'cache' ? `${file} (from the browser's cache):` : `${file}:`));
+    if (!passes.includes(pass)) {
+      expect(mine, `no ${pass} pass over ${file}`).toEqual([]);
+      continue;
+    }
+    expect(mine.length, `progress shown for ${file} (${pass})`).toBeGreaterThan(0);
     const shown = JSON.stringify(mine.slice(0, 20));
     for (let i = 1; i < mine.length; i++) expect(mine[i].value, shown).toBeGreaterThanOrEqual(mine[i - 1].value);
     expect(mine.every((s) => s.max === size), shown).toBe(true);
@@ -230,7 +238,8 @@ test.describe('a real-size model (SmolLM2-135M-size) from the hub', () => {
       };
 
       await loadFromHub();
-      await expectLoadProgress(page);
+      // Downloaded into the cache, then read back from it: two passes, each shown as what it is.
+      await expectLoadProgress(page, ['download', 'cache']);
       const downloads = requests.filter((r) => r.startsWith('GET'));
       for (const { file } of weightFiles()) expect(downloads.some((r) => r.endsWith(`/${file}`)), file).toBe(true);
       // Every file is in the Cache API, at its size.
@@ -252,6 +261,7 @@ test.describe('a real-size model (SmolLM2-135M-size) from the hub', () => {
       requests.length = 0;
       await loadFromHub();
       expect(requests).toEqual([]);
+      await expectLoadProgress(page, ['cache']);
     } finally {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -178,7 +178,7 @@ export interface RunInfo {
 }
 
 export type EngineEvent =
-  | { event: 'loadProgress'; file: string; loaded: number; total: number | null }
+  | { event: 'loadProgress'; file: string; loaded: number; total: number | null; fromCache: boolean }
   /** Reading the model's source again for a download (its bytes are not kept once loaded). */
   | { event: 'exportProgress'; what: 'baseModel'; file: string; loaded: number; total: number | null }
   | { event: 'token'; requestId: number; tokenId: number; text: string }

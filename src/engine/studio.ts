@@ -99,8 +99,8 @@ export class StudioEngine {
     if (this.run && !this.runFinished) throw new StudioError('model', 'A training run is in progress.', 'Stop it before loading another model.');
     // The studio trains against the int8 model: a float HF checkpoint is quantized as it loads.
     const budget = this.budget();
-    const next = await ModelSession.open(source, this.backend, ({ file, loaded, total }) =>
-      this.emit({ event: 'loadProgress', file, loaded, total }), { quantize: true, checkConfig: (config) => checkWeightsFit(config, budget, config.architecture) });
+    const next = await ModelSession.open(source, this.backend, ({ file, loaded, total, fromCache = false }) =>
+      this.emit({ event: 'loadProgress', file, loaded, total, fromCache }), { quantize: true, checkConfig: (config) => checkWeightsFit(config, budget, config.architecture) });
     // Only a model that loaded completely replaces the current one.
     this.disposeRun();
     this.adapters.clear();

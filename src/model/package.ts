@@ -13,7 +13,8 @@ import { WeightStore, type FloatTensor } from './weights';
 
 export { isBuffer, isQuantizable, quantizeOnLoad, STUDIO_INT8 };
 
-export type ProgressCallback = (progress: { file: string; loaded: number; total: number | null }) => void;
+/** Bytes of `file` read so far; `fromCache` where they come from the browser's cache (a second pass over a file just downloaded into it, or a later load). */
+export type ProgressCallback = (progress: { file: string; loaded: number; total: number | null; fromCache?: boolean }) => void;
 
 export interface ModelSource {
   /** Where the model comes from, in words (a folder, URL or hub id). */

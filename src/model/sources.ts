@@ -530,7 +530,7 @@ export function hubSource(repo: string, revision = 'main', options: HubSourceOpt
     async read(file, onProgress) {
       const cached = await cache?.get(url(file));
       if (cached) {
-        onProgress?.({ file, loaded: cached.byteLength, total: cached.byteLength });
+        onProgress?.({ file, loaded: cached.byteLength, total: cached.byteLength, fromCache: true });
         return cached;
       }
       const bytes = await inner.read(file, onProgress);
@@ -548,13 +548,13 @@ export function hubSource(repo: string, revision = 'main', options: HubSourceOpt
       }
       const kept = await cache.getBlob(url(file));
       if (kept) {
-        yield* blobChunks(kept, file, onProgress);
+        yield* blobChunks(kept, file, onProgress, true);
         return;
       }
       if (await cache.putStream(url(file), inner.stream!(file, onProgress))) {
         const stored = await cache.getBlob(url(file));
         if (stored) {
-          yield* blobChunks(stored, file, onProgress);
+          yield* blobChunks(stored, file, onProgress, true);
           return;
         }
       }
@@ -571,7 +571,7 @@ export function hubSource(repo: string, revision = 'main', options: HubSourceOpt
     }
     const cached = await cache.get(url(file));
     if (cached) {
-      onProgress?.({ file, loaded: cached.byteLength, total: cached.byteLength });
+      onProgress?.({ file, loaded: cached.byteLength, total: cached.byteLength, fromCache: true });
       yield cached;
       return;
     }
@@ -584,10 +584,10 @@ export function hubSource(repo: string, revision = 'main', options: HubSourceOpt
 /** What one streamed read takes from a dropped or cached file (a Blob slice). */
 const BLOB_CHUNK_BYTES = 8 * 2 ** 20;
 
-async function* blobChunks(blob: Blob, file: string, onProgress?: ProgressCallback): AsyncGenerator<Uint8Array> {
+async function* blobChunks(blob: Blob, file: string, onProgress?: ProgressCallback, fromCache = false): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < blob.size; at += BLOB_CHUNK_BYTES) {
     const chunk = new Uint8Array(await blob.slice(at, at + BLOB_CHUNK_BYTES).arrayBuffer());
-    onProgress?.({ file, loaded: at + chunk.byteLength, total: blob.size });
+    onProgress?.({ file, loaded: at + chunk.byteLength, total: blob.size, ...(fromCache ? { fromCache } : {}) });
     yield chunk;
   }
 }

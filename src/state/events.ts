@@ -18,7 +18,7 @@ export function connectEngineEvents(): () => void {
   let tableProgress = 0;
   let exportReading: Extract<EngineEvent, { event: 'exportProgress' }> | null = null;
   const flushModel = frameBatcher(() => {
-    if (modelProgress) useModelStore.getState().receiveProgress(modelProgress.file, modelProgress.loaded, modelProgress.total);
+    if (modelProgress) useModelStore.getState().receiveProgress(modelProgress);
   });
   const flushTable = frameBatcher(() => useDataStore.getState().receiveProgress(tableProgress));
   const flushExport = frameBatcher(() => {

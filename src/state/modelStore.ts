@@ -15,6 +15,8 @@ export interface LoadProgress {
   file: string;
   loaded: number;
   total: number | null;
+  /** Read from the browser's cache: after a download into it (a second pass), or on a later load. */
+  fromCache: boolean;
   /** Files finished before this one in the same load. */
   filesDone: string[];
 }
@@ -37,7 +39,7 @@ interface ModelState {
 
   start(preference: BackendPreference, flags?: Record<string, number | boolean>): Promise<void>;
   load(source: ModelSourceSpec): Promise<void>;
-  receiveProgress(file: string, loaded: number, total: number | null): void;
+  receiveProgress(progress: Omit<LoadProgress, 'filesDone'>): void;
   generate(prompt: string, maxNewTokens: number): Promise<void>;
 }
 
@@ -95,12 +97,12 @@ export const useModelStore = create<ModelState>((set, get) => ({
     }
   },
 
-  receiveProgress(file, loaded, total) {
+  receiveProgress({ file, loaded, total, fromCache }) {
     const current = get().progress;
     const filesDone = current && current.file !== file && !current.filesDone.includes(current.file)
       ? [...current.filesDone, current.file]
       : current?.filesDone ?? [];
-    set({ progress: { file, loaded, total, filesDone } });
+    set({ progress: { file, loaded, total, fromCache, filesDone } });
   },
 
   async generate(prompt, maxNewTokens) {

@@ -10,7 +10,7 @@ import { selectBackend, type BackendChoice } from '../../src/engine/backend';
 import { ModelSession } from '../../src/engine/session';
 import { describeError } from '../../src/errors';
 import { modelFingerprint } from '../../src/model/fingerprint';
-import { loadModelPackage, quantizeOnLoad, type ModelPackage } from '../../src/model/package';
+import { loadModelPackage, quantizeOnLoad, type ModelPackage, type ProgressCallback } from '../../src/model/package';
 import { cacheStorageFileCache, fileListSource, hubSource, memoryFileCache, urlSource, type FileCache } from '../../src/model/sources';
 import { tf } from '../helpers';
 import { checkpointFiles, maxAbsDiff, reference } from './checkpoints';
@@ -390,12 +390,27 @@ describe('streamed downloads (a float checkpoint quantized as it arrives)', () =
   it('from the hub, a download goes to the cache and is read back from it; a second load asks for nothing', async () => {
     const fake = fakeCacheStorage();
     await withCaches(fake.caches, async (cache) => {
-      const first = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), undefined, { quantize: true });
+      const progress: Parameters<ProgressCallback>[0][] = [];
+      const first = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), (p) => progress.push(p), { quantize: true });
       expect(fake.stored.get(shardUrl())).toEqual(shardBytes());
       expect(requests.filter((r) => r.includes(SHARD))).toEqual([`GET /test-org/tiny-llama3/resolve/main/${SHARD}`]);
+      // Two passes over the shard, told apart: the download into the cache, then the read back from it; each only grows, to the whole file.
+      const size = shardBytes().byteLength;
+      const shard = progress.filter((p) => p.file === SHARD);
+      const download = shard.filter((p) => !p.fromCache);
+      const readBack = shard.filter((p) => p.fromCache);
+      expect(shard).toEqual([...download, ...readBack]);
+      for (const pass of [download, readBack]) {
+        expect(pass.length).toBeGreaterThan(0);
+        for (let i = 1; i < pass.length; i++) expect(pass[i].loaded).toBeGreaterThanOrEqual(pass[i - 1].loaded);
+        expect(pass.at(-1)).toMatchObject({ loaded: size, total: size });
+      }
       requests.length = 0;
-      const again = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), undefined, { quantize: true });
+      progress.length = 0;
+      const again = await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint, cache }), (p) => progress.push(p), { quantize: true });
       expect(requests).toEqual([]);
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.every((p) => p.fromCache)).toBe(true);
       expectSameQuantized(again, first);
       expectSameQuantized(first, quantizeOnLoad(await loadModelPackage(hubSource('test-org/tiny-llama3', 'main', { endpoint }))));
     });
