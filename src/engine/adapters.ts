@@ -5,7 +5,7 @@
  */
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { defaultVerbalizer, type Dataset } from '../data';
-import { floatPackageFiles, type ProgressCallback } from '../model/package';
+import { floatPackageFiles } from '../model/package';
 import { classificationReport, majorityBaseline } from '../tuning/metrics';
 import { StudioError } from '../errors';
 import { readAdapterBundle, type StudioFile } from '../formats/bundle';
@@ -17,7 +17,7 @@ import { methodFromPeft } from '../tuning/methods';
 import { Projector } from '../tuning/projection';
 import { labelOnlyTask, prepareTask } from '../tuning/task';
 import type { RunSnapshot } from '../tuning/trainer';
-import type { AdapterInfo, ImportAdapterArgs, LibraryEntry, RunInfo } from './api';
+import type { AdapterInfo, BaseModelProgress, ImportAdapterArgs, LibraryEntry, RunInfo } from './api';
 import type { LibraryPrompt } from './predictions';
 import { runStep, type ActiveRun } from './run';
 import { adapterFiles, adapterZip, bundleLimits, checkStudioFile, encodeRunCheckpoint, type AdapterExportInput } from './runFiles';
@@ -75,7 +75,7 @@ class BlobCollector {
  * Written as a stream, a tensor at a time, into a Blob: the float32 weights are four times
  * the int8 ones the studio holds, and never all in memory at once.
  */
-export async function baseModelZip(session: ModelSession, onProgress?: ProgressCallback): Promise<{ fileName: string; folder: string; blob: Blob }> {
+export async function baseModelZip(session: ModelSession, onProgress?: (progress: BaseModelProgress) => void): Promise<{ fileName: string; folder: string; blob: Blob }> {
   const folder = baseModelFolder(session);
   // Shapes alone say how large the weights file will be: refused before the source is read again.
   const planned = floatPackageFiles(session.pkg).weights.byteLength;
@@ -83,7 +83,7 @@ export async function baseModelZip(session: ModelSession, onProgress?: ProgressC
     throw new StudioError('model', `The base model's weights as float32 would take ${(planned / 2 ** 30).toFixed(1)} GiB, more than the 4 GiB one file in a zip can hold.`,
       `In Python, load the checkpoint the model came from${session.pkg.hubId ? ` (${session.pkg.hubId})` : ''}: the adapter fits it, within the int8 rounding the studio trained with.`);
   }
-  const { files, weights } = floatPackageFiles(await session.hostPackage(onProgress));
+  const { files, weights } = floatPackageFiles(await session.hostPackage(({ file, loaded, total }) => onProgress?.({ stage: 'reading', file, loaded, total })));
   const collector = new BlobCollector();
   let failure: Error | null = null;
   const zip = new Zip((error, chunk) => {
@@ -102,9 +102,12 @@ export async function baseModelZip(session: ModelSession, onProgress?: ProgressC
   stored.mtime = mtime;
   zip.add(stored);
   let previous: Uint8Array | null = null;
+  let written = 0;
   for (const chunk of weights.chunks()) {
     if (previous) stored.push(previous);
     previous = chunk;
+    written += chunk.byteLength;
+    onProgress?.({ stage: 'writing', file: weights.name, loaded: written, total: weights.byteLength });
   }
   stored.push(previous ?? new Uint8Array(0), true);
   zip.end();

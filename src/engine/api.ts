@@ -177,10 +177,18 @@ export interface RunInfo {
   memory?: RunMemory;
 }
 
+/** How far the base model's download is: reading the model's source again, then writing its float32 weights. */
+export interface BaseModelProgress {
+  stage: 'reading' | 'writing';
+  file: string;
+  loaded: number;
+  total: number | null;
+}
+
 export type EngineEvent =
   | { event: 'loadProgress'; file: string; loaded: number; total: number | null; fromCache: boolean }
   /** Reading the model's source again for a download (its bytes are not kept once loaded). */
-  | { event: 'exportProgress'; what: 'baseModel'; file: string; loaded: number; total: number | null }
+  | ({ event: 'exportProgress'; what: 'baseModel' } & BaseModelProgress)
   | { event: 'token'; requestId: number; tokenId: number; text: string }
   | { event: 'log'; level: 'info' | 'warn'; message: string }
   | { event: 'tableProgress'; fraction: number }

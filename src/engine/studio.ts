@@ -393,7 +393,7 @@ export class StudioEngine {
    * card names that folder as its base model unless the model came from the hub.
    */
   async exportBaseModel(): Promise<{ fileName: string; folder: string; blob: Blob }> {
-    return baseModelZip(this.requireSession(), (read) => this.emit({ event: 'exportProgress', what: 'baseModel', ...read }));
+    return baseModelZip(this.requireSession(), (progress) => this.emit({ event: 'exportProgress', what: 'baseModel', ...progress }));
   }
 
   /** The latest resumable checkpoint of the current run. */

@@ -22,7 +22,7 @@ export function connectEngineEvents(): () => void {
   });
   const flushTable = frameBatcher(() => useDataStore.getState().receiveProgress(tableProgress));
   const flushExport = frameBatcher(() => {
-    if (exportReading) useExportStore.getState().receiveReading(exportReading.file, exportReading.loaded, exportReading.total);
+    if (exportReading) useExportStore.getState().receiveReading(exportReading);
   });
 
   return workerClient().subscribe((e) => {

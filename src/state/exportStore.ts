@@ -8,6 +8,7 @@
  * This slice follows the training slice: a new run clears the previous run's downloads.
  */
 import { create } from 'zustand';
+import type { BaseModelProgress } from '../engine/api';
 import { saveFile } from './download';
 import { toUiError, type UiError } from './errors';
 import { useTrainingStore } from './trainingStore';
@@ -20,8 +21,8 @@ interface DownloadState {
   error: UiError | null;
   /** The last file handed to the browser. */
   saved: string | null;
-  /** While busy, the model's source being read again (the base model: its bytes are not kept once loaded). */
-  reading?: { file: string; loaded: number; total: number | null };
+  /** While busy, the model's source being read again (the base model: its bytes are not kept once loaded), then its float32 weights written. */
+  reading?: BaseModelProgress;
 }
 
 interface ExportState {
@@ -31,8 +32,8 @@ interface ExportState {
   /** The loaded model in Hugging Face layout (float32), which an exported adapter's card loads in Python. */
   baseModel: DownloadState;
   download(kind: DownloadKind): Promise<void>;
-  /** The engine's progress reading the model's source for the base model's download. */
-  receiveReading(file: string, loaded: number, total: number | null): void;
+  /** The engine's progress on the base model's download: reading the model's source, then writing. */
+  receiveReading(progress: BaseModelProgress): void;
   reset(): void;
 }
 
@@ -48,9 +49,9 @@ export const useExportStore = create<ExportState>((set, get) => ({
     set({ adapter: idle, predictions: idle, checkpoint: idle, baseModel: idle });
   },
 
-  receiveReading(file, loaded, total) {
+  receiveReading({ stage, file, loaded, total }) {
     const { baseModel } = get();
-    if (baseModel.busy) set({ baseModel: { ...baseModel, reading: { file, loaded, total } } });
+    if (baseModel.busy) set({ baseModel: { ...baseModel, reading: { stage, file, loaded, total } } });
   },
 
   async download(kind) {

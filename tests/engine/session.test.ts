@@ -7,11 +7,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { folderSource } from '../../src/cli/nodeSource';
 import { selectBackend, type BackendChoice } from '../../src/engine/backend';
 import { baseModelZip } from '../../src/engine/adapters';
 import { ModelSession } from '../../src/engine/session';
+import type { EngineEvent } from '../../src/engine/api';
 import { StudioEngine } from '../../src/engine/studio';
 import type { ModelSource, ProgressCallback } from '../../src/model/package';
 import { parseSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../../src/formats/safetensors';
@@ -116,7 +118,7 @@ describe.skipIf(!hasSharedModel)('ModelSession: the weights live on the backend 
 
   it('exports the base model from the source, and refuses once the files changed on disk since loading', async () => {
     const original = readFileSync(path.join(folder, 'model.safetensors'));
-    const reading: { file: string; loaded: number; total: number | null }[] = [];
+    const reading: Extract<EngineEvent, { event: 'exportProgress' }>[] = [];
     const engine = new StudioEngine((e) => {
       if (e.event === 'exportProgress') reading.push(e);
     });
@@ -126,9 +128,16 @@ describe.skipIf(!hasSharedModel)('ModelSession: the weights live on the backend 
       expect(engine.session!.pkg.weights.released).toBe(true);
       const base = await engine.exportBaseModel();
       expect(base.blob.size).toBeGreaterThan(0);
-      // The page shows that read: every byte of the weights file, as it was read.
+      // The page shows that read: every byte of the weights file, as it was read; then the float32 weights as they are written.
       const weights = reading.filter((r) => r.file === 'model.safetensors');
-      expect(weights.at(-1)).toEqual({ event: 'exportProgress', what: 'baseModel', file: 'model.safetensors', loaded: original.byteLength, total: original.byteLength });
+      const read = weights.filter((r) => r.stage === 'reading');
+      const written = weights.filter((r) => r.stage === 'writing');
+      expect(weights).toEqual([...read, ...written]);
+      expect(read.at(-1)).toEqual({ event: 'exportProgress', what: 'baseModel', stage: 'reading', file: 'model.safetensors', loaded: original.byteLength, total: original.byteLength });
+      const float32 = unzipSync(new Uint8Array(await base.blob.arrayBuffer()))[`${base.folder}/model.safetensors`];
+      expect(written.length).toBeGreaterThan(2);
+      for (let i = 1; i < written.length; i++) expect(written[i].loaded).toBeGreaterThan(written[i - 1].loaded);
+      expect(written.at(-1)).toEqual({ event: 'exportProgress', what: 'baseModel', stage: 'writing', file: 'model.safetensors', loaded: float32.byteLength, total: float32.byteLength });
       editNormOnDisk();
       await expect(engine.exportBaseModel()).rejects.toThrow(
         `The model's files in ${folder} changed since it was loaded: they are no longer the weights the studio holds.`);

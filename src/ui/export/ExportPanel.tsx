@@ -61,9 +61,10 @@ export function ExportPanel() {
               : <>For Python: the model in Hugging Face layout, float32 (about {facts ? formatBytes(facts.parameters * 4) : '–'}), the weights the prompt is trained against. Unzip it into the adapter's folder; its README loads both.</>}
           </p>
           {baseModel.busy && baseModel.reading && (
-            // The studio keeps only the backend's copy of the weights: the download reads the model's files again.
-            <ProgressBar value={baseModel.reading.loaded} max={baseModel.reading.total} label="Reading the model's files again" testId="base-model-progress"
-              text={`Reading ${baseModel.reading.file}: ${formatBytes(baseModel.reading.loaded)}${baseModel.reading.total ? ` of ${formatBytes(baseModel.reading.total)}` : ''}`} />
+            // The studio keeps only the backend's copy of the weights: the download reads the model's files again, then widens them to float32.
+            <ProgressBar value={baseModel.reading.loaded} max={baseModel.reading.total}
+              label={baseModel.reading.stage === 'reading' ? 'Reading the model\'s files again' : 'Writing the float32 weights'} testId="base-model-progress"
+              text={`${baseModel.reading.stage === 'reading' ? 'Reading' : 'Writing'} ${baseModel.reading.file}: ${formatBytes(baseModel.reading.loaded)}${baseModel.reading.total ? ` of ${formatBytes(baseModel.reading.total)}` : ''}`} />
           )}
           {baseModel.saved && <p className="muted small" aria-live="polite">Saved {baseModel.saved}.</p>}
           <ErrorNote error={baseModel.error} testId="base-model-error" />
