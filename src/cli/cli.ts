@@ -6,6 +6,7 @@
  */
 import { describeError, serializeError, StudioError } from '../errors';
 import { processIo, type CliIo } from './args';
+import { baseModelCommand } from './commands/baseModel';
 import { convertCommand } from './commands/convert';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
@@ -21,6 +22,8 @@ commands:
   generate --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]
   info     [--json]                             the model's facts: parameters, bytes by dtype, backend
   convert  --model DIR --out DIR [--json]       a float Hugging Face checkpoint → the studio's int8 package
+  base-model --out DIR [--json]                 the model as the studio trains against it (int8 dequantized), float32 in
+           Hugging Face layout: the folder an adapter's card loads in Python (the page's "Download base model")
   train    --data FILE.csv --out DIR [--zip FILE.zip] [data options] [training options] [--resume CHECKPOINT]
            trains a soft prompt; one JSON line per evaluation on stdout (zero-shot and text baselines,
            each soft-prompt evaluation, the discrete projection last), progress on stderr; writes the
@@ -60,6 +63,7 @@ const commands: Record<string, (argv: string[], io: CliIo) => Promise<void | num
   generate: generateCommand,
   info: infoCommand,
   convert: convertCommand,
+  'base-model': baseModelCommand,
   train: trainCommand,
   eval: evalCommand,
   export: exportCommand,

@@ -335,12 +335,17 @@ export function checkOutFile(file: string, flag: string): string {
   return full;
 }
 
-function writeDurably(file: string, bytes: Uint8Array | string): void {
+/** A file's bytes: whole, as text, or as pieces made one at a time (a file too large to hold whole). */
+export type FileBytes = Uint8Array | string | Iterable<Uint8Array>;
+
+function writeDurably(file: string, bytes: FileBytes): void {
   const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
   try {
-    const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written, Math.min(CHUNK, data.length - written));
+    const pieces = typeof bytes === 'string' ? [new TextEncoder().encode(bytes)] : bytes instanceof Uint8Array ? [bytes] : bytes;
+    for (const data of pieces) {
+      let written = 0;
+      while (written < data.length) written += writeSync(fd, data, written, Math.min(CHUNK, data.length - written));
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -373,7 +378,7 @@ export function writeFile(file: string, bytes: Uint8Array | string, flag = '--ou
  * checkpoint last in, so a stop in between leaves no checkpoint rather than a wrong one).
  * Returns the paths written.
  */
-export function writeFolder(dir: string, files: Map<string, Uint8Array>, owned: readonly string[] = ADAPTER_FOLDER_FILES, flag = '--out'): string[] {
+export function writeFolder(dir: string, files: Map<string, FileBytes>, owned: readonly string[] = ADAPTER_FOLDER_FILES, flag = '--out'): string[] {
   const root = checkOutFolder(dir, flag);
   const parent = path.dirname(root);
   mkdirSync(parent, { recursive: true });

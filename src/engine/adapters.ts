@@ -27,7 +27,7 @@ import type { ModelSession } from './session';
  * The folder "Download base model" writes, named after the model (file-safe): what an
  * exported adapter's card tells Python to load when the model is not from the hub.
  */
-export function baseModelFolder(session: ModelSession): string {
+export function baseModelFolder(session: Pick<ModelSession, 'name'>): string {
   const last = session.name.split(/[\\/]/).filter(Boolean).pop() ?? '';
   return last.replace(/[^\w.-]+/g, '_').replace(/^\.+/, '') || 'base-model';
 }

@@ -64,6 +64,11 @@ export interface SessionOptions {
   keepHostWeights?: boolean;
 }
 
+/** A package's name for the model: config.json's _name_or_path, else the hub id, the source's name or the source. */
+export function modelName(pkg: ModelPackage): string {
+  return String(pkg.config.raw._name_or_path ?? pkg.hubId ?? pkg.name ?? pkg.source);
+}
+
 export class ModelSession {
   private constructor(
     readonly pkg: ModelPackage,
@@ -154,8 +159,7 @@ export class ModelSession {
   }
 
   get name(): string {
-    const raw = this.pkg.config.raw;
-    return String(raw._name_or_path ?? this.pkg.hubId ?? this.pkg.name ?? this.pkg.source);
+    return modelName(this.pkg);
   }
 
   facts(): ModelFacts {

@@ -1,5 +1,5 @@
 /**
- * The CLI's soft-prompt commands (train, eval, export, import, predict) and convert, run in-process
+ * The CLI's soft-prompt commands (train, eval, export, import, predict), convert and base-model, run in-process
  * through runCli on their default backend (wasm; one run on cpu), checked against the engine
  * called directly: the same files, the same numbers, the same CSV. One spawned run checks
  * the process entry.
@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { unzipSync } from 'fflate';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli';
@@ -315,6 +316,42 @@ describe('the CLI: convert', () => {
       expect(second.already_quantized).toBe(true);
       expect(second.weight_bytes_before).toBe(second.weight_bytes_after);
       expect(folderFiles(path.join(out, 'again'))).toEqual(folderFiles(path.join(out, 'int8')));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the CLI: base-model', () => {
+  it('writes the folder the page\'s "Download base model" zips, file for file, from a float checkpoint and from the int8 package', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'studio-base-model-'));
+    try {
+      for (const from of [checkpointDir('llama'), ...(ready ? [packageDir('stories260K')] : [])]) {
+        const to = path.join(out, path.basename(from));
+        const written = await cli('base-model', '--model', from, '--out', to, '--json');
+        expect(written.err).toBe('');
+        expect(written.code).toBe(0);
+        const report = JSON.parse(written.out) as { files: string[]; weight_bytes: number; adapter_folder_name: string };
+        const engine = new StudioEngine(() => {});
+        await engine.init('cpu');
+        await engine.loadModel(folderSource(from));
+        try {
+          const base = await engine.exportBaseModel();
+          expect(report.adapter_folder_name).toBe(base.folder);
+          const zipped = unzipSync(new Uint8Array(await base.blob.arrayBuffer()));
+          const expected = new Map(Object.entries(zipped).map(([name, bytes]) => [name.slice(base.folder.length + 1), bytes]));
+          expect(folderFiles(to)).toEqual(new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))));
+          expect(report.files.sort()).toEqual([...expected.keys()].sort());
+          expect(report.weight_bytes).toBe(expected.get('model.safetensors')!.byteLength);
+        } finally {
+          engine.session?.dispose();
+        }
+      }
+      const refused = await cli('base-model', '--model', checkpointDir('llama'));
+      expect(refused.code).not.toBe(0);
+      expect(refused.err).toContain('base-model needs --out DIR.');
+      const over = await cli('base-model', '--model', checkpointDir('llama'), '--out', checkpointDir('llama'));
+      expect(over.err).toContain('--out must be another folder than --model');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
