@@ -568,7 +568,8 @@ export function writeModelCard(info: ModelCardInfo): string {
       ? [`The base model is \`${base}\` on the Hugging Face hub; transformers downloads it. Run this in this folder (the one holding this README):`]
       : [
         `The base model is the folder \`${base}/\`, in Hugging Face layout: download it from the studio that trained this prompt`,
-        '(Export → "Download base model") and unzip it here, so that',
+        '(Export → "Download base model") and unzip it here, or write it here from a terminal with',
+        `\`npm run cli -- base-model --model <the model's folder> --out ${base}\`, so that`,
         `\`${base}/config.json\` sits beside this README. Then run this in this folder:`,
       ]),
     '',

@@ -93,6 +93,7 @@ describe.skipIf(!hasSharedModel)('a first run through the engine', () => {
     expect(card).toContain('base = "stories260K"  # the base model\'s folder (Export → "Download base model"), here');
     expect(card).toContain('adapter = "."  # this folder');
     expect(card).toContain('`stories260K/config.json` sits beside this README');
+    expect(card).toContain('write it here from a terminal with\n`npm run cli -- base-model --model <the model\'s folder> --out stories260K`, so that');
     expect(card).toContain('"Download base model" gives exactly those weights, dequantized to float32, so PEFT scores as the studio does.');
     expect(card).toContain('| the soft prompt | ');
     expect(card).toMatch(/\| the soft prompt \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 6 \|/);
