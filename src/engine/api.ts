@@ -187,7 +187,7 @@ export interface BaseModelProgress {
 
 export type EngineEvent =
   | { event: 'loadProgress'; file: string; loaded: number; total: number | null; fromCache: boolean }
-  /** Reading the model's source again for a download (its bytes are not kept once loaded). */
+  /** The base model's download: its source read again (its bytes are not kept once loaded), then its float32 weights written. */
   | ({ event: 'exportProgress'; what: 'baseModel' } & BaseModelProgress)
   | { event: 'token'; requestId: number; tokenId: number; text: string }
   | { event: 'log'; level: 'info' | 'warn'; message: string }
