@@ -68,8 +68,8 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   const cutLine = `The max length (${maxLength}) cuts ${cut} of ${dataset.examples.length} (${Math.round((100 * cut) / dataset.examples.length)}%).`;
   await setSettings(page, { ...QUICK_RUN, maxLength, steps: 2, evalEvery: 100, projectEvery: 100, checkpointEvery: 100 });
   await expect(line).toHaveClass(/warning/);
-  await expect(line).toContainText(`${cutLine} To keep 99% whole: max length ${suggestion.maxLength} (Method › Advanced; a longer batch takes longer).`);
-  await expect(page.getByTestId('max-length-note')).toHaveText(`${cutLine} To keep 99% whole: max length ${suggestion.maxLength} (a longer batch takes longer).`);
+  await expect(line).toContainText(`${cutLine} To keep 99% whole: max length ${suggestion.maxLength} (Method › Advanced; a longer batch takes longer). Use ${suggestion.maxLength}`);
+  await expect(page.getByTestId('max-length-note')).toHaveText(`${cutLine} To keep 99% whole: max length ${suggestion.maxLength} (a longer batch takes longer). Use ${suggestion.maxLength}`);
 
   // So many virtual tokens that the model's positions leave less room than that: the room, and what it keeps.
   const room = Math.floor((maxLength + suggestion.maxLength) / 2);
@@ -78,7 +78,7 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   expect(limited).toMatchObject({ maxLength: room, limitedByRoom: true });
   await setSettings(page, { numVirtualTokens: virtualTokens });
   await expect(page.getByTestId('max-length-note')).toHaveText(`${cutLine} The model's ${positions} positions leave room for a max length of ${room} `
-    + `with ${virtualTokens} virtual tokens, which keeps ${Math.round(limited.keeps * 100)}% whole (a longer batch takes longer).`);
+    + `with ${virtualTokens} virtual tokens, which keeps ${Math.round(limited.keeps * 100)}% whole (a longer batch takes longer). Use ${room}`);
   await setSettings(page, { numVirtualTokens: QUICK_RUN.numVirtualTokens });
   await expect(page.getByTestId('max-length-note')).toContainText('To keep 99% whole');
 
@@ -92,6 +92,14 @@ test('the Data step counts texts in the model\'s tokens; what it says the max le
   await expect(page.getByTestId('run-memory')).toHaveText(plan!);
   await expect(page.getByText(`${cut} examples were longer than the max length and cut.`)).toBeVisible();
   await expect(trainStatus(page)).toHaveAttribute('data-status', 'ended', { timeout: 120_000 });
+
+  // The suggestion in one click: the max length becomes the one that keeps 99% whole, and the line says what that cuts.
+  await line.getByTestId('use-max-length').click();
+  await expect(page.getByTestId('setting-maxLength')).toHaveValue(String(suggestion.maxLength));
+  const after = cutByMaxLength(longer.lengths, suggestion.maxLength).cut;
+  await expect(line).toContainText(after === 0 ? `The max length (${suggestion.maxLength}) cuts none of them.` : `The max length (${suggestion.maxLength}) cuts ${after} of`);
+  await expect(line).not.toHaveClass(/warning/);
+  await expect(line.getByTestId('use-max-length')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
 

@@ -1,5 +1,6 @@
 import { useModelStore } from '../../state/modelStore';
 import { useSettingsStore } from '../../state/settingsStore';
+import { isActive, useTrainingStore } from '../../state/trainingStore';
 import { useTokenLengthStore } from '../../state/tokenLengthStore';
 import { cutByMaxLength, lengthQuantile, suggestedMaxLength, type TokenLengths } from '../../tuning/tokenLengths';
 
@@ -21,6 +22,8 @@ function share(part: number, of: number): string {
 export function CutByMaxLength({ lengths, maxLength, besideField }: { lengths: TokenLengths; maxLength: number; besideField?: boolean }) {
   const maxPositions = useModelStore((s) => s.facts?.maxPositions ?? Infinity);
   const virtualTokens = useSettingsStore((s) => s.config.numVirtualTokens);
+  const set = useSettingsStore((s) => s.set);
+  const locked = useTrainingStore(isActive);
   if (maxLength >= lengths.cap) return null; // counted for a shorter max length: new counts are on their way
   const { cut, of, sampled } = cutByMaxLength(lengths, maxLength);
   // The label needs a position at least, after the virtual tokens and the text.
@@ -31,9 +34,12 @@ export function CutByMaxLength({ lengths, maxLength, besideField }: { lengths: T
       {cut === 0
         ? <>The max length ({maxLength}) cuts none of them.</>
         : <>The max length ({maxLength}) cuts {sampled ? 'about ' : ''}<span className="num">{cut.toLocaleString('en')}</span> of {of.toLocaleString('en')} ({share(cut, of)}).</>}
-      {cut / Math.max(1, of) > MANY_CUT && suggestion && suggestion.maxLength > maxLength && (suggestion.limitedByRoom
-        ? <> The model&apos;s {maxPositions.toLocaleString('en')} positions leave room for a max length of {suggestion.maxLength} with {virtualTokens} virtual tokens, which keeps {share(Math.round(suggestion.keeps * of), of)} whole ({where}a longer batch takes longer).</>
-        : <> To keep {Math.round(KEEP_WHOLE * 100)}% whole: max length {suggestion.maxLength} ({where}a longer batch takes longer).</>)}
+      {cut / Math.max(1, of) > MANY_CUT && suggestion && suggestion.maxLength > maxLength && <>
+        {suggestion.limitedByRoom
+          ? <> The model&apos;s {maxPositions.toLocaleString('en')} positions leave room for a max length of {suggestion.maxLength} with {virtualTokens} virtual tokens, which keeps {share(Math.round(suggestion.keeps * of), of)} whole ({where}a longer batch takes longer).</>
+          : <> To keep {Math.round(KEEP_WHOLE * 100)}% whole: max length {suggestion.maxLength} ({where}a longer batch takes longer).</>}
+        {' '}<button type="button" className="link" disabled={locked} data-testid="use-max-length" onClick={() => set('maxLength', suggestion.maxLength)}>Use {suggestion.maxLength}</button>
+      </>}
     </span>
   );
 }
