@@ -5,7 +5,7 @@
  */
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { defaultVerbalizer, type Dataset } from '../data';
-import { floatPackageFiles } from '../model/package';
+import { floatPackageFiles, floatWeightsFile } from '../model/package';
 import { classificationReport, majorityBaseline } from '../tuning/metrics';
 import { StudioError } from '../errors';
 import { readAdapterBundle, type StudioFile } from '../formats/bundle';
@@ -78,7 +78,7 @@ class BlobCollector {
 export async function baseModelZip(session: ModelSession, onProgress?: (progress: BaseModelProgress) => void): Promise<{ fileName: string; folder: string; blob: Blob }> {
   const folder = baseModelFolder(session);
   // Shapes alone say how large the weights file will be: refused before the source is read again.
-  const planned = floatPackageFiles(session.pkg).weights.byteLength;
+  const planned = floatWeightsFile(session.pkg).byteLength;
   if (planned >= ZIP_FILE_LIMIT) {
     throw new StudioError('model', `The base model's weights as float32 would take ${(planned / 2 ** 30).toFixed(1)} GiB, more than the 4 GiB one file in a zip can hold.`,
       `In Python, load the checkpoint the model came from${session.pkg.hubId ? ` (${session.pkg.hubId})` : ''}: the adapter fits it, within the int8 rounding the studio trained with.`);

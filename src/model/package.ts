@@ -173,14 +173,35 @@ export function saveStudioPackage(pkg: ModelPackage): Map<string, Uint8Array> {
  */
 export interface FloatPackageFiles {
   files: Map<string, Uint8Array>;
-  weights: { name: string; byteLength: number; chunks(): Generator<Uint8Array> };
+  weights: FloatWeightsFile;
 }
 
-export function floatPackageFiles(pkg: ModelPackage): FloatPackageFiles {
+export interface FloatWeightsFile {
+  name: string;
+  byteLength: number;
+  chunks(): Generator<Uint8Array>;
+}
+
+/** The float32 weights file alone: its size comes from the shapes, before any tensor is read. */
+export function floatWeightsFile(pkg: ModelPackage): FloatWeightsFile {
   const suffix = pkg.config.quantization?.scale_suffix;
   const names = pkg.weights.names.filter((name) => !isBuffer(name)
     && !(suffix && name.endsWith(suffix) && pkg.weights.has(name.slice(0, -suffix.length)) && pkg.weights.isQuantized(name.slice(0, -suffix.length))));
   const layout = safetensorsLayout(Object.fromEntries(names.map((name) => [name, { dtype: 'F32' as const, shape: pkg.weights.shape(name) }])), { format: 'pt' });
+  return {
+    name: 'model.safetensors',
+    byteLength: layout.byteLength,
+    *chunks() {
+      yield layout.header;
+      for (const { name } of layout.tensors) {
+        const t = pkg.weights.float(name);
+        yield safetensorsTensorBytes(name, { dtype: 'F32', shape: t.shape, data: t.data });
+      }
+    },
+  };
+}
+
+export function floatPackageFiles(pkg: ModelPackage): FloatPackageFiles {
   const config: Record<string, unknown> = { ...pkg.config.raw, torch_dtype: 'float32' };
   delete config.quantization_config;
   const text = (s: string) => new TextEncoder().encode(s);
@@ -189,20 +210,7 @@ export function floatPackageFiles(pkg: ModelPackage): FloatPackageFiles {
     ['tokenizer.json', text(JSON.stringify(pkg.tokenizerJson) + '\n')],
   ]);
   if (pkg.tokenizerConfig) files.set('tokenizer_config.json', text(JSON.stringify(pkg.tokenizerConfig, null, 2) + '\n'));
-  return {
-    files,
-    weights: {
-      name: 'model.safetensors',
-      byteLength: layout.byteLength,
-      *chunks() {
-        yield layout.header;
-        for (const { name } of layout.tensors) {
-          const t = pkg.weights.float(name);
-          yield safetensorsTensorBytes(name, { dtype: 'F32', shape: t.shape, data: t.data });
-        }
-      },
-    },
-  };
+  return { files, weights: floatWeightsFile(pkg) };
 }
 
 // ---- will it fit the GPU --------------------------------------------------------------
