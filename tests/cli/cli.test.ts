@@ -82,7 +82,7 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
       expect(typeof l.macro_f1).toBe('number');
       expect(Number.isFinite(l.loss)).toBe(true);
     }
-    expect(trained.err).toContain('step 6/6');
+    expect(trained.err).toMatch(/^step 6\/6  loss \d+\.\d{4}  lr \S+  \d+\.\d\d s\/step  \d+ tok\/s  eta 0 s$/m);
     expect(trained.err).toContain('backend wasm');
     expect(trained.err).toMatch(/^Memory: about \d+ MB at peak, of the \d+\.\d GB the wasm backend may hold here\. The backward keeps every activation it needs\.$/m);
 

@@ -110,8 +110,9 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
         const s = e.step;
         const every = Math.max(1, Math.round(s.totalSteps / 50));
         if (s.step % every === 0 || s.step === s.totalSteps || s.step === 1) {
+          // The step's own time, beside the estimate printed before the first step.
           io.err(`step ${s.step}/${s.totalSteps}  loss ${s.loss.toFixed(4)}  lr ${s.learningRate.toPrecision(3)}  `
-            + `${Math.round(s.tokensPerSecond)} tok/s  eta ${Math.round(s.etaMs / 1000)} s\n`);
+            + `${(s.stepMs / 1000).toFixed(s.stepMs < 10_000 ? 2 : 1)} s/step  ${Math.round(s.tokensPerSecond)} tok/s  eta ${Math.round(s.etaMs / 1000)} s\n`);
         }
         break;
       }
