@@ -107,6 +107,14 @@ export async function loadModelPackage(source: ModelSource, onProgress?: Progres
   return options.quantize ? quantizeOnLoad(pkg) : pkg;
 }
 
+/** config.json of a package the studio writes: float32 apart from its own int8 block, where `quantize`. */
+function packageConfigJson(rawConfig: Record<string, unknown>, quantize: boolean): string {
+  const config: Record<string, unknown> = { ...rawConfig, torch_dtype: 'float32' };
+  delete config.quantization_config;
+  if (quantize) config.quantization_config = STUDIO_INT8;
+  return configJson(config);
+}
+
 function configJson(config: Record<string, unknown>): string {
   const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1)));
   return JSON.stringify(sorted, null, 2) + '\n';
@@ -131,11 +139,8 @@ export function writeStudioPackage(
       out[name] = { dtype: 'F32', shape: t.shape, data: t.data };
     }
   }
-  const config: Record<string, unknown> = { ...rawConfig, torch_dtype: 'float32' };
-  delete config.quantization_config;
-  if (quantize) config.quantization_config = STUDIO_INT8;
   return {
-    configJson: configJson(config),
+    configJson: packageConfigJson(rawConfig, quantize),
     safetensors: writeSafetensors(out, { format: 'pt' }),
   };
 }
@@ -202,11 +207,9 @@ export function floatWeightsFile(pkg: ModelPackage): FloatWeightsFile {
 }
 
 export function floatPackageFiles(pkg: ModelPackage): FloatPackageFiles {
-  const config: Record<string, unknown> = { ...pkg.config.raw, torch_dtype: 'float32' };
-  delete config.quantization_config;
   const text = (s: string) => new TextEncoder().encode(s);
   const files = new Map<string, Uint8Array>([
-    ['config.json', text(configJson(config))],
+    ['config.json', text(packageConfigJson(pkg.config.raw, false))],
     ['tokenizer.json', text(JSON.stringify(pkg.tokenizerJson) + '\n')],
   ]);
   if (pkg.tokenizerConfig) files.set('tokenizer_config.json', text(JSON.stringify(pkg.tokenizerConfig, null, 2) + '\n'));
