@@ -42,6 +42,13 @@ async function playground(page: Page, text: string): Promise<Record<string, numb
   return out;
 }
 
+/** What the playground shows the model writing after the text, with the soft prompt and without one (after playground()). */
+async function continuations(page: Page): Promise<{ soft: string; zeroShot: string }> {
+  const shown = page.getByTestId('playground-continuations');
+  const text = async (variant: string) => (await shown.locator(`[data-variant="${variant}"]`).getAttribute('data-text'))!;
+  return { soft: await text('soft'), zeroShot: await text('zero-shot') };
+}
+
 async function downloadOf(page: Page, testId: string): Promise<{ name: string; bytes: Buffer }> {
   // Listening before the click: the download can start before the next line runs.
   const pending: Promise<Download> = page.waitForEvent('download');
@@ -89,6 +96,12 @@ test('library: two prompts, mixed-prompt batch CSV, adapter zip and PEFT folder 
   const before = await playground(page, TEXT);
   expect(Object.keys(before)).toEqual(['ham', 'spam']);
   expect(before.ham + before.spam).toBeCloseTo(1, 5);
+  // What the model writes after the text, with the prompt and without: a few tokens each, shown with their spaces.
+  const writtenBefore = await continuations(page);
+  expect(writtenBefore.soft.length).toBeGreaterThan(0);
+  await expect(page.getByTestId('playground-continuations').locator('[data-variant="soft"] code')).toHaveText(
+    writtenBefore.soft.replace(/^ +| +$/g, (m) => '\u2423'.repeat(m.length)).replace(/\r?\n/g, '\u21b5'));
+  await screenshotOf(page.locator('.playground'), 'library-1-playground');
 
   // The soft prompt as a PEFT zip: the two files PEFT reads, in its layout.
   const zip = await downloadOf(page, 'download-adapter');
@@ -188,6 +201,7 @@ test('library: two prompts, mixed-prompt batch CSV, adapter zip and PEFT folder 
   const after = await playground(page, TEXT);
   expect(after.ham).toBeCloseTo(before.ham, 6);
   expect(after.spam).toBeCloseTo(before.spam, 6);
+  expect(await continuations(page)).toEqual(writtenBefore);
   // Its nearest tokens, as at the end of its training.
   await expect(page.getByTestId('projection-grid')).toHaveAttribute('data-step', '0');
   expect(await page.getByTestId('projection-grid').locator('tbody').innerText()).toBe(nearestA);
@@ -218,6 +232,7 @@ test('library: two prompts, mixed-prompt batch CSV, adapter zip and PEFT folder 
   await expect(info.locator('dd').first()).toHaveText('plain-adapter');
   const plain = await playground(page, TEXT);
   expect(plain.spam).toBeCloseTo(before.spam, 6);
+  expect(await continuations(page)).toEqual(writtenBefore);
 
   // Not an adapter: the engine's message and hint, in place; the loaded prompt stays.
   await page.getByTestId('adapter-zip-input').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') });

@@ -20,6 +20,10 @@ import { trainingUsage } from './settingsFlags';
 export const USAGE = `usage: npm run cli -- <command> [options]
 commands:
   generate --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]
+  generate --adapter DIR|ZIP --prompt TEXT [--max-new-tokens N] [--json]
+           what the model writes after TEXT (through the adapter's template) with the adapter's prompt,
+           greedy, 8 tokens unless told: the page's playground, and the adapter card's model.generate;
+           zero-shot beside it on stderr (--json: both, with the labels' probabilities)
   info     [--json]                             the model's facts: parameters, bytes by dtype, backend
   convert  --model DIR --out DIR [--json]       a float Hugging Face checkpoint → the studio's int8 package
   base-model --out DIR [--json]                 the model as the studio trains against it (int8 dequantized), float32 in
@@ -53,8 +57,8 @@ training options (the studio's defaults otherwise; the Method step's settings, b
 ${trainingUsage()}
   --verbalizer '{"label":" text",…}'
 every command: --model DIR (default: the built stories260K package)  --backend cpu|wasm
-  train, eval, export, import and predict default to wasm (over 10× faster at training than cpu);
-  generate, info and convert to cpu. Both are deterministic: the same seed gives the same run.
+  train, eval, export, import, predict and generate --adapter default to wasm (over 10× faster at training than cpu);
+  generate (without --adapter), info and convert to cpu. Both are deterministic: the same seed gives the same run.
   Evaluate an adapter on the backend it was trained on to get its numbers to the last digit.
 generate and info quantize a float checkpoint to int8 as it loads, as the studio does; --float keeps it float.`;
 

@@ -81,6 +81,20 @@ export interface Prediction {
   text: string;
   /** Label probabilities (softmax over label log-likelihoods), per prompt variant. */
   probabilities: Partial<Record<PromptVariant, number[]>>;
+  /** What the model writes after the text, per prompt variant, where asked for (`continueTokens`). */
+  continuations?: Partial<Record<PromptVariant, Continuation>>;
+}
+
+/**
+ * The model's own words after the template-filled text: greedy, as PEFT's `model.generate`
+ * writes by default, so the adapter card's Python lines print the same tokens.
+ */
+export interface Continuation {
+  ids: number[];
+  /** The new tokens as text, with the spaces they carry (a label word usually starts with one). */
+  text: string;
+  /** Ended on the model's end-of-text token before the token limit. */
+  ended: boolean;
 }
 
 export interface StartTrainingArgs {

@@ -12,14 +12,16 @@ import * as tf from '@tensorflow/tfjs';
 import Papa from 'papaparse';
 import { readCsv, type Dataset } from '../data';
 import { StudioError } from '../errors';
-import type { CausalLM } from '../model/types';
+import { generate } from '../model/generate';
+import type { CausalLM, LayerKV } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
 import type { TrainConfig } from '../tuning/config';
 import { labelProbabilities } from '../tuning/evaluator';
 import type { SoftPromptMethod } from '../tuning/methods/types';
 import { scoreLabels, type EncodedExample, type PromptSource } from '../tuning/objective';
 import { encodeInput } from '../tuning/task';
-import type { BatchPredictArgs, Prediction, PromptVariant } from './api';
+import type { BatchPredictArgs, Continuation, Prediction, PromptVariant } from './api';
+import type { ModelSession } from './session';
 import { promptFor, type ActiveRun } from './run';
 
 /** Rows as CSV for a spreadsheet: formula-looking cells (= + - @ tab CR) prefixed with ' so they show as text. */
@@ -30,20 +32,63 @@ function predictionsCsv(rows: Record<string, unknown>[]): string {
 /** What an empty text gets instead of a prediction (the model would still rank the labels, confidently, on nothing). */
 const EMPTY_TEXT = 'The text is empty, so there is nothing to classify.';
 
-/** Label probabilities of each text under each prompt variant of the current prompt. */
-export async function predictTexts(run: ActiveRun, tokenizer: TextTokenizer, texts: string[], variants: PromptVariant[]): Promise<Prediction[]> {
+/** The most tokens a prediction's continuation may ask for: a label's words, not an essay. */
+export const MAX_CONTINUATION_TOKENS = 64;
+
+/**
+ * Label probabilities of each text under each prompt variant of the current prompt, and
+ * where `continueTokens` > 0, what the model writes after it with each (greedy, that many
+ * tokens at most).
+ */
+export async function predictTexts(
+  run: ActiveRun, session: Pick<ModelSession, 'model' | 'tokenizer'>, texts: string[], variants: PromptVariant[], continueTokens = 0,
+): Promise<Prediction[]> {
   const { task } = run;
   if (texts.some((t) => t.trim() === '')) throw new StudioError('data', EMPTY_TEXT, 'Type or load a text to classify.');
+  if (!Number.isInteger(continueTokens) || continueTokens < 0 || continueTokens > MAX_CONTINUATION_TOKENS) {
+    throw new StudioError('settings', `A continuation is 0 to ${MAX_CONTINUATION_TOKENS} tokens long, not ${continueTokens}.`);
+  }
   const examples = texts.map((text) => ({
-    inputIds: encodeInput(tokenizer, task.template, text, task.maxLength, run.info.config.truncateSide).ids,
+    inputIds: encodeInput(session.tokenizer, task.template, text, task.maxLength, run.info.config.truncateSide).ids,
     label: -1, targetIds: [], task: 0,
   }));
   const out: Prediction[] = texts.map((text) => ({ text, probabilities: {} }));
   for (const variant of variants) {
-    const e = await run.evaluator.evaluate(await promptFor(run, variant), examples);
+    const prompt = await promptFor(run, variant);
+    const e = await run.evaluator.evaluate(prompt, examples);
     e.probabilities.forEach((p, i) => (out[i].probabilities[variant] = p));
+    if (continueTokens === 0) continue;
+    for (const [i, example] of examples.entries()) {
+      (out[i].continuations ??= {})[variant] = await continueAfter(session.model, session.tokenizer, prompt, example.inputIds, continueTokens);
+    }
   }
   return out;
+}
+
+/**
+ * What the model writes after `inputIds` with this prompt before them (task 0's, for a
+ * multitask prompt): greedy decoding through the KV cache, the prompt's vectors ahead of
+ * the tokens or, for prefix tuning, its keys and values as the cache's first entries —
+ * what PEFT's `model.generate` does with the same adapter.
+ */
+export async function continueAfter(
+  model: CausalLM, tokenizer: TextTokenizer, prompt: PromptSource, inputIds: number[], maxNewTokens: number,
+): Promise<Continuation> {
+  const contribution = tf.tidy(() => {
+    const c = prompt ? prompt(1, tf.tensor1d([0], 'int32')) : { length: 0 };
+    return { embeds: c.inputEmbeds?.reshape([c.length, model.config.hiddenSize]), kv: c.pastKV } as unknown as tf.TensorContainer;
+  }) as unknown as { embeds?: tf.Tensor2D; kv?: LayerKV[] };
+  try {
+    const ids = await generate(model, inputIds, { maxNewTokens, prefixEmbeds: contribution.embeds, prefixKV: contribution.kv });
+    // Decoded after the input, not alone: a tokenizer drops the leading space of a text's first token.
+    const before = tokenizer.decode(inputIds, { skipSpecialTokens: true });
+    const whole = tokenizer.decode([...inputIds, ...ids], { skipSpecialTokens: true });
+    const text = whole.startsWith(before) ? whole.slice(before.length) : tokenizer.decode(ids, { skipSpecialTokens: true });
+    const last = ids[ids.length - 1];
+    return { ids, text, ended: last !== undefined && model.config.eosTokenIds.includes(last) };
+  } finally {
+    tf.dispose([contribution.embeds ?? [], ...(contribution.kv ?? []).flatMap((c) => [c.k, c.v])]);
+  }
 }
 
 /** The validation predictions of the run's last evaluation, as CSV. */

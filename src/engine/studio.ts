@@ -350,8 +350,8 @@ export class StudioEngine {
 
   // ---- predictions -----------------------------------------------------------------------
 
-  async predict(texts: string[], variants: PromptVariant[]): Promise<Prediction[]> {
-    return predictTexts(this.requireRun(), this.requireSession().tokenizer, texts, variants);
+  async predict(texts: string[], variants: PromptVariant[], continueTokens = 0): Promise<Prediction[]> {
+    return predictTexts(this.requireRun(), this.requireSession(), texts, variants, continueTokens);
   }
 
   /** The validation predictions of the last evaluation as CSV, formula-looking cells neutralized. */

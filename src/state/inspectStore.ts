@@ -37,6 +37,9 @@ interface InspectState {
   reset(): void;
 }
 
+/** The playground's continuation: as many tokens as the adapter card's `model.generate(…, max_new_tokens=8)`. */
+export const PLAYGROUND_CONTINUATION_TOKENS = 8;
+
 export const useInspectStore = create<InspectState>((set, get) => ({
   playgroundText: '',
   prediction: null,
@@ -58,7 +61,7 @@ export const useInspectStore = create<InspectState>((set, get) => ({
     const labels = useTrainingStore.getState().info?.labels ?? [];
     set({ predicting: true, predictError: null });
     try {
-      const [prediction] = await workerClient().request('predict', { texts: [text], variants: ['soft', 'zero-shot'] });
+      const [prediction] = await workerClient().request('predict', { texts: [text], variants: ['soft', 'zero-shot'], continueTokens: PLAYGROUND_CONTINUATION_TOKENS });
       set({ prediction, predictionLabels: labels, predicting: false });
     } catch (e) {
       set({ predictError: toUiError(e), predicting: false });

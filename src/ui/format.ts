@@ -50,3 +50,8 @@ export function visibleToken(token: string): string {
 export function visibleSpaces(text: string): string {
   return text.replace(/^ +| +$/g, (m) => '\u2423'.repeat(m.length));
 }
+
+/** Text the model wrote, its edge spaces (␣) and line breaks (↵) made visible: a label word's leading space is part of it. */
+export function visibleContinuation(text: string): string {
+  return visibleSpaces(text).replace(/\r?\n/g, '\u21b5');
+}

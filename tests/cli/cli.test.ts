@@ -232,6 +232,29 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
     expect(soloRows[1].slice(5, 7)).toEqual(parsed[1].slice(5, 7));
   });
 
+  it('generate --adapter writes what engine.predict continues with the adapter, zero-shot beside it', async () => {
+    const text = 'WINNER!! You have won a free prize, call now';
+    const r = await cli('generate', '--adapter', adapter, '--prompt', text, '--max-new-tokens', '6', '--json');
+    expect(r.err).not.toMatch(/^error:/m);
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.out);
+    const engine = await freshEngine();
+    await engine.importAdapter({ fileName: 'spam-prompt', files: folderFiles(adapter) });
+    const [expected] = await engine.predict([text], ['soft', 'zero-shot'], 6);
+    expect(printed).toMatchObject({ text, template: '{text}\nLabel:' });
+    expect(printed.soft.generated_ids).toEqual(expected.continuations!.soft!.ids);
+    expect(printed.soft.continuation).toBe(expected.continuations!.soft!.text);
+    expect(printed.zero_shot.generated_ids).toEqual(expected.continuations!['zero-shot']!.ids);
+    expect([printed.soft.probabilities.ham, printed.soft.probabilities.spam]).toEqual(expected.probabilities.soft);
+    // In words: the continuation on stdout, the zero-shot one on stderr.
+    const plain = await cli('generate', '--adapter', adapter, '--prompt', text, '--max-new-tokens', '6');
+    expect(plain.out).toBe(`${expected.continuations!.soft!.text}\n`);
+    expect(plain.err).toContain(`without the prompt (zero-shot): ${JSON.stringify(expected.continuations!['zero-shot']!.text)}`);
+    const sampled = await cli('generate', '--adapter', adapter, '--prompt', text, '--temperature', '0.7');
+    expect(sampled.code).not.toBe(0);
+    expect(sampled.err).toContain('generate --adapter decodes greedily');
+  });
+
   it('train --dry-run plans the run as train starts it (the texts it cuts, its memory plan) and trains and writes nothing', async () => {
     const r = await cli('train', '--data', csv, '--dry-run', ...small);
     expect(r.err).not.toMatch(/^error:/m);

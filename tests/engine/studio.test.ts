@@ -53,7 +53,15 @@ describe.skipIf(!hasSharedModel)('StudioEngine', () => {
     for (const p of predictions) {
       expect(p.probabilities.soft!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       expect(p.probabilities['zero-shot']).toHaveLength(2);
+      expect(p.continuations).toBeUndefined();
     }
+    // With a continuation: the same probabilities, and what the model writes after the template.
+    const [continued] = await engine.predict(['WINNER!! Claim your free prize now'], ['soft', 'zero-shot'], 4);
+    expect(continued.probabilities).toEqual(predictions[0].probabilities);
+    expect(continued.continuations!.soft!.ids.length).toBeGreaterThan(0);
+    const plain = await engine.session!.generate('WINNER!! Claim your free prize now\nLabel:', { maxNewTokens: 4 });
+    expect(continued.continuations!['zero-shot']!.ids).toEqual(plain.generatedIds);
+    await expect(engine.predict(['ok'], ['soft'], 65)).rejects.toThrow('A continuation is 0 to 64 tokens long, not 65.');
   });
 
   it('sends progress inside steps and evaluations once they have run quietMs, at most every intervalMs', async () => {

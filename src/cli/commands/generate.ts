@@ -1,17 +1,29 @@
-/** `generate`: greedy or sampled text from the model (a check that the weights loaded right). */
+/**
+ * `generate`: greedy or sampled text from the model (a check that the weights loaded right);
+ * with `--adapter`, what the model writes after the text with the adapter's prompt and
+ * without one — the playground's continuation, and what the adapter card's `model.generate`
+ * prints in Python.
+ */
 import { StudioError } from '../../errors';
 import { finiteNumber, nonNegativeInt, parse, positiveInt, type CliIo } from '../args';
+import { locateAdapter } from '../files';
 import { openSession } from './session';
+import { importInto, openEngine } from './shared';
 
 export async function generateCommand(argv: string[], io: CliIo): Promise<void> {
   const values = parse(argv, {
     prompt: { type: 'string' },
+    adapter: { type: 'string' },
     'max-new-tokens': { type: 'string' },
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
     seed: { type: 'string' },
   });
   if (values.prompt === undefined) throw new StudioError('cli', 'generate needs --prompt "TEXT".');
+  if (values.adapter !== undefined) {
+    await continueWithAdapter(values as typeof values & { prompt: string }, io);
+    return;
+  }
   const session = await openSession(values);
   const result = await session.generate(values.prompt, {
     maxNewTokens: positiveInt(values['max-new-tokens'], '--max-new-tokens', 64),
@@ -24,4 +36,32 @@ export async function generateCommand(argv: string[], io: CliIo): Promise<void> 
   } else {
     io.out(result.text + '\n');
   }
+}
+
+/** The text through the adapter's template, greedy: with its prompt, and zero-shot beside it; the labels' probabilities too. */
+async function continueWithAdapter(
+  values: { prompt: string; adapter?: string; backend?: string; model?: string; json?: boolean; float?: boolean; 'max-new-tokens'?: string; temperature?: string; 'top-p'?: string; seed?: string },
+  io: CliIo,
+): Promise<void> {
+  if (values.temperature !== undefined || values['top-p'] !== undefined || values.seed !== undefined) {
+    throw new StudioError('cli', 'generate --adapter decodes greedily, as the adapter card\'s model.generate does: it takes no --temperature, --top-p or --seed.');
+  }
+  if (values.float) throw new StudioError('cli', 'generate --adapter runs the model as the studio trains against it (int8): it takes no --float.');
+  const located = locateAdapter(values.adapter, 'generate');
+  const { engine } = await openEngine(values, io);
+  const info = await importInto(engine, located, undefined, 'generate');
+  const [prediction] = await engine.predict([values.prompt], ['soft', 'zero-shot'], positiveInt(values['max-new-tokens'], '--max-new-tokens', 8));
+  const soft = prediction.continuations!.soft!;
+  const zeroShot = prediction.continuations!['zero-shot']!;
+  if (values.json) {
+    const probabilities = (p: number[] | undefined) => Object.fromEntries(info.labels.map((l, i) => [l, p?.[i] ?? null]));
+    io.out(JSON.stringify({
+      text: values.prompt, template: info.template,
+      soft: { generated_ids: soft.ids, continuation: soft.text, ended: soft.ended, probabilities: probabilities(prediction.probabilities.soft) },
+      zero_shot: { generated_ids: zeroShot.ids, continuation: zeroShot.text, ended: zeroShot.ended, probabilities: probabilities(prediction.probabilities['zero-shot']) },
+    }) + '\n');
+    return;
+  }
+  io.out(`${soft.text}\n`);
+  io.err(`without the prompt (zero-shot): ${JSON.stringify(zeroShot.text)}\n`);
 }

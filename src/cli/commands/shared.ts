@@ -155,7 +155,7 @@ export async function importInto(engine: StudioEngine, located: AdapterLocation,
   // Only the zip's directory is read to see whether it has a studio.json.
   if (!fallback && !adapterFileNames(source.files ?? source.zip!).includes(STUDIO_FILE)) {
     throw new StudioError('cli', `${source.fileName} is a plain PEFT adapter (no studio.json), so its labels are unknown.`,
-      command === 'predict'
+      command === 'predict' || command === 'generate'
         ? 'Make it a studio adapter first: `export --adapter DIR --data TRAIN.csv --out DIR2` takes the labels from the data.'
         : 'Pass --data FILE.csv with the labels it was trained for.');
   }

@@ -1,10 +1,14 @@
 import { useShallow } from 'zustand/react/shallow';
-import { useInspectStore } from '../../state/inspectStore';
+import { PLAYGROUND_CONTINUATION_TOKENS, useInspectStore } from '../../state/inspectStore';
 import { hasRun, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
-import { formatPercent } from '../format';
+import type { Continuation } from '../../engine/api';
+import { formatPercent, visibleContinuation } from '../format';
 
-/** Type a text, see each label's probability with the soft prompt and without any prompt. */
+/**
+ * Type a text, see each label's probability with the soft prompt and without any prompt,
+ * and what the model writes after it with each (what the adapter card's `model.generate` prints).
+ */
 export function PredictPlayground() {
   const { text, prediction, labels, predicting, error, setText, predict } = useInspectStore(useShallow((s) => ({
     text: s.playgroundText, prediction: s.prediction, labels: s.predictionLabels, predicting: s.predicting,
@@ -47,6 +51,33 @@ export function PredictPlayground() {
           </tbody>
         </table>
       )}
+      {prediction?.continuations && (
+        <div className="continuations" data-testid="playground-continuations">
+          <h4>What the model writes next</h4>
+          <p className="help">
+            Greedy, up to {PLAYGROUND_CONTINUATION_TOKENS} tokens after the template: what the adapter card&apos;s{' '}
+            <code>model.generate</code> prints in Python. Rank scoring above only compares the labels; this shows
+            whether the prompt makes the model write one.
+          </p>
+          <dl>
+            <ContinuationLine name="With the soft prompt" variant="soft" continuation={prediction.continuations.soft} />
+            <ContinuationLine name="Zero-shot" variant="zero-shot" continuation={prediction.continuations['zero-shot']} />
+          </dl>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function ContinuationLine({ name, variant, continuation }: { name: string; variant: string; continuation: Continuation | undefined }) {
+  if (!continuation) return null;
+  return (
+    <div data-variant={variant} data-text={continuation.text}>
+      <dt>{name}</dt>
+      <dd>
+        <code className="continuation">{visibleContinuation(continuation.text) || '(nothing)'}</code>
+        {continuation.ended && <span className="muted small"> (end of text)</span>}
+      </dd>
     </div>
   );
 }
