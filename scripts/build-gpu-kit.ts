@@ -198,6 +198,10 @@ if (!values['no-peft']) {
     const offset = cells.length - header.length; // commas inside the (quoted) text
     return columns.map((c) => Number(cells[c + offset]));
   });
+  // What the studio writes after each text with the prompt (greedy, 8 tokens: the card's model.generate).
+  const generatedIds = CHECK_TEXTS.map((t) => (JSON.parse(cli(['generate', '--adapter', path.join(peft, 'adapter'), '--prompt', t, '--json'])) as {
+    soft: { generated_ids: number[] };
+  }).soft.generated_ids);
   // The ids the studio scored (shown, so that a mismatch of Python's tokenizer is told apart from the model's).
   const pkg = path.join(models, 'stories260K');
   const tokenizer = TextTokenizer.fromJson(JSON.parse(readFileSync(path.join(pkg, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(path.join(pkg, 'tokenizer_config.json'), 'utf8')));
@@ -226,9 +230,10 @@ if (!values['no-peft']) {
     bases = [{ ...floatPackage, folder: baseFolder }, { name: 'the studio\'s int8 weights dequantized to F32 (made on the machine from the int8 package)', folder: '@dequantized-int8' }];
   }
   const expected = {
-    about: 'The studio\'s label probabilities (npm run cli -- predict, int8 model, wasm) for these texts, with the adapter in adapter/ (exported by the CLI) and the base model in Hugging Face layout where the model card says to put it. bench/gpu/peft_check.py loads both with transformers + peft as adapter/README.md says and compares; the first of bases is the exported one.',
+    about: 'The studio\'s label probabilities (npm run cli -- predict, int8 model, wasm) and greedy continuations (npm run cli -- generate --adapter) for these texts, with the adapter in adapter/ (exported by the CLI) and the base model in Hugging Face layout where the model card says to put it. bench/gpu/peft_check.py loads both with transformers + peft as adapter/README.md says and compares; the first of bases is the exported one.',
     texts: CHECK_TEXTS, labels: studio.labels, template: studio.template, verbalizer: studio.verbalizer,
     probabilities, inputIds, labelIds, tolerance: 1e-3,
+    generatedIds, maxNewTokens: 8,
     bases, adapter: 'adapter', int8Package: '../app/models/stories260K',
   };
   writeFileSync(path.join(peft, 'expected.json'), JSON.stringify(expected, null, 2) + '\n');

@@ -9,8 +9,9 @@ The kit's peft/ folder (scripts/build-gpu-kit.ts) holds:
                   model": the int8 weights dequantized, F32), unzipped where the card says (its
                   folder named as base_model_name_or_path); base/ instead for a hub id
   expected.json   the check's texts, the studio's probabilities for them (npm run cli -- predict:
-                  the int8 model on wasm), the ids the studio scored, the tolerance (1e-3), and
-                  the base models to try, the exported one first
+                  the int8 model on wasm), the ids the studio scored, the tolerance (1e-3), the
+                  tokens the studio writes after each text with the prompt (npm run cli -- generate
+                  --adapter: greedy, 8 tokens), and the base models to try, the exported one first
 
 For each base model it tries:
   card     the model card's code, run in the adapter's folder as written (for another base model
@@ -18,7 +19,8 @@ For each base model it tries:
            log-probabilities; their softmax must equal the studio's to the tolerance
   direct   the same through AutoModelForCausalLM + PeftModel on the studio's own token ids, so a
            tokenizer difference is told apart from a model one; and whether Python's tokenizer
-           gives those ids
+           gives those ids; and PeftModel.generate's greedy tokens beside the studio's (reported,
+           not judged: a near-tie between two logits may fall either way in other arithmetic)
 with each base model of expected.json's `bases`: the exported one (what a user gets), and
 beside it the other form of the same model (the original float weights, or the int8 weights
 dequantized here when the export was the float package), which tells the adapter and the
@@ -178,7 +180,27 @@ def direct_scores(base):
             logprobs = torch.log_softmax(logits[0, -full.shape[1]:].float(), dim=-1)
             lls.append(sum(logprobs[len(ids) - 1 + i, t].item() for i, t in enumerate(target)))
         probabilities.append(softmax(lls))
-    return probabilities, id_mismatches
+    return probabilities, id_mismatches, generated_alike(model)
+
+
+def generated_alike(model):
+    """PeftModel.generate, greedy, on the studio's ids: which texts give the studio's tokens."""
+    if "generatedIds" not in expected:
+        return None
+    out = {"same": 0, "of": n, "differences": []}
+    try:
+        for text, ids, studio in zip(expected["texts"], expected["inputIds"], expected["generatedIds"]):
+            with torch.no_grad():
+                seq = model.generate(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                     max_new_tokens=expected["maxNewTokens"], do_sample=False)[0].tolist()
+            new = seq[len(ids):] if seq[:len(ids)] == list(ids) else seq  # some versions return only the new tokens
+            if new == studio:
+                out["same"] += 1
+            else:
+                out["differences"].append({"text": text, "studio": studio, "python": new})
+    except Exception as e:  # reported beside the probabilities, which stand on their own
+        out["error"] = f"{type(e).__name__}: {e}"
+    return out
 
 
 def max_diff(got):
@@ -195,9 +217,9 @@ for label, where in bases:
             started = time.time()
             try:
                 got = fn(folder)
-                mismatches = None
+                mismatches = generation = None
                 if way == "direct":
-                    got, mismatches = got
+                    got, mismatches, generation = got
                 d = max_diff(got)
                 variant[way] = {"probabilities": got, "maxDiff": d, "ok": d <= tolerance, "seconds": round(time.time() - started, 1)}
                 if way == "card":
@@ -205,6 +227,10 @@ for label, where in bases:
                     variant[way]["asWritten"] = bool(named) and os.path.realpath(os.path.join(adapter_dir, named)) == os.path.realpath(folder)
                 if mismatches is not None:
                     variant[way]["tokenizerMismatches"] = mismatches
+                if generation is not None:
+                    variant[way]["generation"] = generation
+                    print(f"{label}, generate: {generation['same']} of {n} texts give the studio's greedy tokens"
+                          + (f" (error: {generation['error']})" if "error" in generation else ""))
                 print(f"{label}, {way}: max |p - p(studio)| = {d:.2e} ({'within' if d <= tolerance else 'OVER'} {tolerance})"
                       + (f"; Python's tokenizer gives other ids for {len(mismatches)} of {n} texts" if mismatches else ""))
             except Exception as e:  # report and go on: the other way may still work
