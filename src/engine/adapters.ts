@@ -232,7 +232,7 @@ export class Adapters {
       const fingerprintMatches = trainedOn ? trainedOn.sha256 === session.fingerprint.sha256 : null;
       const runId = `adapter-${Date.now().toString(36)}-${this.nextId()}`;
       const info: RunInfo = {
-        runId, config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
+        runId, config, labels: task.labels, tasks: task.tasks, taskLabels: task.taskLabels, trainCount: task.train.length, validationCount: task.validation.length,
         truncated: task.truncated, startStep: 0, verbalizer: task.verbalizer,
       };
       const adapter: AdapterInfo = {

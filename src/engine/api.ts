@@ -181,6 +181,9 @@ export interface RunInfo {
   runId: string;
   config: TrainConfig;
   labels: string[];
+  /** Multitask prompts: the task names, in task-id order, and each task's labels (indices into labels); empty otherwise. */
+  tasks?: string[];
+  taskLabels?: number[][];
   /** Label → the text the model scores for it (a resumed run keeps its own). */
   verbalizer: Record<string, string>;
   trainCount: number;

@@ -36,21 +36,26 @@ const EMPTY_TEXT = 'The text is empty, so there is nothing to classify.';
 export const MAX_CONTINUATION_TOKENS = 64;
 
 /**
- * Label probabilities of each text under each prompt variant of the current prompt, and
- * where `continueTokens` > 0, what the model writes after it with each (greedy, that many
- * tokens at most).
+ * Label probabilities of each text under each prompt variant of the current prompt (for a
+ * multitask prompt, task `task`'s, among that task's labels: the others get 0), and where
+ * `continueTokens` > 0, what the model writes after it with each (greedy, that many tokens
+ * at most).
  */
 export async function predictTexts(
-  run: ActiveRun, session: Pick<ModelSession, 'model' | 'tokenizer'>, texts: string[], variants: PromptVariant[], continueTokens = 0,
+  run: ActiveRun, session: Pick<ModelSession, 'model' | 'tokenizer'>, texts: string[], variants: PromptVariant[], continueTokens = 0, task = 0,
 ): Promise<Prediction[]> {
-  const { task } = run;
+  const { task: prepared } = run;
   if (texts.some((t) => t.trim() === '')) throw new StudioError('data', EMPTY_TEXT, 'Type or load a text to classify.');
   if (!Number.isInteger(continueTokens) || continueTokens < 0 || continueTokens > MAX_CONTINUATION_TOKENS) {
     throw new StudioError('settings', `A continuation is 0 to ${MAX_CONTINUATION_TOKENS} tokens long, not ${continueTokens}.`);
   }
+  const taskCount = run.task.taskLabels.length;
+  if (!Number.isInteger(task) || task < 0 || task >= taskCount) {
+    throw new StudioError('settings', taskCount > 1 ? `This prompt has tasks 0 to ${taskCount - 1}, not ${task}.` : `This prompt has one task, not task ${task}.`);
+  }
   const examples = texts.map((text) => ({
-    inputIds: encodeInput(session.tokenizer, task.template, text, task.maxLength, run.info.config.truncateSide).ids,
-    label: -1, targetIds: [], task: 0,
+    inputIds: encodeInput(session.tokenizer, prepared.template, text, prepared.maxLength, run.info.config.truncateSide).ids,
+    label: -1, targetIds: [], task,
   }));
   const out: Prediction[] = texts.map((text) => ({ text, probabilities: {} }));
   for (const variant of variants) {
@@ -59,23 +64,23 @@ export async function predictTexts(
     e.probabilities.forEach((p, i) => (out[i].probabilities[variant] = p));
     if (continueTokens === 0) continue;
     for (const [i, example] of examples.entries()) {
-      (out[i].continuations ??= {})[variant] = await continueAfter(session.model, session.tokenizer, prompt, example.inputIds, continueTokens);
+      (out[i].continuations ??= {})[variant] = await continueAfter(session.model, session.tokenizer, prompt, example.inputIds, continueTokens, task);
     }
   }
   return out;
 }
 
 /**
- * What the model writes after `inputIds` with this prompt before them (task 0's, for a
+ * What the model writes after `inputIds` with this prompt before them (task `task`'s, for a
  * multitask prompt): greedy decoding through the KV cache, the prompt's vectors ahead of
  * the tokens or, for prefix tuning, its keys and values as the cache's first entries —
  * what PEFT's `model.generate` does with the same adapter.
  */
 export async function continueAfter(
-  model: CausalLM, tokenizer: TextTokenizer, prompt: PromptSource, inputIds: number[], maxNewTokens: number,
+  model: CausalLM, tokenizer: TextTokenizer, prompt: PromptSource, inputIds: number[], maxNewTokens: number, task = 0,
 ): Promise<Continuation> {
   const contribution = tf.tidy(() => {
-    const c = prompt ? prompt(1, tf.tensor1d([0], 'int32')) : { length: 0 };
+    const c = prompt ? prompt(1, tf.tensor1d([task], 'int32')) : { length: 0 };
     return { embeds: c.inputEmbeds?.reshape([c.length, model.config.hiddenSize]), kv: c.pastKV } as unknown as tf.TensorContainer;
   }) as unknown as { embeds?: tf.Tensor2D; kv?: LayerKV[] };
   try {

@@ -227,7 +227,7 @@ export class StudioEngine {
     }
     const info: RunInfo = {
       runId: args.runId ?? `run-${Date.now().toString(36)}-${++this.runCounter}`,
-      config, labels: task.labels, trainCount: task.train.length, validationCount: task.validation.length,
+      config, labels: task.labels, tasks: task.tasks, taskLabels: task.taskLabels, trainCount: task.train.length, validationCount: task.validation.length,
       truncated: task.truncated, startStep: trainer.step, verbalizer: task.verbalizer, memory: plan,
     };
     const control = new RunControl(this.interruptFlag);
@@ -350,8 +350,8 @@ export class StudioEngine {
 
   // ---- predictions -----------------------------------------------------------------------
 
-  async predict(texts: string[], variants: PromptVariant[], continueTokens = 0): Promise<Prediction[]> {
-    return predictTexts(this.requireRun(), this.requireSession(), texts, variants, continueTokens);
+  async predict(texts: string[], variants: PromptVariant[], continueTokens = 0, task = 0): Promise<Prediction[]> {
+    return predictTexts(this.requireRun(), this.requireSession(), texts, variants, continueTokens, task);
   }
 
   /** The validation predictions of the last evaluation as CSV, formula-looking cells neutralized. */

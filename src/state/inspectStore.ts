@@ -16,9 +16,11 @@ import { workerClient } from './workerClient';
 
 interface InspectState {
   playgroundText: string;
+  /** A multitask prompt's task the playground predicts for (its prompt, its labels). */
+  playgroundTask: number;
   prediction: Prediction | null;
-  /** The labels the prediction's probabilities are aligned with. */
-  predictionLabels: string[];
+  /** The labels the prediction shows (its task's), each with its index into the probabilities. */
+  predictionLabels: { name: string; index: number }[];
   predicting: boolean;
   predictError: UiError | null;
 
@@ -29,6 +31,7 @@ interface InspectState {
   promptEvaluateError: UiError | null;
 
   setPlaygroundText(text: string): void;
+  setPlaygroundTask(task: number): void;
   predict(): Promise<void>;
   evaluateDiscrete(): Promise<void>;
   /** The soft prompt (and the zero-shot baseline, once) on the validation split. */
@@ -42,6 +45,7 @@ export const PLAYGROUND_CONTINUATION_TOKENS = 8;
 
 export const useInspectStore = create<InspectState>((set, get) => ({
   playgroundText: '',
+  playgroundTask: 0,
   prediction: null,
   predictionLabels: [],
   predicting: false,
@@ -55,13 +59,23 @@ export const useInspectStore = create<InspectState>((set, get) => ({
     set({ playgroundText: text });
   },
 
+  setPlaygroundTask(task) {
+    set({ playgroundTask: task, prediction: null, predictionLabels: [] });
+  },
+
   async predict() {
     const text = get().playgroundText;
     if (!text.trim()) return;
-    const labels = useTrainingStore.getState().info?.labels ?? [];
+    const info = useTrainingStore.getState().info;
+    const multitask = (info?.tasks?.length ?? 0) > 1;
+    const task = multitask ? Math.min(get().playgroundTask, info!.tasks!.length - 1) : 0;
+    const shown = multitask && info?.taskLabels?.[task] ? info.taskLabels[task] : (info?.labels ?? []).map((_, i) => i);
+    const labels = shown.map((index) => ({ name: info!.labels[index], index }));
     set({ predicting: true, predictError: null });
     try {
-      const [prediction] = await workerClient().request('predict', { texts: [text], variants: ['soft', 'zero-shot'], continueTokens: PLAYGROUND_CONTINUATION_TOKENS });
+      const [prediction] = await workerClient().request('predict', {
+        texts: [text], variants: ['soft', 'zero-shot'], continueTokens: PLAYGROUND_CONTINUATION_TOKENS, task,
+      });
       set({ prediction, predictionLabels: labels, predicting: false });
     } catch (e) {
       set({ predictError: toUiError(e), predicting: false });

@@ -37,8 +37,8 @@ export interface Requests {
   checkpointSoon: { args: Record<string, never>; result: null };
   evaluate: { args: { variant: PromptVariant }; result: EvaluationSummary };
   project: { args: { task?: number }; result: ProjectionSummary };
-  /** `continueTokens`: how many tokens the model may write after each text with each variant (0: none). */
-  predict: { args: { texts: string[]; variants: PromptVariant[]; continueTokens?: number }; result: Prediction[] };
+  /** `continueTokens`: how many tokens the model may write after each text with each variant (0: none); `task`: a multitask prompt's task (0). */
+  predict: { args: { texts: string[]; variants: PromptVariant[]; continueTokens?: number; task?: number }; result: Prediction[] };
   exportAdapter: { args: Record<string, never>; result: { fileName: string; bytes: ArrayBuffer } };
   exportCheckpoint: { args: Record<string, never>; result: { fileName: string; bytes: ArrayBuffer } };
   /** The loaded model for Python: a zip of one folder in Hugging Face layout, float32. */

@@ -84,7 +84,7 @@ const handlers: { [M in Method]: Handler<M> } = {
   checkpointSoon: () => (engine.requestCheckpoint(), null),
   evaluate: ({ variant }) => engine.evaluate(variant),
   project: ({ task }) => engine.project(task),
-  predict: ({ texts, variants, continueTokens }) => engine.predict(texts, variants, continueTokens),
+  predict: ({ texts, variants, continueTokens, task }) => engine.predict(texts, variants, continueTokens, task),
   async exportAdapter() {
     const { fileName, bytes } = await engine.exportAdapter();
     return { fileName, bytes: toArrayBuffer(bytes) };

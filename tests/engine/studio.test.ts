@@ -64,6 +64,31 @@ describe.skipIf(!hasSharedModel)('StudioEngine', () => {
     await expect(engine.predict(['ok'], ['soft'], 65)).rejects.toThrow('A continuation is 0 to 64 tokens long, not 65.');
   });
 
+  it('predicts for a multitask prompt\'s chosen task: its prompt, only its labels; another task number is refused', async () => {
+    const { engine } = await engineWithModel();
+    const spam = smsSample(8).rows.map(([text, label]) => [text, label, 'spam']);
+    const mood = ['I love this sunny day', 'What a wonderful gift', 'This is great news', 'I am so glad you came',
+      'I lost my keys again', 'The rain ruined the picnic', 'I feel awful today', 'Nothing went right'].flatMap((t, i) => [[t, i < 4 ? 'happy' : 'sad', 'mood']]);
+    const table = await engine.loadTable('two-tasks.csv', csvBytes([...spam, ...mood, ...mood], ['text', 'label', 'task']));
+    const dataset = engine.buildDataset({ ...table.guess, taskColumn: 'task' }, { validationFraction: 0.25, seed: 1, splitColumn: null });
+    const info = await engine.startTraining({
+      config: { method: 'multitask', steps: 3, batchSize: 4, numVirtualTokens: 3, maxLength: 24, evalEvery: 3 }, verbalizer: dataset.verbalizer,
+    });
+    await engine.waitForRun();
+    expect(info.tasks).toHaveLength(2);
+    const spamTask = info.tasks!.indexOf('spam');
+    const spamLabels = info.taskLabels![spamTask].map((j) => info.labels[j]).sort();
+    expect(spamLabels).toEqual(['ham', 'spam']);
+    const [p] = await engine.predict(['WINNER!! Claim your free prize now'], ['soft', 'zero-shot'], 3, spamTask);
+    info.labels.forEach((label, j) => {
+      if (spamLabels.includes(label)) expect(p.probabilities.soft![j]).toBeGreaterThan(0);
+      else expect(p.probabilities.soft![j]).toBe(0);
+    });
+    expect(p.probabilities.soft!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(p.continuations!.soft!.ids.length).toBeGreaterThan(0);
+    await expect(engine.predict(['ok'], ['soft'], 0, 2)).rejects.toThrow('This prompt has tasks 0 to 1, not 2.');
+  });
+
   it('sends progress inside steps and evaluations once they have run quietMs, at most every intervalMs', async () => {
     const run = async (pacing: ProgressPacing) => {
       const { engine, events } = await engineWithModel(pacing);

@@ -5,16 +5,20 @@ import { ErrorNote } from '../ErrorNote';
 import type { Continuation } from '../../engine/api';
 import { formatPercent, visibleContinuation } from '../format';
 
+/** One array for "no tasks", so the store's selector returns the same value while nothing changes. */
+const NO_TASKS: string[] = [];
+
 /**
  * Type a text, see each label's probability with the soft prompt and without any prompt,
  * and what the model writes after it with each (what the adapter card's `model.generate` prints).
  */
 export function PredictPlayground() {
-  const { text, prediction, labels, predicting, error, setText, predict } = useInspectStore(useShallow((s) => ({
-    text: s.playgroundText, prediction: s.prediction, labels: s.predictionLabels, predicting: s.predicting,
-    error: s.predictError, setText: s.setPlaygroundText, predict: s.predict,
+  const { text, task, prediction, labels, predicting, error, setText, setTask, predict } = useInspectStore(useShallow((s) => ({
+    text: s.playgroundText, task: s.playgroundTask, prediction: s.prediction, labels: s.predictionLabels, predicting: s.predicting,
+    error: s.predictError, setText: s.setPlaygroundText, setTask: s.setPlaygroundTask, predict: s.predict,
   })));
   const ready = useTrainingStore(hasRun);
+  const tasks = useTrainingStore((s) => s.info?.tasks ?? NO_TASKS);
   return (
     <div className="playground">
       <h3>Playground</h3>
@@ -27,6 +31,15 @@ export function PredictPlayground() {
           <textarea rows={2} value={text} onChange={(e) => setText(e.target.value)} data-testid="playground-input"
             placeholder="WINNER!! You have been selected to receive a £900 prize. Call now" />
         </label>
+        {tasks.length > 1 && (
+          <label className="playground-task">
+            Task
+            <select value={Math.min(task, tasks.length - 1)} onChange={(e) => setTask(Number(e.target.value))} data-testid="playground-task">
+              {tasks.map((name, i) => <option key={name} value={i}>{name}</option>)}
+            </select>
+            <span className="help"> its prompt, and only its labels</span>
+          </label>
+        )}
         <button type="submit" disabled={!ready || predicting || !text.trim()} data-testid="playground-predict">
           {predicting ? 'Scoring…' : 'Predict'}
         </button>
@@ -37,9 +50,9 @@ export function PredictPlayground() {
         <table className="prediction num" data-testid="playground-result">
           <thead><tr><th scope="col">Label</th><th scope="col">With the soft prompt</th><th scope="col">Zero-shot</th></tr></thead>
           <tbody>
-            {labels.map((label, i) => {
-              const soft = prediction.probabilities.soft?.[i];
-              const zero = prediction.probabilities['zero-shot']?.[i];
+            {labels.map(({ name: label, index }) => {
+              const soft = prediction.probabilities.soft?.[index];
+              const zero = prediction.probabilities['zero-shot']?.[index];
               return (
                 <tr key={label} data-label={label} data-soft={soft ?? ''} data-zero-shot={zero ?? ''}>
                   <th scope="row">{label}</th>
