@@ -20,7 +20,7 @@ import { trainingUsage } from './settingsFlags';
 export const USAGE = `usage: npm run cli -- <command> [options]
 commands:
   generate --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--json]
-  generate --adapter DIR|ZIP --prompt TEXT [--max-new-tokens N] [--json]
+  generate --adapter DIR|ZIP --prompt TEXT [--task NAME] [--max-new-tokens N] [--json]
            what the model writes after TEXT (through the adapter's template) with the adapter's prompt,
            greedy, 8 tokens unless told: the page's playground, and the adapter card's model.generate;
            zero-shot beside it on stderr (--json: both, with the labels' probabilities)

@@ -227,7 +227,7 @@ export class Adapters {
       const maxPositions = session.pkg.config.maxPositions;
       const task = datasetFits
         ? prepareTask(session.tokenizer, dataset, setup, maxPositions, method.numVirtualTokens)
-        : labelOnlyTask(session.tokenizer, labels, studio?.tasks ?? [], setup, maxPositions, method.numVirtualTokens);
+        : labelOnlyTask(session.tokenizer, labels, studio?.tasks ?? [], setup, maxPositions, method.numVirtualTokens, studio?.taskLabels);
       const trainedOn = checked?.fingerprint ?? null;
       const fingerprintMatches = trainedOn ? trainedOn.sha256 === session.fingerprint.sha256 : null;
       const runId = `adapter-${Date.now().toString(36)}-${this.nextId()}`;
@@ -306,7 +306,7 @@ export class Adapters {
     };
     this.library.set(entry.id, {
       id: entry.id, name: trimmed, method, labels: run.task.labels, verbalizer: run.task.verbalizer, template: run.task.template,
-      maxLength: run.task.maxLength, truncateSide: run.info.config.truncateSide, tasks: run.task.tasks, entry,
+      maxLength: run.task.maxLength, truncateSide: run.info.config.truncateSide, tasks: run.task.tasks, taskLabels: run.task.taskLabels, entry,
     });
     return entry;
   }

@@ -125,8 +125,9 @@ export interface LibraryPrompt {
   template: string;
   maxLength: number;
   truncateSide: TrainConfig['truncateSide'];
-  /** Multitask prompts: their task names, in task-id order. */
+  /** Multitask prompts: their task names, in task-id order, and each task's labels (indices into labels). */
   tasks: string[];
+  taskLabels?: number[][];
 }
 
 export interface MixedRow {
@@ -236,7 +237,10 @@ export async function predictMixed(
       const scores = await scoreLabels(model, source, batch.map((b) => b.example), labelIds);
       batch.forEach(({ row, example }, j) => {
         const slot = group.slots[example.task];
-        const own = scores.logLikelihood[j].slice(slot.labelOffset, slot.labelOffset + slot.prompt.labels.length);
+        // A multitask prompt's row competes among its task's labels only (the others get probability 0).
+        const allowed = slot.prompt.taskLabels?.[slot.task];
+        const own = scores.logLikelihood[j].slice(slot.labelOffset, slot.labelOffset + slot.prompt.labels.length)
+          .map((v, k) => (!allowed || allowed.includes(k) ? v : -Infinity));
         const probabilities = labelProbabilities(own);
         results[row] = {
           ok: true,

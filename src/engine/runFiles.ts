@@ -216,7 +216,7 @@ export function checkSameSplit(decoded: DecodedRun, task: PreparedTask): void {
 export interface AdapterExportInput {
   method: SoftPromptMethod;
   config: TrainConfig;
-  task: Pick<PreparedTask, 'labels' | 'verbalizer' | 'tasks' | 'template'>;
+  task: Pick<PreparedTask, 'labels' | 'verbalizer' | 'tasks' | 'taskLabels' | 'template'>;
   modelConfig: ModelConfig;
   /** The hub id when the model came from the hub, else its name. */
   baseModel: string;
@@ -234,7 +234,7 @@ export async function adapterBundleInput(x: AdapterExportInput): Promise<Adapter
     template: x.task.template,
     verbalizer: x.task.verbalizer,
     labels: x.task.labels,
-    ...(x.task.tasks.length ? { tasks: x.task.tasks } : {}),
+    ...(x.task.tasks.length ? { tasks: x.task.tasks, taskLabels: x.task.taskLabels.map((ids) => ids.map((j) => x.task.labels[j])) } : {}),
     metrics: x.metrics,
     trainingConfig: { ...x.config },
     modelFingerprint: x.fingerprint,
@@ -346,6 +346,12 @@ export function checkStudioFile(raw: UncheckedStudioFile, adapter: { peftType: P
   if (adapter.numTasks !== null && tasks !== undefined && tasks.length !== adapter.numTasks) {
     studioFieldError(`"tasks" names ${tasks.length} task${tasks.length === 1 ? '' : 's'}, but the adapter's weights hold ${adapter.numTasks}.`);
   }
+  // Each task's labels (files from before this field classify every task among all labels).
+  const taskLabels = raw.taskLabels as string[][] | undefined;
+  if (taskLabels !== undefined && !(tasks && Array.isArray(taskLabels) && taskLabels.length === tasks.length
+    && taskLabels.every((own) => Array.isArray(own) && own.length >= 1 && own.every((l) => labels.includes(l))))) {
+    studioFieldError(`"taskLabels" is ${shortJson(taskLabels)}, not one list of the prompt's labels per task in "tasks".`);
+  }
 
   // Settings: each checked alone against the settings table.
   let record: Record<string, unknown> = {};
@@ -400,6 +406,7 @@ export function checkStudioFile(raw: UncheckedStudioFile, adapter: { peftType: P
     verbalizer: Object.fromEntries(labels.map((l) => [l, words[l] as string])),
     labels,
     ...(tasks ? { tasks } : {}),
+    ...(taskLabels ? { taskLabels } : {}),
     metrics,
     trainingConfig: record,
     modelFingerprint: fingerprint as ModelFingerprint,

@@ -33,6 +33,8 @@ export interface StudioInfo {
   labels: string[];
   /** Multitask: task names in task-id order. */
   tasks?: string[];
+  /** Multitask: each task's labels, in task-id order (a task's text is classified among its own labels). */
+  taskLabels?: string[][];
   /** Opaque to this module. */
   metrics: unknown;
   trainingConfig: Record<string, unknown>;
@@ -85,6 +87,7 @@ export function adapterBundleFiles(input: AdapterBundleInput): Map<string, Uint8
     verbalizer: studio.verbalizer,
     labels: studio.labels,
     tasks: studio.tasks,
+    taskLabels: studio.taskLabels,
     metrics: studio.metrics,
     trainingConfig: studio.trainingConfig,
     notes: input.notes,

@@ -480,6 +480,8 @@ export interface ModelCardInfo {
   labels: string[];
   /** Multitask: task names in task-id order. */
   tasks?: string[];
+  /** Multitask: each task's labels, in task-id order. */
+  taskLabels?: string[][];
   /** Opaque: an object of numbers becomes a table, anything else a JSON block. */
   metrics: unknown;
   trainingConfig: unknown;
@@ -559,7 +561,9 @@ export function writeModelCard(info: ModelCardInfo): string {
     '',
     `A soft prompt of ${String(c.num_virtual_tokens)} virtual tokens trained with Prompt Tuning Studio for ${base}; `
       + `it classifies a text as one of: ${info.labels.map((l) => `\`${l}\``).join(', ')}.`,
-    ...(info.tasks && info.tasks.length > 0 ? ['', `Tasks, by task id: ${info.tasks.map((t, i) => `${i} = \`${t}\``).join(', ')}.`] : []),
+    ...(info.tasks && info.tasks.length > 0
+      ? ['', `Tasks, by task id: ${info.tasks.map((t, i) => `${i} = \`${t}\`${info.taskLabels?.[i] ? ` (${info.taskLabels[i].map((l) => `\`${l}\``).join(', ')})` : ''}`).join(', ')}.`]
+      : []),
     ...(info.notes && info.notes.length > 0 ? ['', ...info.notes] : []),
     '',
     '## Use it with transformers and PEFT',

@@ -156,13 +156,17 @@ export function prepareTask(tokenizer: TextTokenizer, dataset: Dataset, setup: T
 
 /**
  * A task with labels but no examples: how an imported prompt classifies text typed into
- * the playground before (or without) a CSV.
+ * the playground before (or without) a CSV. `taskLabels`: each task's own labels, by name
+ * (every label for every task without them).
  */
-export function labelOnlyTask(tokenizer: TextTokenizer, labels: string[], tasks: string[], setup: TaskSetup, maxPositions: number, promptLength: number): PreparedTask {
+export function labelOnlyTask(
+  tokenizer: TextTokenizer, labels: string[], tasks: string[], setup: TaskSetup, maxPositions: number, promptLength: number, taskLabels?: string[][],
+): PreparedTask {
   if (labels.length < 2) throw new StudioError('adapter', 'The prompt needs at least two labels to classify with.');
   const labelIds = encodeLabels(tokenizer, labels, setup, maxPositions, promptLength);
   return {
-    labels, verbalizer: { ...setup.verbalizer }, labelIds, tasks, taskLabels: (tasks.length ? tasks : ['']).map(() => labels.map((_, j) => j)),
+    labels, verbalizer: { ...setup.verbalizer }, labelIds, tasks,
+    taskLabels: (tasks.length ? tasks : ['']).map((_, t) => taskLabels?.[t]?.map((l) => labels.indexOf(l)).sort((a, b) => a - b) ?? labels.map((_, j) => j)),
     train: [], validation: [], trainIds: [], validationIds: [],
     truncated: 0, tokenCounts: new Map(), template: setup.template, maxLength: setup.maxLength,
   };

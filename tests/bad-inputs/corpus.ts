@@ -915,6 +915,11 @@ export const ADAPTER_CASES: AdapterCase[] = [
     error: { code: 'adapter', message: 'studio.json: "template" is 7, not text.', hint: FIX_OR_REMOVE },
   },
   {
+    id: 'adapter-studio-task-labels', area: 'adapter', describe: 'studio.json with per-task labels but no tasks, one of them unknown',
+    input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { taskLabels: [['ham', 'eggs']] }) }),
+    error: { code: 'adapter', message: 'studio.json: "taskLabels" is [["ham","eggs"]], not one list of the prompt\'s labels per task in "tasks".', hint: FIX_OR_REMOVE },
+  },
+  {
     id: 'adapter-studio-method', area: 'adapter', describe: 'studio.json whose method is not what adapter_config.json\'s peft_type says',
     input: (t) => ({ fileName: 'data-prompt-step2.zip', zip: withStudio(t, { method: 'prefix' }) }),
     error: {

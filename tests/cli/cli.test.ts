@@ -253,6 +253,48 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
     const sampled = await cli('generate', '--adapter', adapter, '--prompt', text, '--temperature', '0.7');
     expect(sampled.code).not.toBe(0);
     expect(sampled.err).toContain('generate --adapter decodes greedily');
+    const taskless = await cli('generate', '--adapter', adapter, '--prompt', text, '--task', 'mood');
+    expect(taskless.err).toContain('error: --task mood: the adapter is not a multitask prompt; it has one task.');
+  });
+
+  it('a multitask adapter: studio.json keeps each task\'s labels; generate --task and predict classify a task among its own', async () => {
+    const rows = [
+      ...smsSample(6).rows.map(([t, l]) => [t, l, 'spam']),
+      ...['I love this sunny day', 'What a wonderful gift', 'This is great news', 'I feel awful today', 'The rain ruined it', 'Nothing went right']
+        .map((t, i) => [t, i < 3 ? 'happy' : 'sad', 'mood']),
+    ];
+    const twoTasks = path.join(dir, 'two-tasks.csv');
+    writeFileSync(twoTasks, Papa.unparse([['text', 'label', 'task'], ...rows, ...rows]));
+    const multitask = path.join(dir, 'multitask');
+    const trainedHere = await cli('train', '--data', twoTasks, '--task-column', 'task', '--method', 'multitask', ...small, '--out', multitask);
+    expect(trainedHere.code).toBe(0);
+    // studio.json and the card say each task's labels, so the adapter alone classifies a task among its own.
+    const studio = JSON.parse(readFileSync(path.join(multitask, 'studio.json'), 'utf8'));
+    expect(Object.fromEntries(studio.tasks.map((t: string, i: number) => [t, studio.taskLabels[i]]))).toEqual({ mood: ['happy', 'sad'], spam: ['ham', 'spam'] });
+    expect(readFileSync(path.join(multitask, 'README.md'), 'utf8')).toContain('= `mood` (`happy`, `sad`)');
+    const text = 'I got a free prize today';
+    const r = await cli('generate', '--adapter', multitask, '--prompt', text, '--task', 'mood', '--max-new-tokens', '4', '--json');
+    expect(r.err).not.toMatch(/^error:/m);
+    const printed = JSON.parse(r.out);
+    expect(printed.task).toBe('mood');
+    expect(Object.keys(printed.soft.probabilities).sort()).toEqual(['happy', 'sad']);
+    const engine = await freshEngine();
+    const info = await engine.importAdapter({ fileName: 'multitask', files: folderFiles(multitask) });
+    const [expected] = await engine.predict([text], ['soft'], 4, info.tasks.indexOf('mood'));
+    expect(printed.soft.generated_ids).toEqual(expected.continuations!.soft!.ids);
+    expect(printed.soft.probabilities.happy).toBe(expected.probabilities.soft![info.labels.indexOf('happy')]);
+    const unknown = await cli('generate', '--adapter', multitask, '--prompt', text, '--task', 'weather');
+    expect(unknown.err).toContain('error: --task weather: the adapter\'s tasks are ');
+    // Batch prediction: each row among its task's labels only.
+    const rowsCsv = path.join(dir, 'task-rows.csv');
+    writeFileSync(rowsCsv, Papa.unparse([['text', 'task'], [text, 'mood'], [text, 'spam']]));
+    const predicted = await cli('predict', '--adapters', multitask, '--data', rowsCsv, '--task-column', 'task');
+    expect(predicted.code).toBe(0);
+    const table = Papa.parse<Record<string, string>>(predicted.out.trim(), { header: true }).data;
+    expect(table.map((r) => [r.task, ['happy', 'sad'].includes(r.predicted) ? 'mood' : 'spam'])).toEqual([['mood', 'mood'], ['spam', 'spam']]);
+    expect([Number(table[0]['p(ham)']), Number(table[0]['p(spam)'])]).toEqual([0, 0]);
+    expect([Number(table[1]['p(happy)']), Number(table[1]['p(sad)'])]).toEqual([0, 0]);
+    expect(Number(table[0]['p(happy)']) + Number(table[0]['p(sad)'])).toBeCloseTo(1, 5);
   });
 
   it('train --dry-run plans the run as train starts it (the texts it cuts, its memory plan) and trains and writes nothing', async () => {

@@ -14,12 +14,14 @@ export async function generateCommand(argv: string[], io: CliIo): Promise<void> 
   const values = parse(argv, {
     prompt: { type: 'string' },
     adapter: { type: 'string' },
+    task: { type: 'string' },
     'max-new-tokens': { type: 'string' },
     temperature: { type: 'string' },
     'top-p': { type: 'string' },
     seed: { type: 'string' },
   });
   if (values.prompt === undefined) throw new StudioError('cli', 'generate needs --prompt "TEXT".');
+  if (values.task !== undefined && values.adapter === undefined) throw new StudioError('cli', '--task names a multitask adapter\'s task: it goes with --adapter.');
   if (values.adapter !== undefined) {
     await continueWithAdapter(values as typeof values & { prompt: string }, io);
     return;
@@ -40,7 +42,7 @@ export async function generateCommand(argv: string[], io: CliIo): Promise<void> 
 
 /** The text through the adapter's template, greedy: with its prompt, and zero-shot beside it; the labels' probabilities too. */
 async function continueWithAdapter(
-  values: { prompt: string; adapter?: string; backend?: string; model?: string; json?: boolean; float?: boolean; 'max-new-tokens'?: string; temperature?: string; 'top-p'?: string; seed?: string },
+  values: { prompt: string; adapter?: string; task?: string; backend?: string; model?: string; json?: boolean; float?: boolean; 'max-new-tokens'?: string; temperature?: string; 'top-p'?: string; seed?: string },
   io: CliIo,
 ): Promise<void> {
   if (values.temperature !== undefined || values['top-p'] !== undefined || values.seed !== undefined) {
@@ -50,13 +52,15 @@ async function continueWithAdapter(
   const located = locateAdapter(values.adapter, 'generate');
   const { engine } = await openEngine(values, io);
   const info = await importInto(engine, located, undefined, 'generate');
-  const [prediction] = await engine.predict([values.prompt], ['soft', 'zero-shot'], positiveInt(values['max-new-tokens'], '--max-new-tokens', 8));
+  const task = taskIndex(info.tasks, values.task);
+  const [prediction] = await engine.predict([values.prompt], ['soft', 'zero-shot'], positiveInt(values['max-new-tokens'], '--max-new-tokens', 8), task);
   const soft = prediction.continuations!.soft!;
   const zeroShot = prediction.continuations!['zero-shot']!;
   if (values.json) {
-    const probabilities = (p: number[] | undefined) => Object.fromEntries(info.labels.map((l, i) => [l, p?.[i] ?? null]));
+    const shown = info.run.taskLabels?.[task] ?? info.labels.map((_, i) => i); // a multitask prompt's task: its labels only
+    const probabilities = (p: number[] | undefined) => Object.fromEntries(shown.map((i) => [info.labels[i], p?.[i] ?? null]));
     io.out(JSON.stringify({
-      text: values.prompt, template: info.template,
+      text: values.prompt, template: info.template, ...(info.tasks.length > 1 ? { task: info.tasks[task] } : {}),
       soft: { generated_ids: soft.ids, continuation: soft.text, ended: soft.ended, probabilities: probabilities(prediction.probabilities.soft) },
       zero_shot: { generated_ids: zeroShot.ids, continuation: zeroShot.text, ended: zeroShot.ended, probabilities: probabilities(prediction.probabilities['zero-shot']) },
     }) + '\n');
@@ -64,4 +68,13 @@ async function continueWithAdapter(
   }
   io.out(`${soft.text}\n`);
   io.err(`without the prompt (zero-shot): ${JSON.stringify(zeroShot.text)}\n`);
+}
+
+/** A multitask adapter's task by name (its first when not named); a single-task adapter takes no --task. */
+function taskIndex(tasks: string[], name: string | undefined): number {
+  if (name === undefined) return 0;
+  if (tasks.length <= 1) throw new StudioError('cli', `--task ${name}: the adapter is not a multitask prompt; it has one task.`);
+  const index = tasks.indexOf(name);
+  if (index < 0) throw new StudioError('cli', `--task ${name}: the adapter's tasks are ${tasks.join(', ')}.`);
+  return index;
 }
