@@ -45,5 +45,15 @@ test.describe('the studio on the default model', () => {
       await expect(facts.locator('[data-fact="backend"]')).toHaveText(/webgpu|wasm/);
     }
     await screenshot(page, 'foundation-auto-backend');
+
+    // Ctrl+Enter in the prompt continues it, as the button does: the sample's first words.
+    await page.getByTestId('prompt-input').fill('Once upon a time');
+    await page.getByTestId('max-new-tokens').fill('8');
+    await page.getByTestId('prompt-input').press('Control+Enter');
+    const output = page.getByTestId('generated-text');
+    await expect(output).toHaveAttribute('data-done', 'true', { timeout: 120_000 });
+    const text = (await output.textContent()) ?? '';
+    expect(text.length).toBeGreaterThan('Once upon a time'.length);
+    if (sample) expect(sample.startsWith(text)).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A multitask prompt in the page (wasm): a CSV whose task column splits it into two tasks with
  * labels of their own, trained with multitask prompt tuning; the playground then predicts for
- * the task chosen — its prompt, only its labels — and says what the model writes after the text.
+ * the task chosen — its prompt, only its labels — and says what the model writes after the text
+ * (by its button, and by Ctrl+Enter in the text).
  */
 import { expect, test, type Page } from '@playwright/test';
 import Papa from 'papaparse';
@@ -53,7 +54,8 @@ test('multitask: the playground predicts for the chosen task, with its prompt an
   // Another task: the previous result goes, and the next shows that task's labels.
   await task.selectOption('spam');
   await expect(page.getByTestId('playground-result')).toHaveCount(0);
-  await page.getByTestId('playground-predict').click();
+  // Ctrl+Enter in the text predicts, as the button does.
+  await page.getByTestId('playground-input').press('Control+Enter');
   expect((await shownLabels(page)).sort()).toEqual(['ham', 'spam']);
   await expect(page.getByTestId('playground-continuations').locator('[data-variant="soft"]')).toHaveAttribute('data-text', /./s);
   expect(errors).toEqual([]);

@@ -4,6 +4,7 @@ import { hasRun, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import type { Continuation } from '../../engine/api';
 import { formatPercent, visibleContinuation } from '../format';
+import { submitOnModEnter } from '../keyboard';
 
 /** One array for "no tasks", so the store's selector returns the same value while nothing changes. */
 const NO_TASKS: string[] = [];
@@ -28,7 +29,7 @@ export function PredictPlayground() {
       }}>
         <label>
           Text to classify
-          <textarea rows={2} value={text} onChange={(e) => setText(e.target.value)} data-testid="playground-input"
+          <textarea rows={2} value={text} onChange={(e) => setText(e.target.value)} onKeyDown={submitOnModEnter} data-testid="playground-input"
             placeholder="WINNER!! You have been selected to receive a £900 prize. Call now" />
         </label>
         {tasks.length > 1 && (
@@ -40,7 +41,7 @@ export function PredictPlayground() {
             <span className="help"> its prompt, and only its labels</span>
           </label>
         )}
-        <button type="submit" disabled={!ready || predicting || !text.trim()} data-testid="playground-predict">
+        <button type="submit" disabled={!ready || predicting || !text.trim()} data-testid="playground-predict" title="Predict (Ctrl+Enter in the text)">
           {predicting ? 'Scoring…' : 'Predict'}
         </button>
         {!ready && <span className="muted small"> Available once training has started.</span>}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useModelStore } from '../../state/modelStore';
 import { ErrorNote } from '../ErrorNote';
+import { submitOnModEnter } from '../keyboard';
 
 /** A greedy continuation, to see what the frozen model knows before tuning anything. */
 export function TryModel() {
@@ -24,14 +25,14 @@ export function TryModel() {
       >
         <label className="grow">
           Prompt
-          <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} rows={2} data-testid="prompt-input" />
+          <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} onKeyDown={submitOnModEnter} rows={2} data-testid="prompt-input" />
         </label>
         <label>
           New tokens
           <input type="number" min={1} max={512} value={maxNewTokens} size={5}
             onChange={(e) => setMaxNewTokens(Math.max(1, Number(e.target.value) || 1))} data-testid="max-new-tokens" />
         </label>
-        <button type="submit" disabled={!ready || generating} data-testid="generate-button">
+        <button type="submit" disabled={!ready || generating} data-testid="generate-button" title="Continue (Ctrl+Enter in the prompt)">
           {generating ? 'Generating…' : 'Continue'}
         </button>
       </form>
