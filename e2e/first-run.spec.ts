@@ -74,6 +74,8 @@ test.describe('the first ten minutes', () => {
     await expect.poll(async () => Number(await page.getByTestId('train-progress').getAttribute('data-step')), { timeout: 300_000 }).toBeGreaterThanOrEqual(1);
     const firstStep = (Date.now() - pressed) / 1000;
     await expect(page.getByTestId('validation-accuracy')).toHaveText(/%$/, { timeout: 600_000 });
+    // Beside the ranked accuracy, how often greedy decoding writes the label (model.generate's answer).
+    await expect(page.getByTestId('generation-accuracy')).toHaveText(/^writes the label: \d+\.\d%$/);
     const firstAccuracy = (Date.now() - pressed) / 1000;
     const at = await page.getByTestId('headline').locator('dd.small').first().textContent();
     console.log(`  Train pressed → first step ${firstStep.toFixed(1)} s, first validation accuracy ${firstAccuracy.toFixed(1)} s (${at}; wasm, this machine)`);

@@ -67,6 +67,8 @@ export interface EvaluationSummary {
   loss: number;
   report: ClassificationReport;
   examples: number;
+  /** The share of examples after which greedy decoding writes their label (model.generate's answer); absent in runs stored before it. */
+  generationAccuracy?: number | null;
 }
 
 export interface ProjectionSummary {

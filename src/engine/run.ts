@@ -37,7 +37,7 @@ export interface ActiveRun {
 export const runStep = (run: ActiveRun): number => run.trainer?.step ?? 0;
 
 export function summarize(e: Evaluation): EvaluationSummary {
-  return { step: e.step, loss: e.loss, report: e.report, examples: e.examples };
+  return { step: e.step, loss: e.loss, report: e.report, examples: e.examples, generationAccuracy: e.generationAccuracy };
 }
 
 export function record(variant: PromptVariant, e: Evaluation | EvaluationSummary): EvaluationRecord {

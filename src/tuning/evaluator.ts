@@ -28,6 +28,11 @@ export interface Evaluation {
   predictions: number[];
   /** Label probabilities per scored example (softmax over label log-likelihoods). */
   probabilities: number[][];
+  /**
+   * The share of labelled examples after which greedy decoding writes their label's tokens —
+   * what `model.generate` gives, and how the paper scored T5 (exact match); null with none.
+   */
+  generationAccuracy: number | null;
   examples: number;
 }
 
@@ -86,12 +91,15 @@ export class Evaluator {
       if (allowed.length < labels.length) all[i] = all[i].map((v, j) => (allowed.includes(j) ? v : -Infinity));
     });
     const predictions = argmaxRows(all);
+    const writes = results.flatMap((r) => r.writes);
+    const labelled = examples.flatMap((e, i) => (e.label >= 0 ? [writes[i][e.label]] : []));
     return {
       step,
       loss: tokens ? nll / tokens : 0,
       report: classificationReport(labels, examples.map((e) => e.label), predictions),
       predictions,
       probabilities: all.map(labelProbabilities),
+      generationAccuracy: labelled.length ? labelled.filter(Boolean).length / labelled.length : null,
       examples: examples.length,
     };
   }

@@ -129,6 +129,8 @@ export function batchLoss(model: CausalLM, prompt: PromptSource, examples: Encod
 export interface LabelScores {
   /** [B][C] summed log-likelihood of each label's tokens. */
   logLikelihood: number[][];
+  /** [B][C] whether greedy decoding after the input writes label c's tokens (the most likely token at each of them). */
+  writes: boolean[][];
   /** Sum over the batch of the gold label's negative log-likelihood, and its token count. */
   goldNll: number;
   goldTokens: number;
@@ -145,11 +147,14 @@ export async function scoreLabels(
 }
 
 /**
- * Rank classification: the log-likelihood of every label's tokens after each input, as a
- * [B, C] tensor still on the device (dispatch several batches, then read them together).
- * One forward over the inputs (keeping keys/values), then — for labels longer than one
- * token — one forward over all B·C label continuations attending to those cached keys,
- * so the input is never run once per label.
+ * Rank classification: the log-likelihood of every label's tokens after each input, and
+ * whether greedy decoding would write each label, as one [B, 2C] tensor still on the device
+ * (log-likelihoods, then 0/1; dispatch several batches, then read them together with
+ * readLabelScores). One forward over the inputs (keeping keys/values), then — for labels
+ * longer than one token — one forward over all B·C label continuations attending to those
+ * cached keys, so the input is never run once per label. Greedy decoding writes a label when
+ * each of its tokens is the most likely one after the input and the label's tokens before it:
+ * the same logits, so knowing it costs an argmax.
  */
 export function labelScores(
   model: CausalLM,
@@ -172,6 +177,7 @@ export function labelScores(
     const firstLogp = tf.logSoftmax(model.logits(lastHidden) as tf.Tensor2D); // [B, V]
     const firstIds = tf.tensor1d(labelIds.map((l) => l[0]), 'int32');
     let total = tf.gather(firstLogp, firstIds, 1) as tf.Tensor2D; // [B, C]
+    let writes = tf.equal(tf.argMax(firstLogp, 1).expandDims(1), firstIds.expandDims(0)).toFloat() as tf.Tensor2D; // [B, C]
 
     const k = Math.max(...labelIds.map((l) => l.length));
     if (k > 1) {
@@ -179,23 +185,28 @@ export function labelScores(
       // Labels go a few at a time, each row's keys/values copied once per label of the pass:
       // as many as fit in a fixed share of memory (model/memory.ts), all of them for small models.
       const perPass = labelsPerPass(model.config, b, pastLength, c, k - 1);
-      const passes: tf.Tensor2D[] = [];
+      const passes: { logLikelihood: tf.Tensor2D; greedy: tf.Tensor2D }[] = [];
       for (let first = 0; first < c; first += perPass) {
         const labels = labelIds.slice(first, first + perPass);
-        passes.push(tf.tidy(() => continuationLogLikelihood(model, kv!, labels, lengths, offset, pastLength)));
+        passes.push(tf.tidy(() => continuationLogLikelihood(model, kv!, labels, lengths, offset, pastLength) as unknown as tf.TensorContainer) as unknown as typeof passes[number]);
       }
-      total = tf.add(total, passes.length === 1 ? passes[0] : tf.concat(passes, 1)) as tf.Tensor2D;
+      const joined = (key: 'logLikelihood' | 'greedy') => (passes.length === 1 ? passes[0][key] : tf.concat(passes.map((p) => p[key]), 1));
+      total = tf.add(total, joined('logLikelihood')) as tf.Tensor2D;
+      writes = tf.mul(writes, joined('greedy')) as tf.Tensor2D;
     }
-    return total;
+    return tf.concat([total, writes], 1) as tf.Tensor2D;
   });
 }
 
 /**
  * The log-likelihood [B, C] of each label's tokens after its first, given the inputs'
  * keys/values: row b·C + c feeds label c's tokens 0..k-2 to predict its tokens 1..k-1,
- * attending to a copy of input row b's keys (its real tokens, not its padding).
+ * attending to a copy of input row b's keys (its real tokens, not its padding); and [B, C]
+ * 1 where each of those tokens is also the most likely one there (greedy decoding's).
  */
-function continuationLogLikelihood(model: CausalLM, kv: LayerKV[], labelIds: number[][], lengths: number[], offset: number, pastLength: number): tf.Tensor2D {
+function continuationLogLikelihood(
+  model: CausalLM, kv: LayerKV[], labelIds: number[][], lengths: number[], offset: number, pastLength: number,
+): { logLikelihood: tf.Tensor2D; greedy: tf.Tensor2D } {
   const b = lengths.length;
   const c = labelIds.length;
   const steps = Math.max(...labelIds.map((l) => l.length)) - 1;
@@ -235,13 +246,23 @@ function continuationLogLikelihood(model: CausalLM, kv: LayerKV[], labelIds: num
     positionIds: tf.tensor2d(contPositions, [b * c, steps], 'int32'),
   });
   const contLogits = model.logits(cont.hidden.reshape([b * c * steps, model.config.hiddenSize])) as tf.Tensor2D;
-  const contLogp = tf.mul(targetLogProbs(contLogits, tf.tensor1d(targets, 'int32')), tf.tensor1d(mask)); // [B·C·steps]
-  return tf.sum(contLogp.reshape([b, c, steps]), 2) as tf.Tensor2D; // [B, C]
+  const targetIds = tf.tensor1d(targets, 'int32');
+  const maskValues = tf.tensor1d(mask);
+  const contLogp = tf.mul(targetLogProbs(contLogits, targetIds), maskValues); // [B·C·steps]
+  // Greedy agrees where the target is the argmax, or where there is no target (a shorter label's padding).
+  const agrees = tf.logicalOr(tf.equal(tf.argMax(contLogits, 1), targetIds), tf.equal(maskValues, 0)).toFloat();
+  return {
+    logLikelihood: tf.sum(contLogp.reshape([b, c, steps]), 2) as tf.Tensor2D, // [B, C]
+    greedy: tf.min(agrees.reshape([b, c, steps]), 2) as tf.Tensor2D,
+  };
 }
 
 /** Reads (and disposes) a batch's label scores from labelScores. */
 export async function readLabelScores(scores: tf.Tensor2D, examples: EncodedExample[], labelIds: number[][]): Promise<LabelScores> {
-  const values = (await scores.array().finally(() => scores.dispose())) as number[][];
+  const both = (await scores.array().finally(() => scores.dispose())) as number[][];
+  const c = labelIds.length;
+  const values = both.map((row) => row.slice(0, c));
+  const writes = both.map((row) => row.slice(c).map((v) => v > 0.5));
   let goldNll = 0;
   let goldTokens = 0;
   examples.forEach((e, i) => {
@@ -249,7 +270,7 @@ export async function readLabelScores(scores: tf.Tensor2D, examples: EncodedExam
     goldNll -= values[i][e.label];
     goldTokens += labelIds[e.label].length;
   });
-  return { logLikelihood: values, goldNll, goldTokens };
+  return { logLikelihood: values, writes, goldNll, goldTokens };
 }
 
 /** A prompt's contributions computed once and held on the device: see freezePrompt. */

@@ -80,6 +80,8 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
       expect(l.examples).toBe(8);
       expect(typeof l.accuracy).toBe('number');
       expect(typeof l.macro_f1).toBe('number');
+      expect(l.generation_accuracy).toBeGreaterThanOrEqual(0);
+      expect(l.generation_accuracy).toBeLessThanOrEqual(1);
       expect(Number.isFinite(l.loss)).toBe(true);
     }
     expect(trained.err).toMatch(/^step 6\/6  loss \d+\.\d{4}  lr \S+  \d+\.\d\d s\/step  \d+ tok\/s  eta 0 s$/m);
@@ -130,6 +132,7 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
     expect(report).toMatchObject({ scope: 'validation', method: 'prompt', labels: ['ham', 'spam'], examples: 8, trained_steps: 6 });
     expect(report.accuracy).toBe(soft.accuracy);
     expect(report.macro_f1).toBe(soft.macro_f1);
+    expect(report.generation_accuracy).toBe(soft.generation_accuracy);
     expect(report.loss).toBeCloseTo(soft.loss as number, 6);
     expect(report.per_class.map((c: { label: string; support: number }) => [c.label, c.support])).toEqual([['ham', 4], ['spam', 4]]);
     // train prints the baselines after its first evaluation (they no longer hold the first step back).

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { continueAfter } from '../../src/engine/predictions';
 import { batchLoss, methodPrompt, scoreLabels } from '../../src/tuning/objective';
 import { PromptTuning } from '../../src/tuning/methods/prompt';
 import { hasSharedModel, openDefault } from '../helpers';
@@ -76,6 +77,27 @@ describe.skipIf(!hasSharedModel)('objective', () => {
         expect(fast.logLikelihood[i][c]).toBeCloseTo(-meanNll * task.labelIds[c].length, 3);
       }
     }
+    method.dispose();
+  });
+
+  it('says which labels greedy decoding writes after each input, as decoding token by token does', async () => {
+    const session = await openDefault('stories260K-f32', 'cpu');
+    const { task } = smsTask(session, 10);
+    const examples = task.validation.slice(0, 4);
+    const d = session.pkg.config.hiddenSize;
+    const rng = createRng(9);
+    const method = new PromptTuning(Float32Array.from({ length: 4 * d }, () => rng.next() - 0.5), 4, d);
+    const prompt = methodPrompt(method);
+    const greedy = await Promise.all(examples.map((e) => continueAfter(session.model, session.tokenizer, prompt, e.inputIds, 3)));
+    // Labels that greedy writes after some inputs and not others: whole continuations, their first tokens,
+    // one with a wrong last token, one with a wrong first token.
+    const [a, b] = [greedy[0].ids, greedy[1].ids];
+    const other = (id: number) => (id + 1) % session.pkg.config.vocabSize;
+    const labelIds = [a.slice(0, 3), [a[0], a[1], other(a[2])], [b[0]], b.slice(0, 2), [other(a[0]), a[1]]];
+    const scored = await scoreLabels(session.model, prompt, examples, labelIds);
+    const expected = greedy.map((g) => labelIds.map((l) => l.every((id, j) => g.ids[j] === id)));
+    expect(scored.writes).toEqual(expected);
+    expect(expected.flat().filter(Boolean).length).toBeGreaterThanOrEqual(2); // the test sees both answers
     method.dispose();
   });
 });

@@ -125,6 +125,8 @@ export function evaluationRecord(variant: PromptVariant, e: EvaluationSummary, e
     loss: e.loss,
     accuracy: e.report.accuracy,
     macro_f1: e.report.macroF1,
+    // Greedy decoding writes the label (what model.generate answers): the paper's exact match.
+    generation_accuracy: e.generationAccuracy ?? null,
     ...extra,
   };
 }

@@ -7,7 +7,7 @@ import { formatPercent } from '../format';
  * The figures to watch: validation accuracy now and at best, against what it must beat —
  * the model with no prompt (zero-shot) and always answering the most frequent label. When
  * the classes are uneven, macro-F1 goes beside each accuracy (there the majority class
- * alone scores high).
+ * alone scores high). Under the accuracies, how often greedy decoding writes the label.
  */
 export function Headline() {
   const { evaluation, best, zeroShot } = useTrainingStore(useShallow((s) => ({
@@ -18,6 +18,12 @@ export function Headline() {
   const majority = examples ? majorityBaseline(examples) : null;
   const uneven = examples ? isImbalanced(examples) : false;
   const f1 = (x: number | undefined) => (uneven ? <dd className="muted small" data-macro-f1={x ?? ''}>macro-F1 {x === undefined ? '–' : x.toFixed(2)}</dd> : null);
+  const written = (x: number | null | undefined, testId: string) => (typeof x === 'number' ? (
+    <dd className="muted small" data-testid={testId} data-value={x}
+      title="The share of these examples after which greedy decoding writes the label's words: what model.generate answers in Python (the paper scored T5 this way, by exact match). Accuracy above ranks the labels instead.">
+      writes the label: {formatPercent(x)}
+    </dd>
+  ) : null);
   return (
     <dl className="headline num" data-testid="headline">
       <div>
@@ -25,6 +31,7 @@ export function Headline() {
         <dd data-testid="validation-accuracy">{formatPercent(evaluation?.report.accuracy)}</dd>
         <dd className="muted small">{evaluation ? `step ${evaluation.step}, ${evaluation.examples} examples` : 'at the first evaluation'}</dd>
         {f1(evaluation?.report.macroF1)}
+        {written(evaluation?.generationAccuracy, 'generation-accuracy')}
       </div>
       <div>
         <dt>Best</dt>
@@ -35,6 +42,7 @@ export function Headline() {
         <dd data-testid="zero-shot-accuracy">{formatPercent(zeroShot?.report.accuracy)}</dd>
         <dd className="muted small">no prompt</dd>
         {f1(zeroShot?.report.macroF1)}
+        {written(zeroShot?.generationAccuracy, 'zero-shot-generation-accuracy')}
       </div>
       <div>
         <dt>Majority class</dt>
