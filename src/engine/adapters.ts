@@ -148,6 +148,7 @@ export class Adapters {
         const name = variant === 'soft' ? 'validation' : variant;
         metrics[`${name}_accuracy`] = h.accuracy;
         metrics[`${name}_macro_f1`] = h.macroF1;
+        if (typeof h.generationAccuracy === 'number') metrics[`${name}_generation_accuracy`] = h.generationAccuracy;
         metrics[`${name}_loss`] = h.loss;
         metrics[`${name}_step`] = h.step;
       }

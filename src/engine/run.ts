@@ -41,7 +41,7 @@ export function summarize(e: Evaluation): EvaluationSummary {
 }
 
 export function record(variant: PromptVariant, e: Evaluation | EvaluationSummary): EvaluationRecord {
-  return { step: e.step, variant, loss: e.loss, accuracy: e.report.accuracy, macroF1: e.report.macroF1 };
+  return { step: e.step, variant, loss: e.loss, accuracy: e.report.accuracy, macroF1: e.report.macroF1, generationAccuracy: e.generationAccuracy ?? null };
 }
 
 /** What precedes the input for each prompt variant. */

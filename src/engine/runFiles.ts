@@ -28,6 +28,8 @@ export interface EvaluationRecord {
   loss: number;
   accuracy: number;
   macroF1: number;
+  /** How often greedy decoding wrote the label; absent in checkpoints from before it was measured. */
+  generationAccuracy?: number | null;
 }
 
 /** What a checkpoint says about the run beyond the trainer's numbers. */

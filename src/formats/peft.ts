@@ -514,14 +514,17 @@ function metricsSection(metrics: unknown): string {
     if (entries.length > 0 && entries.every(([, v]) => typeof v === 'number' || typeof v === 'string')) {
       const cell = (v: unknown) => (v === undefined ? '–' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
       const scored = SCORED.filter(([prefix]) => typeof m[`${prefix}_accuracy`] === 'number');
-      const used = new Set(scored.flatMap(([prefix]) => ['accuracy', 'macro_f1', 'loss', 'step'].map((k) => `${prefix}_${k}`)));
+      const used = new Set(scored.flatMap(([prefix]) => ['accuracy', 'macro_f1', 'generation_accuracy', 'loss', 'step'].map((k) => `${prefix}_${k}`)));
+      // Greedy decoding's share (what model.generate writes), where the file has it: older files do not.
+      const written = scored.some(([prefix]) => typeof m[`${prefix}_generation_accuracy`] === 'number');
+      const writes = (prefix: string) => (written ? ` ${cell(m[`${prefix}_generation_accuracy`])} |` : '');
       const out: string[] = [];
       if (scored.length > 0) {
         const trained = typeof m.step === 'number' ? `Trained ${m.step} steps. ` : '';
         const on = typeof m.examples === 'number' ? `on the same ${m.examples} validation examples` : 'on the validation examples';
         out.push(`${trained}Each score is ${on}, measured at the step given.`, '',
-          '| prompt | accuracy | macro-F1 | loss | measured at step |', '|---|---|---|---|---|',
-          ...scored.map(([prefix, name]) => `| ${name} | ${cell(m[`${prefix}_accuracy`])} | ${cell(m[`${prefix}_macro_f1`])} | ${cell(m[`${prefix}_loss`])} | ${prefix === 'majority' ? 'any (labels only)' : cell(m[`${prefix}_step`])} |`));
+          `| prompt | accuracy | macro-F1 |${written ? ' writes the label (greedy) |' : ''} loss | measured at step |`, `|---|---|---|${written ? '---|' : ''}---|---|`,
+          ...scored.map(([prefix, name]) => `| ${name} | ${cell(m[`${prefix}_accuracy`])} | ${cell(m[`${prefix}_macro_f1`])} |${writes(prefix)} ${cell(m[`${prefix}_loss`])} | ${prefix === 'majority' ? 'any (labels only)' : cell(m[`${prefix}_step`])} |`));
         used.add('step');
         used.add('examples');
       }

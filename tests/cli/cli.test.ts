@@ -105,6 +105,7 @@ describe.skipIf(!ready)('the CLI: train, eval, export, import, predict', () => {
       step: 6,
       validation_accuracy: soft.accuracy,
       validation_macro_f1: soft.macro_f1,
+      validation_generation_accuracy: soft.generation_accuracy,
       validation_loss: soft.loss,
       'zero-shot_accuracy': lines[1].accuracy,
       discrete_accuracy: lines[3].accuracy,

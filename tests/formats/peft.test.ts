@@ -391,5 +391,17 @@ describe('README.md', () => {
       '| zero-shot (the model, no prompt) | 0.6000 | 0.3750 | 6.2000 | 0 |',
       '| note | kept |',
     ]) expect(card).toContain(line);
+    // With greedy decoding's share (files from before it have none, and keep the table above).
+    const withWrites = writeModelCard({
+      adapterConfig: buildAdapterConfig(exports.prompt, common()), template: '{text}', verbalizer: { ham: ' ham', spam: ' spam' }, labels: ['ham', 'spam'],
+      metrics: { step: 77, examples: 60, validation_accuracy: 0.9, validation_macro_f1: 0.85, validation_generation_accuracy: 0.8, validation_loss: 0.25, validation_step: 50, majority_accuracy: 0.6, majority_macro_f1: 0.375 },
+      trainingConfig: {},
+    });
+    for (const line of [
+      '| prompt | accuracy | macro-F1 | writes the label (greedy) | loss | measured at step |',
+      '| the soft prompt | 0.9000 | 0.8500 | 0.8000 | 0.2500 | 50 |',
+      '| majority class (always the most frequent label) | 0.6000 | 0.3750 | – | – | any (labels only) |',
+    ]) expect(withWrites).toContain(line);
+    expect(withWrites).not.toContain('generation_accuracy |');
   });
 });
