@@ -49,7 +49,7 @@ export async function predictTexts(
   if (!Number.isInteger(continueTokens) || continueTokens < 0 || continueTokens > MAX_CONTINUATION_TOKENS) {
     throw new StudioError('settings', `A continuation is 0 to ${MAX_CONTINUATION_TOKENS} tokens long, not ${continueTokens}.`);
   }
-  const taskCount = run.task.taskLabels.length;
+  const taskCount = prepared.taskLabels.length;
   if (!Number.isInteger(task) || task < 0 || task >= taskCount) {
     throw new StudioError('settings', taskCount > 1 ? `This prompt has tasks 0 to ${taskCount - 1}, not ${task}.` : `This prompt has one task, not task ${task}.`);
   }
