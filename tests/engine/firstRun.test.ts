@@ -96,8 +96,10 @@ describe.skipIf(!hasSharedModel)('a first run through the engine', () => {
     expect(card).toContain('write it here from a terminal with\n`npm run cli -- base-model --model <the model\'s folder> --out stories260K`, so that');
     expect(card).toContain('"Download base model" gives exactly those weights, dequantized to float32, so PEFT scores as the studio does.');
     expect(card).toContain('| the soft prompt | ');
-    expect(card).toMatch(/\| the soft prompt \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 6 \|/);
-    expect(card).toMatch(/\| zero-shot \(the model, no prompt\) \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 0 \|/);
+    // accuracy, macro-F1, how often greedy writes the label, loss, the step
+    expect(card).toContain('| prompt | accuracy | macro-F1 | writes the label (greedy) | loss | measured at step |');
+    expect(card).toMatch(/\| the soft prompt \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 6 \|/);
+    expect(card).toMatch(/\| zero-shot \(the model, no prompt\) \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| 0 \|/);
 
     // The base model: one folder of that name, Hugging Face layout, float32, the int8 weights dequantized.
     const base = await engine.exportBaseModel();
