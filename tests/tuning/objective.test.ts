@@ -7,6 +7,16 @@ import { hasSharedModel, openDefault } from '../helpers';
 import { smsTask } from './fixtures';
 import { createRng } from '../../src/data/random';
 
+/** The float model, four validation examples of the SMS sample, and a random 4-token prompt (seeded). */
+async function fourExamplesAndARandomPrompt() {
+  const session = await openDefault('stories260K-f32', 'cpu');
+  const { task } = smsTask(session, 10);
+  const d = session.pkg.config.hiddenSize;
+  const rng = createRng(9);
+  const method = new PromptTuning(Float32Array.from({ length: 4 * d }, () => rng.next() - 0.5), 4, d);
+  return { session, task, examples: task.validation.slice(0, 4), method, prompt: methodPrompt(method) };
+}
+
 describe.skipIf(!hasSharedModel)('objective', () => {
   it('the prompt gradient matches central finite differences', async () => {
     const session = await openDefault('stories260K-f32', 'cpu');
@@ -62,13 +72,7 @@ describe.skipIf(!hasSharedModel)('objective', () => {
   });
 
   it('rank classification with cached input keys/values equals scoring each label as a full sequence', async () => {
-    const session = await openDefault('stories260K-f32', 'cpu');
-    const { task } = smsTask(session, 10);
-    const examples = task.validation.slice(0, 4);
-    const d = session.pkg.config.hiddenSize;
-    const rng = createRng(9);
-    const method = new PromptTuning(Float32Array.from({ length: 4 * d }, () => rng.next() - 0.5), 4, d);
-    const prompt = methodPrompt(method);
+    const { session, task, examples, method, prompt } = await fourExamplesAndARandomPrompt();
     const fast = await scoreLabels(session.model, prompt, examples, task.labelIds);
     for (let i = 0; i < examples.length; i++) {
       for (let c = 0; c < task.labelIds.length; c++) {
@@ -81,13 +85,7 @@ describe.skipIf(!hasSharedModel)('objective', () => {
   });
 
   it('says which labels greedy decoding writes after each input, as decoding token by token does', async () => {
-    const session = await openDefault('stories260K-f32', 'cpu');
-    const { task } = smsTask(session, 10);
-    const examples = task.validation.slice(0, 4);
-    const d = session.pkg.config.hiddenSize;
-    const rng = createRng(9);
-    const method = new PromptTuning(Float32Array.from({ length: 4 * d }, () => rng.next() - 0.5), 4, d);
-    const prompt = methodPrompt(method);
+    const { session, task, examples, method, prompt } = await fourExamplesAndARandomPrompt();
     const greedy = await Promise.all(examples.map((e) => continueAfter(session.model, session.tokenizer, prompt, e.inputIds, 3)));
     // Labels that greedy writes after some inputs and not others: whole continuations, their first tokens,
     // one with a wrong last token, one with a wrong first token.
