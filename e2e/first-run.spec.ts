@@ -128,9 +128,14 @@ test.describe('the first ten minutes', () => {
     const weightBytes = statSync(path.join(repoRoot, 'public/models/stories260K/model.safetensors')).size;
     const weightsRead = reading.filter((r) => r.text.startsWith('Reading model.safetensors:'));
     expect(weightsRead.length, JSON.stringify(reading)).toBeGreaterThan(0);
-    expect(weightsRead[weightsRead.length - 1]).toEqual({
-      text: `Reading model.safetensors: ${formatBytes(weightBytes)} of ${formatBytes(weightBytes)}`, value: weightBytes, max: weightBytes,
-    });
+    // The bar counts the weights file's bytes, forward only. Its last state need not be on screen: events reach
+    // the page once a frame, so "all read" may share a frame with the first "Writing" (the engine's own
+    // sequence, ending at all bytes read, is checked in tests/engine/session.test.ts).
+    for (const [i, r] of weightsRead.entries()) {
+      expect(r.max, JSON.stringify(reading)).toBe(weightBytes);
+      expect(r.text).toBe(`Reading model.safetensors: ${formatBytes(r.value)} of ${formatBytes(weightBytes)}`);
+      if (i > 0) expect(r.value).toBeGreaterThanOrEqual(weightsRead[i - 1].value);
+    }
     for (const r of reading) expect(r.value).toBeLessThanOrEqual(r.max);
     await expect(page.getByTestId('base-model-progress')).toHaveCount(0);
     await expect(page.getByTestId('download-base-model')).toHaveText('Download base model');
