@@ -66,7 +66,7 @@ export function syntheticTask(vocabSize: number, sequence: number, rows: number,
   const train = Array.from({ length: rows }, (_, i) => example(i % 2));
   const validation = Array.from({ length: validationRows }, (_, i) => example(i % 2));
   return {
-    labels: ['a', 'b'], verbalizer: { a: ' a', b: ' b' }, labelIds: [[10], [11]], tasks: [], taskLabels: [[0, 1]],
+    labels: ['a', 'b'], scoring: 'rank', verbalizer: { a: ' a', b: ' b' }, labelIds: [[10], [11]], tasks: [], taskLabels: [[0, 1]],
     train, validation, trainIds: train.map((_, i) => i), validationIds: validation.map((_, i) => i),
     truncated: 0, tokenCounts: new Map(), template: '{text}', maxLength: sequence,
   };

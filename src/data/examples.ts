@@ -417,11 +417,26 @@ function noRowsError(problems: RowProblem[]): StudioError {
   );
 }
 
+/** Distinct labels past which, when they are also more than a fifth of the rows, labels are taken for free text. */
+export const FREE_TEXT_LABELS_FROM = 33;
+
+/**
+ * Classification labels repeat; free-text targets (a question's answer, a sentence's
+ * continuation) are mostly unique. Such data is split without regard to its labels, and its
+ * evaluations check each example's own target rather than rank them all (tuning/config.ts).
+ */
+export function labelsLookLikeFreeText(labels: number, rows: number): boolean {
+  return labels >= FREE_TEXT_LABELS_FROM && labels > rows / 5;
+}
+
 function randomSplit(examples: Example[], fraction: number, seed: number, warnings: string[]): void {
   const strata = new Map<string, number[]>();
+  // Free-text targets: stratifying by them would keep every unique one in training.
+  const byLabel = !labelsLookLikeFreeText(new Set(examples.map((e) => e.label)).size, examples.length);
   for (let k = 0; k < examples.length; k++) {
     const e = examples[k];
-    const key = e.task === undefined ? e.label : `${e.task}\u0000${e.label}`;
+    const label = byLabel ? e.label : '';
+    const key = e.task === undefined ? label : `${e.task}\u0000${label}`;
     let group = strata.get(key);
     if (!group) strata.set(key, (group = []));
     group.push(k);

@@ -223,7 +223,7 @@ export class Adapters {
       const verbalizer = studio?.verbalizer ?? args.fallback?.verbalizer ?? defaultVerbalizer(dataset!.labels);
       let config: TrainConfig = checked?.config ?? validateTrainConfig({ method: method.kind, numVirtualTokens: method.numVirtualTokens });
       if (!studio && args.fallback?.template) config = { ...config, template: args.fallback.template };
-      const setup = { template: config.template, verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide };
+      const setup = { template: config.template, verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide, scoring: config.scoring };
       const datasetFits = dataset !== null && dataset.labels.length === labels.length && dataset.labels.every((l) => labels.includes(l.name));
       const maxPositions = session.pkg.config.maxPositions;
       const task = datasetFits

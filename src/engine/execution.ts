@@ -144,6 +144,8 @@ async function scoreBaselinesOf(run: ActiveRun, emit: (e: EngineEvent) => void, 
   run.history.push(record('zero-shot', zero));
   emit({ event: 'baseline', runId, variant: 'zero-shot', evaluation: summarize(zero) });
   const instruction = evaluator.baselineInstruction(run.info.config.initText);
+  // No instruction (free-text targets without an init text, or no room beside the input): it would only repeat zero-shot.
+  if (!instruction) return;
   const shortened = evaluator.baselineNote(run.info.config.initText);
   if (shortened) emit({ event: 'log', level: 'warn', message: shortened });
   const text = await evaluator.evaluate(evaluator.textPrompt(instruction), evaluator.evaluationSet(), 0, progress('text', 0));

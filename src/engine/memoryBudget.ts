@@ -222,7 +222,8 @@ export function runShapes(task: PreparedTask, config: TrainConfig, instructionTo
       promptTokens: Math.max(prefix ? 0 : p, instructionTokens),
       prefixTokens: prefix ? p : 0,
     },
-    labels: task.labels.length,
+    // Target scoring continues each input with its own target only: one label's worth of work.
+    labels: task.scoring === 'target' ? 1 : task.labels.length,
     labelTokens: task.labelIds.reduce((a, l) => Math.max(a, l.length), 1),
     minSequence: templateTokens + 1 + targetTokens,
   };

@@ -5,16 +5,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data';
-import type { TrainConfig } from '../tuning/config';
+import type { DataFacts, TrainConfig } from '../tuning/config';
 import { Evaluator } from '../tuning/evaluator';
 import { METHODS } from '../tuning/methods';
 import { prepareTask, renderTemplate, type PreparedTask, type TaskSetup } from '../tuning/task';
 import { evaluationBatchThatFits, planTraining, runShapes, type MemoryBudget, type RunMemory } from './memoryBudget';
 import type { ModelSession } from './session';
 
-/** What the settings are checked against: the training split's size and the number of tasks. */
-export function dataFacts(dataset: Dataset): { trainExamples: number; tasks: number } {
-  return { trainExamples: dataset.examples.filter((e) => e.split === 'train').length, tasks: dataset.tasks.length };
+/** What the settings are checked against: the training split's size, the tasks, the labels and rows. */
+export function dataFacts(dataset: Dataset): DataFacts {
+  return {
+    trainExamples: dataset.examples.filter((e) => e.split === 'train').length, tasks: dataset.tasks.length,
+    labels: dataset.labels.length, rows: dataset.examples.length,
+  };
 }
 
 /**

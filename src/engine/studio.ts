@@ -142,7 +142,7 @@ export class StudioEngine {
     if (!this.dataset) throw new StudioError('data', 'No dataset is ready.', 'Upload a CSV and map its columns first.');
     const config = validateTrainConfig(args.config, dataFacts(this.dataset));
     const task = this.encodedTasks.get(session, this.dataset, {
-      template: config.template, verbalizer: args.verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide,
+      template: config.template, verbalizer: args.verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide, scoring: config.scoring,
     }, config.numVirtualTokens);
     return planRunMemory(session, this.budget(), task, config);
   }
@@ -211,7 +211,7 @@ export class StudioEngine {
       ? validateTrainConfig({ ...resumed.config, steps: Math.max(resumed.config.steps, args.config.steps ?? 0) }, data)
       : validateTrainConfig(args.config, data);
     const task = this.encodedTasks.get(session, this.dataset, {
-      template: config.template, verbalizer: resumed?.verbalizer ?? args.verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide,
+      template: config.template, verbalizer: resumed?.verbalizer ?? args.verbalizer, maxLength: config.maxLength, truncateSide: config.truncateSide, scoring: config.scoring,
     }, config.numVirtualTokens);
     if (resumed) checkSameSplit(resumed, task);
     const plan = this.planRun(task, config);

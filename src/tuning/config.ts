@@ -4,12 +4,36 @@
  * Validation, the page's Method step and the CLI's flags and usage all read this table, so
  * a setting is added or changed in one place. Imports no tensor library (the page reads it).
  */
+import { labelsLookLikeFreeText } from '../data/examples';
 import { StudioError } from '../errors';
 import type { InitKind } from './init';
 import { METHOD_CATALOG, METHOD_KINDS, methodUsesSetting, type MethodKind, type MethodSettingKey } from './methods/catalog';
 import type { OptimizerKind } from './optimizers';
 
 export type Schedule = 'constant' | 'linear' | 'cosine';
+
+/**
+ * How an evaluation scores an example: 'rank' compares every label's likelihood (classification);
+ * 'target' checks only the example's own target (a generation task: free-text targets, where
+ * ranking thousands of them per example would be both slow and meaningless); 'auto' picks
+ * 'target' when the labels look like free text (task.ts, resolveScoring).
+ */
+export type ScoringChoice = 'auto' | 'rank' | 'target';
+
+export type Scoring = Exclude<ScoringChoice, 'auto'>;
+
+/** 'auto' scoring settled: target scoring where the labels look like free-text targets (data/examples.ts, labelsLookLikeFreeText). */
+export function resolveScoring(choice: ScoringChoice | undefined, labels: number, rows: number): Scoring {
+  if (choice === 'rank' || choice === 'target') return choice;
+  return labelsLookLikeFreeText(labels, rows) ? 'target' : 'rank';
+}
+
+/** The line a run with target scoring shows (the page and `cli train`): what its accuracy means. */
+export function scoringNote(scoring: ScoringChoice, labels: number): string | null {
+  if (scoring !== 'target') return null;
+  return `Scoring each example against its own target (${labels.toLocaleString('en-US')} distinct labels, taken as free text): `
+    + 'accuracy is exact match, whether greedy decoding writes the target; nothing ranks the labels.';
+}
 
 export interface TrainConfig {
   method: MethodKind;
@@ -42,6 +66,7 @@ export interface TrainConfig {
   maxEvalExamples: number;
   evalBatchSize: number;
   projectionTopK: number;
+  scoring: ScoringChoice;
   /** MiB a step may reach at peak, weights included, before the backward recomputes rather than keeps (engine/memoryBudget.ts). */
   stepMemoryMiB: number;
 }
@@ -225,6 +250,15 @@ export const SETTINGS: { readonly [K in keyof TrainConfig]: SettingFor<TrainConf
     type: 'integer', label: 'Early-stopping patience', group: 'more', default: 0, min: 0, max: 1000, flag: 'patience',
     help: 'Stop after this many evaluations without a better validation accuracy, and keep the best prompt (0 turns it off).',
   },
+  scoring: {
+    type: 'choice', label: 'Scoring', noun: 'scoring', group: 'more', default: 'auto', flag: 'scoring',
+    choices: [
+      { value: 'auto', label: 'Auto (by the labels)' },
+      { value: 'rank', label: 'Rank the labels (classification)' },
+      { value: 'target', label: 'Each example\'s own target (generation)' },
+    ],
+    help: 'How evaluations score: rank every label and take the likeliest (classification), or check whether greedy decoding writes each example\'s own target (generation: free-text targets, exact match). Auto ranks unless there are over 32 distinct labels and they are more than a fifth of the rows.',
+  },
   checkpointEvery: {
     type: 'integer', label: 'Checkpoint every', unit: 'steps', group: 'more', default: 50, min: 1, max: MILLION, flag: 'checkpoint-every',
     help: 'Save a resumable checkpoint every N steps.',
@@ -303,8 +337,16 @@ function checkSetting(spec: SettingSpec, value: unknown): void {
   }
 }
 
-/** Checks a configuration against itself and the data; returns it with defaults filled in. */
-export function validateTrainConfig(partial: Partial<TrainConfig>, data?: { trainExamples: number; tasks: number }): TrainConfig {
+/** What a configuration is checked against: the training split's size, the tasks, and (to settle 'auto' scoring) the labels and rows. */
+export interface DataFacts {
+  trainExamples: number;
+  tasks: number;
+  labels?: number;
+  rows?: number;
+}
+
+/** Checks a configuration against itself and the data; returns it with defaults filled in (and 'auto' scoring settled where the labels are known). */
+export function validateTrainConfig(partial: Partial<TrainConfig>, data?: DataFacts): TrainConfig {
   const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...partial };
   for (const key of SETTING_KEYS) checkSetting(SETTINGS[key], cfg[key]);
   if (!cfg.template.includes('{text}')) fail('The template must contain {text}, where each example\'s text goes.');
@@ -317,6 +359,7 @@ export function validateTrainConfig(partial: Partial<TrainConfig>, data?: { trai
     if (METHOD_CATALOG[cfg.method].needsTasks && data.tasks < 1) {
       fail(`${METHOD_CATALOG[cfg.method].label} needs a task column.`, 'Map a column as the task, or choose another method.');
     }
+    if (data.labels !== undefined && data.rows !== undefined) cfg.scoring = resolveScoring(cfg.scoring, data.labels, data.rows);
   }
   return cfg;
 }

@@ -1,7 +1,9 @@
 /**
  * Rank classification of a prompt on a task's examples: each example is scored against
  * every label's verbalizer tokens, the most likely label is the prediction, and the
- * softmax over the labels' log-likelihoods gives the probabilities the page shows. Used
+ * softmax over the labels' log-likelihoods gives the probabilities the page shows. A
+ * generation task (target scoring) scores each example against its own target only:
+ * whether greedy decoding writes it (exact match) and its log-likelihood. Used
  * for the trained prompt during a run, for the zero-shot and text-prompt baselines, for
  * the discrete projection, and for an imported adapter, which needs no trainer.
  */
@@ -10,7 +12,7 @@ import type { CausalLM } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
 import type { TrainConfig } from './config';
 import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
-import { labelScores, readLabelScores, type EncodedExample, type PromptSource } from './objective';
+import { labelScores, readLabelScores, readTargetScores, targetScores, type EncodedExample, type PromptSource } from './objective';
 import type { PreparedTask } from './task';
 
 /** How far an evaluation has got: `done` of `total` examples scored, `elapsedMs` since it began. */
@@ -24,10 +26,12 @@ export interface Evaluation {
   step: number;
   loss: number;
   report: ClassificationReport;
-  /** Predicted label index per scored validation example. */
+  /** Predicted label index per scored validation example; with target scoring the gold one where greedy writes it, else -1. */
   predictions: number[];
-  /** Label probabilities per scored example (softmax over label log-likelihoods). */
+  /** Label probabilities per scored example (softmax over label log-likelihoods); empty rows with target scoring. */
   probabilities: number[][];
+  /** Target scoring only: each example's target log-likelihood (nats, summed over its tokens). */
+  targetLogLikelihood?: number[];
   /**
    * The share of labelled examples after which greedy decoding writes their label's tokens —
    * what `model.generate` gives, and how the paper scored T5 (exact match); null with none.
@@ -64,23 +68,9 @@ export class Evaluator {
    * as they are issued (wasm, cpu) that batch is then scored.
    */
   async evaluate(prompt: PromptSource, examples = this.evaluationSet(), step = 0, onProgress?: (p: EvaluationProgress) => void): Promise<Evaluation> {
-    const started = performance.now();
+    if (this.task.scoring === 'target') return this.evaluateTargets(prompt, examples, step, onProgress);
     const labels = this.task.labels;
-    const batches: EncodedExample[][] = [];
-    for (let i = 0; i < examples.length; i += this.options.evalBatchSize) batches.push(examples.slice(i, i + this.options.evalBatchSize));
-    // Every batch is dispatched before any is read: one round trip per evaluation, not one per batch.
-    const dispatched: tf.Tensor2D[] = [];
-    try {
-      let done = 0;
-      for (const batch of batches) {
-        dispatched.push(labelScores(this.model, prompt, batch, this.task.labelIds));
-        done += batch.length;
-        onProgress?.({ done, total: examples.length, elapsedMs: performance.now() - started });
-      }
-    } catch (e) {
-      tf.dispose(dispatched);
-      throw e;
-    }
+    const { batches, dispatched } = this.dispatch(examples, (batch) => labelScores(this.model, prompt, batch, this.task.labelIds), onProgress);
     const results = await Promise.all(dispatched.map((scores, i) => readLabelScores(scores, batches[i], this.task.labelIds)));
     const all = results.flatMap((r) => r.logLikelihood);
     const nll = results.reduce((a, r) => a + r.goldNll, 0);
@@ -102,6 +92,47 @@ export class Evaluator {
       generationAccuracy: labelled.length ? labelled.filter(Boolean).length / labelled.length : null,
       examples: examples.length,
     };
+  }
+
+  /** Target scoring: exact match (greedy writes the example's own target) and the targets' loss. */
+  private async evaluateTargets(prompt: PromptSource, examples: EncodedExample[], step: number, onProgress?: (p: EvaluationProgress) => void): Promise<Evaluation> {
+    const { dispatched } = this.dispatch(examples, (batch) => targetScores(this.model, prompt, batch), onProgress);
+    const results = await Promise.all(dispatched.map(readTargetScores));
+    const logLikelihood = results.flatMap((r) => r.logLikelihood);
+    const writes = results.flatMap((r) => r.writes);
+    const tokens = examples.reduce((a, e) => a + e.targetIds.length, 0);
+    const exact = examples.length ? writes.filter(Boolean).length / examples.length : 0;
+    return {
+      step,
+      loss: tokens ? -logLikelihood.reduce((a, v) => a + v, 0) / tokens : 0,
+      // Neither a confusion matrix nor per-class figures: over thousands of free-text targets they say nothing.
+      report: { accuracy: exact, macroF1: Number.NaN, perClass: [], confusion: [], count: examples.length },
+      predictions: examples.map((e, i) => (writes[i] ? e.label : -1)),
+      probabilities: examples.map(() => []),
+      targetLogLikelihood: logLikelihood,
+      generationAccuracy: examples.length ? exact : null,
+      examples: examples.length,
+    };
+  }
+
+  /** Every batch dispatched before any is read: one round trip per evaluation, not one per batch. */
+  private dispatch(examples: EncodedExample[], score: (batch: EncodedExample[]) => tf.Tensor2D, onProgress?: (p: EvaluationProgress) => void) {
+    const started = performance.now();
+    const batches: EncodedExample[][] = [];
+    for (let i = 0; i < examples.length; i += this.options.evalBatchSize) batches.push(examples.slice(i, i + this.options.evalBatchSize));
+    const dispatched: tf.Tensor2D[] = [];
+    try {
+      let done = 0;
+      for (const batch of batches) {
+        dispatched.push(score(batch));
+        done += batch.length;
+        onProgress?.({ done, total: examples.length, elapsedMs: performance.now() - started });
+      }
+    } catch (e) {
+      tf.dispose(dispatched);
+      throw e;
+    }
+    return { batches, dispatched };
   }
 
   /** A plain-text prompt in place of the soft prompt (the "text prompt" baseline). */
@@ -137,6 +168,8 @@ export class Evaluator {
     const labels = this.task.labels;
     const room = this.model.config.maxPositions - this.task.maxLength - Math.max(1, ...this.task.labelIds.map((l) => l.length));
     const given = initText.trim();
+    // Free-text targets have no list to name: without an init text there is no instruction to try.
+    if (!given && this.task.scoring === 'target') return { text: '', full: '', room: Math.max(0, room) };
     const full = given || `Classify the text as ${labels.join(', ')}.`;
     const fits = (text: string) => this.tokenizer.encode(text).length <= room;
     // Every character is at least one token: a text longer than the room in characters never fits whole.

@@ -3,7 +3,8 @@
  *
  *   sequence  [soft prompt][BOS][template(text)][target tokens]
  *   loss      cross-entropy on the target tokens only (every other label is -100)
- *   predict   the label whose verbalizer tokens have the highest log-likelihood
+ *   predict   the label whose verbalizer tokens have the highest log-likelihood (rank
+ *             scoring), or — free-text targets — whether greedy decoding writes the target
  *
  * Batches are right-padded: a real token's position never depends on its neighbours'
  * lengths, so a prompt behaves the same alone, in a batch, and in PEFT. Prefix tuning's
@@ -99,10 +100,11 @@ function promptOffset(contribution: PromptContribution): number {
 }
 
 /**
- * Mean cross-entropy per target token over a batch (a scalar), the quantity training
- * minimizes. Call inside tf.variableGrads / tidy.
+ * The logits [B·K, V] at the K positions before each example's target tokens, after one
+ * forward over [prompt][input][target] (teacher forcing): logits only where a target is
+ * scored, never B·T·V. `targets`/`mask` hold row i's token j at i·K + j (mask 0 past its end).
  */
-export function batchLoss(model: CausalLM, prompt: PromptSource, examples: EncodedExample[]): tf.Scalar {
+function targetLogits(model: CausalLM, prompt: PromptSource, examples: EncodedExample[]) {
   const b = examples.length;
   const contribution: PromptContribution = prompt ? prompt(b, taskTensor(examples)) : { length: 0 };
   const rows = examples.map((e) => [...e.inputIds, ...e.targetIds]);
@@ -121,9 +123,42 @@ export function batchLoss(model: CausalLM, prompt: PromptSource, examples: Encod
     targets[i * k + j] = id;
     mask[i * k + j] = 1;
   }));
+  return { logits, targets, mask, b, k };
+}
+
+/**
+ * Mean cross-entropy per target token over a batch (a scalar), the quantity training
+ * minimizes. Call inside tf.variableGrads / tidy.
+ */
+export function batchLoss(model: CausalLM, prompt: PromptSource, examples: EncodedExample[]): tf.Scalar {
+  const { logits, targets, mask } = targetLogits(model, prompt, examples);
   const logp = targetLogProbs(logits, tf.tensor1d(targets, 'int32')); // [B·K]
   const count = mask.reduce((a, x) => a + x, 0);
   return tf.div(tf.neg(tf.sum(tf.mul(logp, tf.tensor1d(mask)))), count) as tf.Scalar;
+}
+
+/**
+ * Target scoring (a generation task, whose targets are free text): each example against its
+ * own target only, as [B, 2] still on the device — the target's summed log-likelihood, and 1
+ * where greedy decoding writes it (each of its tokens the most likely one after the input and
+ * the target's tokens before it). One forward per example, whatever the number of distinct
+ * targets; read with readTargetScores.
+ */
+export function targetScores(model: CausalLM, prompt: PromptSource, examples: EncodedExample[]): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { logits, targets, mask, b, k } = targetLogits(model, prompt, examples);
+    const targetIds = tf.tensor1d(targets, 'int32');
+    const maskValues = tf.tensor1d(mask);
+    const logLikelihood = tf.sum(tf.mul(targetLogProbs(logits, targetIds), maskValues).reshape([b, k]), 1);
+    const agrees = tf.logicalOr(tf.equal(tf.argMax(logits, 1), targetIds), tf.equal(maskValues, 0)).toFloat();
+    return tf.stack([logLikelihood, tf.min(agrees.reshape([b, k]), 1)], 1) as tf.Tensor2D;
+  });
+}
+
+/** Reads (and disposes) a batch's target scores from targetScores. */
+export async function readTargetScores(scores: tf.Tensor2D): Promise<{ logLikelihood: number[]; writes: boolean[] }> {
+  const rows = (await scores.array().finally(() => scores.dispose())) as number[][];
+  return { logLikelihood: rows.map((r) => r[0]), writes: rows.map((r) => r[1] > 0.5) };
 }
 
 export interface LabelScores {

@@ -5,6 +5,7 @@
 import { StudioError } from '../errors';
 import type { Dataset } from '../data/examples';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
+import { resolveScoring, type Scoring, type ScoringChoice } from './config';
 import type { EncodedExample } from './objective';
 
 export interface TaskSetup {
@@ -13,10 +14,14 @@ export interface TaskSetup {
   verbalizer: Record<string, string>;
   maxLength: number;
   truncateSide: 'left' | 'right';
+  /** How evaluations score (config.ts, ScoringChoice); 'auto' when absent. */
+  scoring?: ScoringChoice;
 }
 
 export interface PreparedTask {
   labels: string[];
+  /** How evaluations score its examples: 'rank' among the labels, or each against its own 'target'. */
+  scoring: Scoring;
   verbalizer: Record<string, string>;
   /** Tokens of each label's verbalizer, in label order. */
   labelIds: number[][];
@@ -128,7 +133,7 @@ export function prepareTask(tokenizer: TextTokenizer, dataset: Dataset, setup: T
   const taskIndex = new Map(tasks.map((t, i) => [t, i]));
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
   const out: PreparedTask = {
-    labels, verbalizer: { ...setup.verbalizer }, labelIds, tasks, taskLabels: [],
+    labels, scoring: resolveScoring(setup.scoring, labels.length, dataset.examples.length), verbalizer: { ...setup.verbalizer }, labelIds, tasks, taskLabels: [],
     train: [], validation: [], trainIds: [], validationIds: [],
     truncated: 0, tokenCounts: new Map(), template, maxLength: setup.maxLength,
   };
@@ -165,7 +170,7 @@ export function labelOnlyTask(
   if (labels.length < 2) throw new StudioError('adapter', 'The prompt needs at least two labels to classify with.');
   const labelIds = encodeLabels(tokenizer, labels, setup, maxPositions, promptLength);
   return {
-    labels, verbalizer: { ...setup.verbalizer }, labelIds, tasks,
+    labels, scoring: resolveScoring(setup.scoring, labels.length, Infinity), verbalizer: { ...setup.verbalizer }, labelIds, tasks,
     taskLabels: (tasks.length ? tasks : ['']).map((_, t) => taskLabels?.[t]?.map((l) => labels.indexOf(l)).sort((a, b) => a - b) ?? labels.map((_, j) => j)),
     train: [], validation: [], trainIds: [], validationIds: [],
     truncated: 0, tokenCounts: new Map(), template: setup.template, maxLength: setup.maxLength,

@@ -212,7 +212,7 @@ describe.skipIf(!ready)('the CLI when runs are interrupted, files are odd and wr
     const file = path.join(dir, 'many-labels.csv');
     const labels = Array.from({ length: 45 }, (_, i) => `category number ${i} of the long list`);
     writeFileSync(file, Papa.unparse([['text', 'label'], ...labels.flatMap((l, i) => [[`first text ${i}`, l], [`second text ${i}`, l]])]));
-    const r = await cli('train', '--data', file, '--virtual-tokens', '2', '--batch-size', '2', '--max-length', '300', '--steps', '1', '--eval-batch-size', '4', '--eval-examples', '4', '--out', path.join(dir, 'many'));
+    const r = await cli('train', '--data', file, '--virtual-tokens', '2', '--batch-size', '2', '--max-length', '300', '--steps', '1', '--eval-batch-size', '4', '--eval-examples', '4', '--scoring', 'rank', '--out', path.join(dir, 'many'));
     expect(r.err).not.toMatch(/^error:/m);
     expect(r.code).toBe(0);
     const text = lines(r.out).find((l) => l.variant === 'text')!;

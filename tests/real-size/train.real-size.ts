@@ -28,7 +28,7 @@ const TOLERANCE = 1e-4;
 function oneExampleTask(inputIds: number[], target: number): PreparedTask {
   const example: EncodedExample = { inputIds, label: 0, targetIds: [target], task: 0 };
   return {
-    labels: ['a'], verbalizer: { a: ' a' }, labelIds: [[target]], tasks: [], taskLabels: [[0]],
+    labels: ['a'], scoring: 'rank', verbalizer: { a: ' a' }, labelIds: [[target]], tasks: [], taskLabels: [[0]],
     train: [example], validation: [example], trainIds: [0], validationIds: [0],
     truncated: 0, tokenCounts: new Map(), template: '{text}', maxLength: inputIds.length,
   };

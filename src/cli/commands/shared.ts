@@ -107,7 +107,7 @@ export async function loadDataset(engine: StudioEngine, values: DataValues, file
   if (mapping.taskColumn) described.push(`task "${mapping.taskColumn}"`);
   described.push(mapping.splitColumn ? `split "${mapping.splitColumn}"` : `random split ${validationFraction} (seed ${seed})`);
   io.err(`${fileName}: ${table.rowCount} rows; ${described.join(', ')}; ${dataset.trainCount} training / ${dataset.validationCount} validation examples; `
-    + `labels ${dataset.labels.map((l) => `${l.name} (${l.count})`).join(', ')}${dataset.tasks.length ? `; tasks ${dataset.tasks.join(', ')}` : ''}\n`);
+    + `labels ${dataset.labels.slice(0, 12).map((l) => `${l.name} (${l.count})`).join(', ')}${dataset.labels.length > 12 ? ` and ${dataset.labels.length - 12} more` : ''}${dataset.tasks.length ? `; tasks ${dataset.tasks.join(', ')}` : ''}\n`);
   if (dataset.rejected.length) {
     const first = dataset.rejected.slice(0, 3).map((r) => `line ${r.line}: ${r.reason}`).join('; ');
     io.err(`warning: ${dataset.rejected.length} rows skipped (${first}${dataset.rejected.length > 3 ? '; …' : ''})\n`);

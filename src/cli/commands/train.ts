@@ -8,7 +8,7 @@ import type { SerializedError } from '../../engine/api';
 import { toArrayBuffer } from '../../formats/bytes';
 import { StudioError } from '../../errors';
 import { parse, type CliIo } from '../args';
-import { validateTrainConfig } from '../../tuning/config';
+import { scoringNote, validateTrainConfig } from '../../tuning/config';
 import { lengthCapFor } from '../../tuning/tokenLengths';
 import { checkOutFile, checkOutFolder, locateCheckpoint, readCheckpointFile, readDataFile, writeFile, writeFolder, writeRunCheckpoint } from '../files';
 import { trainingFlagOptions, trainConfigFromFlags } from '../settingsFlags';
@@ -151,6 +151,8 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
     + `backend ${engine.backend?.backend}${info.truncated ? `; ${info.truncated} texts cut to ${info.config.maxLength} tokens` : ''}; `
     + `a checkpoint every ${info.config.checkpointEvery} steps goes to ${outDir}\n`);
   if (info.memory) io.err(`${info.memory.note}\n`);
+  const scoring = scoringNote(info.config.scoring, info.labels.length);
+  if (scoring) io.err(`${scoring} (--scoring rank ranks them instead.)\n`);
   const estimate = runEstimate(facts, info.config, dataset, engine.tokenLengths(info.config.template, undefined, lengthCapFor(info.config.maxLength)), info.memory);
   if (estimate) io.err(`${estimateLine(estimate, facts, info.config.steps - info.startStep, info.startStep > 0)}\n`);
 
