@@ -135,7 +135,8 @@ export class Adapters {
     // evaluation may be older than the prompt), and all are on the same `examples`.
     const metrics: Record<string, number | string> = { step: runStep(run) };
     const examples = run.evaluator.evaluationSet();
-    const majority = examples.length > 0
+    // Free-text targets have no majority class worth naming (and a confusion matrix over them could be huge).
+    const majority = examples.length > 0 && run.task.scoring === 'rank'
       ? majorityBaseline(classificationReport(run.task.labels, examples.map((e) => e.label), examples.map((e) => e.label))) : null;
     if (majority && run.history.length > 0) {
       metrics.examples = examples.length;
@@ -147,7 +148,7 @@ export class Adapters {
       if (h) {
         const name = variant === 'soft' ? 'validation' : variant;
         metrics[`${name}_accuracy`] = h.accuracy;
-        metrics[`${name}_macro_f1`] = h.macroF1;
+        if (Number.isFinite(h.macroF1)) metrics[`${name}_macro_f1`] = h.macroF1; // none with target scoring
         if (typeof h.generationAccuracy === 'number') metrics[`${name}_generation_accuracy`] = h.generationAccuracy;
         metrics[`${name}_loss`] = h.loss;
         metrics[`${name}_step`] = h.step;

@@ -58,10 +58,11 @@ export async function predictTexts(
     label: -1, targetIds: [], task,
   }));
   const out: Prediction[] = texts.map((text) => ({ text, probabilities: {} }));
+  // Free-text targets have no labels to rank: only what the model writes says anything.
+  const ranked = prepared.scoring === 'rank';
   for (const variant of variants) {
     const prompt = await promptFor(run, variant);
-    const e = await run.evaluator.evaluate(prompt, examples);
-    e.probabilities.forEach((p, i) => (out[i].probabilities[variant] = p));
+    if (ranked) (await run.evaluator.evaluate(prompt, examples)).probabilities.forEach((p, i) => (out[i].probabilities[variant] = p));
     if (continueTokens === 0) continue;
     for (const [i, example] of examples.entries()) {
       (out[i].continuations ??= {})[variant] = await continueAfter(session.model, session.tokenizer, prompt, example.inputIds, continueTokens, task);
@@ -101,6 +102,21 @@ export function validationPredictionsCsv(run: ActiveRun, dataset: Dataset | null
   const e = run.lastEvaluation;
   if (!e || !dataset) throw new StudioError('training', 'There are no validation predictions yet.', 'Train until the first evaluation.');
   const byId = new Map(dataset.examples.map((x) => [x.id, x]));
+  const base = dataFileName.replace(/\.[^.]+$/, '') || 'data';
+  const fileName = `${base}-predictions-step${e.step}.csv`;
+  if (run.task.scoring === 'target') {
+    // Each row against its own target: does greedy decoding write it, and how likely is it.
+    return {
+      fileName,
+      csv: predictionsCsv(e.predictions.map((predicted, i) => {
+        const example = byId.get(run.task.validationIds[i])!;
+        return {
+          line: example.line, text: example.text, target: example.label, writes_target: predicted >= 0 ? 'yes' : 'no',
+          target_log_likelihood: e.targetLogLikelihood?.[i].toFixed(6) ?? '',
+        };
+      })),
+    };
+  }
   const rows = e.predictions.map((predicted, i) => {
     const example = byId.get(run.task.validationIds[i])!;
     return {
@@ -112,8 +128,7 @@ export function validationPredictionsCsv(run: ActiveRun, dataset: Dataset | null
       ...Object.fromEntries(run.task.labels.map((l, j) => [`p(${l})`, e.probabilities[i][j].toFixed(6)])),
     };
   });
-  const base = dataFileName.replace(/\.[^.]+$/, '') || 'data';
-  return { fileName: `${base}-predictions-step${e.step}.csv`, csv: predictionsCsv(rows) };
+  return { fileName, csv: predictionsCsv(rows) };
 }
 
 export interface LibraryPrompt {

@@ -1,0 +1,84 @@
+/**
+ * A generation task through the CLI: a CSV whose labels are free text (each row's own
+ * target) trains with target scoring, writes an adapter that remembers it, and evaluates
+ * again with it; `--scoring rank` still ranks the same labels when asked.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Papa from 'papaparse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli';
+import { hasSharedModel, packageDir } from '../helpers';
+
+const ready = hasSharedModel && existsSync(path.join(packageDir('stories260K'), 'model.safetensors'));
+
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err, lines: out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+const names = ['Lily', 'Tom', 'Ben', 'Sue', 'Max', 'Mia'];
+const things = ['ball', 'cat', 'dog', 'tree', 'car', 'cake', 'book', 'hat'];
+
+describe.skipIf(!ready)('the CLI on free-text targets', () => {
+  let dir: string;
+  let csv: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'studio-free-text-'));
+    csv = path.join(dir, 'stories.csv');
+    // 96 rows, every target different: no label repeats, so a split by label would hold none out.
+    const rows = Array.from({ length: 96 }, (_, i) => {
+      const name = names[i % names.length];
+      const thing = things[Math.floor(i / names.length) % things.length];
+      return [`On day ${i + 1}, ${name} found a ${thing} in the park.`, `${name} was happy with the ${thing} ${i < 48 ? 'all day' : `number ${i}`}.`];
+    });
+    writeFileSync(csv, Papa.unparse([['text', 'label'], ...rows]));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains with target scoring: exact match, no macro-F1, no label-listing baseline; the adapter keeps it, and eval uses it', async () => {
+    const out = path.join(dir, 'adapter');
+    const trained = await cli('train', '--data', csv, '--steps', '6', '--batch-size', '4', '--max-length', '32', '--virtual-tokens', '4', '--out', out);
+    expect(trained.err).not.toMatch(/^error:/m);
+    expect(trained.code).toBe(0);
+    expect(trained.err).toContain('labels Ben was happy with the ball all day. (1), Ben was happy with the ball number 50. (1), ');
+    expect(trained.err).toMatch(/ and 84 more/); // 12 of 96 labels named, not all
+    expect(trained.err).not.toMatch(/^warning:/m); // nothing about labels with one example
+    expect(trained.err).toMatch(/^Scoring each example against its own target \(96 distinct labels, taken as free text\): accuracy is exact match/m);
+    expect(trained.lines.map((l) => l.variant)).toEqual(['soft', 'zero-shot', 'discrete']); // no text baseline to try
+    for (const line of trained.lines) {
+      expect(line.macro_f1).toBeNull();
+      expect(line.generation_accuracy).toBe(line.accuracy);
+      expect(line.examples).toBe(19); // a fifth of 96, split at random
+    }
+    const studio = JSON.parse(readFileSync(path.join(out, 'studio.json'), 'utf8')) as { trainingConfig: { scoring: string }; metrics: Record<string, unknown> };
+    expect(studio.trainingConfig.scoring).toBe('target');
+    expect(studio.metrics.validation_accuracy).toBe(trained.lines[trained.lines.length - 2].accuracy);
+    expect(studio.metrics).not.toHaveProperty('validation_macro_f1');
+    expect(studio.metrics).not.toHaveProperty('majority_accuracy');
+
+    const evaluated = await cli('eval', '--adapter', out, '--data', csv, '--json');
+    expect(evaluated.code).toBe(0);
+    const report = JSON.parse(evaluated.out) as Record<string, unknown>;
+    const last = trained.lines.find((l) => l.variant === 'soft' && l.step === 6)!;
+    expect(report.accuracy).toBe(last.accuracy);
+    expect(report.loss as number).toBeCloseTo(last.loss as number, 5);
+    expect(report.per_class).toEqual([]);
+    expect(report.confusion).toEqual([]);
+  });
+
+  it('--scoring rank ranks the same labels (macro-F1 and the text baseline come back)', async () => {
+    const ranked = await cli('train', '--data', csv, '--steps', '2', '--batch-size', '4', '--max-length', '32', '--virtual-tokens', '4',
+      '--eval-examples', '4', '--scoring', 'rank', '--out', path.join(dir, 'ranked'));
+    expect(ranked.code).toBe(0);
+    expect(ranked.err).not.toMatch(/Scoring each example/);
+    expect(ranked.lines.map((l) => l.variant)).toEqual(['soft', 'zero-shot', 'text', 'discrete']);
+    expect(typeof ranked.lines[0].macro_f1).toBe('number');
+    const bad = await cli('train', '--data', csv, '--steps', '2', '--scoring', 'exact', '--out', path.join(dir, 'bad'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--scoring must be auto, rank, target, got "exact"/);
+  });
+});
