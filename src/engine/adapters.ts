@@ -308,7 +308,7 @@ export class Adapters {
     };
     this.library.set(entry.id, {
       id: entry.id, name: trimmed, method, labels: run.task.labels, verbalizer: run.task.verbalizer, template: run.task.template,
-      maxLength: run.task.maxLength, truncateSide: run.info.config.truncateSide, tasks: run.task.tasks, taskLabels: run.task.taskLabels, entry,
+      maxLength: run.task.maxLength, truncateSide: run.info.config.truncateSide, tasks: run.task.tasks, taskLabels: run.task.taskLabels, entry, scoring: run.task.scoring,
     });
     return entry;
   }

@@ -15,7 +15,7 @@ import { StudioError } from '../errors';
 import { generate } from '../model/generate';
 import type { CausalLM, LayerKV } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
-import type { TrainConfig } from '../tuning/config';
+import type { Scoring, TrainConfig } from '../tuning/config';
 import { labelProbabilities } from '../tuning/evaluator';
 import type { SoftPromptMethod } from '../tuning/methods/types';
 import { scoreLabels, type EncodedExample, type PromptSource } from '../tuning/objective';
@@ -143,6 +143,8 @@ export interface LibraryPrompt {
   /** Multitask prompts: their task names, in task-id order, and each task's labels (indices into labels). */
   tasks: string[];
   taskLabels?: number[][];
+  /** 'target': trained on free-text targets, which batch prediction (rank scoring) does not rank. */
+  scoring?: Scoring;
 }
 
 export interface MixedRow {
@@ -213,6 +215,10 @@ export async function predictMixed(
     }
     if ((row.text ?? '').trim() === '') {
       results[i] = { ok: false, error: EMPTY_TEXT };
+      return;
+    }
+    if (prompt.scoring === 'target') {
+      results[i] = { ok: false, error: `The prompt "${prompt.name}" was trained on free-text targets, which batch prediction does not rank; its answers are what it writes (the playground, or the CLI's generate --adapter).` };
       return;
     }
     let task = 0;
@@ -303,7 +309,7 @@ export async function batchPredictCsv(
     ...(taskAt >= 0 ? { task: r[taskAt] } : {}),
   }));
   const results = await predictMixed(model, tokenizer, library, rows, { batchSize: args.batchSize ?? 16, onProgress });
-  const labelColumns = [...new Set(library.flatMap((p) => p.labels))];
+  const labelColumns = [...new Set(library.flatMap((p) => (p.scoring === 'target' ? [] : p.labels)))];
   const out = table.rows.map((r, i) => {
     const res = results[i];
     return {

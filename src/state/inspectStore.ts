@@ -43,6 +43,9 @@ interface InspectState {
 /** The playground's continuation: as many tokens as the adapter card's `model.generate(…, max_new_tokens=8)`. */
 export const PLAYGROUND_CONTINUATION_TOKENS = 8;
 
+/** With free-text targets (target scoring) the continuation is the answer: room for a sentence. */
+export const PLAYGROUND_TARGET_TOKENS = 24;
+
 export const useInspectStore = create<InspectState>((set, get) => ({
   playgroundText: '',
   playgroundTask: 0,
@@ -70,11 +73,13 @@ export const useInspectStore = create<InspectState>((set, get) => ({
     const multitask = (info?.tasks?.length ?? 0) > 1;
     const task = multitask ? Math.min(get().playgroundTask, info!.tasks!.length - 1) : 0;
     const shown = multitask && info?.taskLabels?.[task] ? info.taskLabels[task] : (info?.labels ?? []).map((_, i) => i);
-    const labels = shown.map((index) => ({ name: info!.labels[index], index }));
+    // Free-text targets are not ranked: the continuation is the prediction.
+    const target = info?.config.scoring === 'target';
+    const labels = target ? [] : shown.map((index) => ({ name: info!.labels[index], index }));
     set({ predicting: true, predictError: null });
     try {
       const [prediction] = await workerClient().request('predict', {
-        texts: [text], variants: ['soft', 'zero-shot'], continueTokens: PLAYGROUND_CONTINUATION_TOKENS, task,
+        texts: [text], variants: ['soft', 'zero-shot'], continueTokens: target ? PLAYGROUND_TARGET_TOKENS : PLAYGROUND_CONTINUATION_TOKENS, task,
       });
       set({ prediction, predictionLabels: labels, predicting: false });
     } catch (e) {

@@ -68,6 +68,23 @@ describe.skipIf(!ready)('the CLI on free-text targets', () => {
     expect(report.loss as number).toBeCloseTo(last.loss as number, 5);
     expect(report.per_class).toEqual([]);
     expect(report.confusion).toEqual([]);
+
+    // Its answer is what it writes: generate --adapter gives no label probabilities (there are none to rank).
+    const generated = await cli('generate', '--adapter', out, '--prompt', 'On day 3, Sue found a ball in the park.', '--max-new-tokens', '12', '--json');
+    expect(generated.code).toBe(0);
+    const answer = JSON.parse(generated.out) as { soft: Record<string, unknown>; zero_shot: Record<string, unknown> };
+    expect((answer.soft.generated_ids as number[]).length).toBeGreaterThan(0);
+    expect(typeof answer.soft.continuation).toBe('string');
+    expect(answer.soft).not.toHaveProperty('probabilities');
+    expect(answer.zero_shot).not.toHaveProperty('probabilities');
+    // Batch prediction ranks labels: each row of this prompt says why it is not predicted, and no p(label) column is written.
+    const rowsCsv = path.join(dir, 'rows.csv');
+    writeFileSync(rowsCsv, 'text\n"On day 4, Max found a hat."\n');
+    const predicted = await cli('predict', '--adapters', out, '--data', rowsCsv);
+    expect(predicted.err).toMatch(/labels Ben was happy with the ball all day\., .* and 84 more\n/);
+    const table = Papa.parse<Record<string, string>>(predicted.out.trim(), { header: true }).data;
+    expect(Object.keys(table[0])).toEqual(['line', 'text', 'prompt', 'task', 'predicted', 'error']);
+    expect(table[0].error).toMatch(/was trained on free-text targets, which batch prediction does not rank; its answers are what it writes/);
   });
 
   it('--scoring rank ranks the same labels (macro-F1 and the text baseline come back)', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { StudioError } from '../../errors';
 import { parse, type CliIo } from '../args';
 import { locateAdapter, readDataFile } from '../files';
-import { dataOptions, evaluationRecord, importInto, loadDataset, openEngine, perClass } from './shared';
+import { dataOptions, evaluationRecord, importInto, loadDataset, openEngine, perClass, someLabels } from './shared';
 
 export async function evalCommand(argv: string[], io: CliIo): Promise<void> {
   const values = parse(argv, {
@@ -20,7 +20,7 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<void> {
   const { dataset, table } = await loadDataset(engine, values, file, io);
   const info = await importInto(engine, source, { verbalizer: dataset.verbalizer, ...(values.template !== undefined ? { template: values.template } : {}) });
   if (!info.evaluable) {
-    throw new StudioError('cli', `The labels of ${table.fileName} (${dataset.labels.map((l) => l.name).join(', ')}) are not the adapter's (${info.labels.join(', ')}).`,
+    throw new StudioError('cli', `The labels of ${table.fileName} (${someLabels(dataset.labels.map((l) => l.name))}) are not the adapter's (${someLabels(info.labels)}).`,
       'Pass the data the adapter was trained for, and --label-column if its label column is not the one guessed.');
   }
   const scope = values.all ? 'all' : 'validation';

@@ -58,11 +58,12 @@ async function continueWithAdapter(
   const zeroShot = prediction.continuations!['zero-shot']!;
   if (values.json) {
     const shown = info.run.taskLabels?.[task] ?? info.labels.map((_, i) => i); // a multitask prompt's task: its labels only
-    const probabilities = (p: number[] | undefined) => Object.fromEntries(shown.map((i) => [info.labels[i], p?.[i] ?? null]));
+    // Free-text targets (target scoring) are not ranked: no probabilities, only what is written.
+    const probabilities = (p: number[] | undefined) => (p ? { probabilities: Object.fromEntries(shown.map((i) => [info.labels[i], p[i]])) } : {});
     io.out(JSON.stringify({
       text: values.prompt, template: info.template, ...(info.tasks.length > 1 ? { task: info.tasks[task] } : {}),
-      soft: { generated_ids: soft.ids, continuation: soft.text, ended: soft.ended, probabilities: probabilities(prediction.probabilities.soft) },
-      zero_shot: { generated_ids: zeroShot.ids, continuation: zeroShot.text, ended: zeroShot.ended, probabilities: probabilities(prediction.probabilities['zero-shot']) },
+      soft: { generated_ids: soft.ids, continuation: soft.text, ended: soft.ended, ...probabilities(prediction.probabilities.soft) },
+      zero_shot: { generated_ids: zeroShot.ids, continuation: zeroShot.text, ended: zeroShot.ended, ...probabilities(prediction.probabilities['zero-shot']) },
     }) + '\n');
     return;
   }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { listFlag, parse, positiveInt, type CliIo } from '../args';
 import { checkOutFile, locateAdapter, readDataFile, writeFile } from '../files';
-import { column, importInto, openEngine } from './shared';
+import { column, importInto, openEngine, someLabels } from './shared';
 
 export async function predictCommand(argv: string[], io: CliIo): Promise<void> {
   const values = parse(argv, {
@@ -40,7 +40,7 @@ export async function predictCommand(argv: string[], io: CliIo): Promise<void> {
   for (const source of sources) {
     const info = await importInto(engine, source, undefined, 'predict');
     await engine.addToLibrary(source.name);
-    io.err(`prompt "${source.name}": ${info.method}, ${info.numVirtualTokens} virtual tokens, labels ${info.labels.join(', ')}${info.tasks.length ? `, tasks ${info.tasks.join(', ')}` : ''}\n`);
+    io.err(`prompt "${source.name}": ${info.method}, ${info.numVirtualTokens} virtual tokens, labels ${someLabels(info.labels)}${info.tasks.length ? `, tasks ${info.tasks.join(', ')}` : ''}\n`);
   }
   // The text (and task) column as the Data step would guess them, when not given.
   const table = await engine.loadTable(fileName, bytes);

@@ -107,13 +107,18 @@ export async function loadDataset(engine: StudioEngine, values: DataValues, file
   if (mapping.taskColumn) described.push(`task "${mapping.taskColumn}"`);
   described.push(mapping.splitColumn ? `split "${mapping.splitColumn}"` : `random split ${validationFraction} (seed ${seed})`);
   io.err(`${fileName}: ${table.rowCount} rows; ${described.join(', ')}; ${dataset.trainCount} training / ${dataset.validationCount} validation examples; `
-    + `labels ${dataset.labels.slice(0, 12).map((l) => `${l.name} (${l.count})`).join(', ')}${dataset.labels.length > 12 ? ` and ${dataset.labels.length - 12} more` : ''}${dataset.tasks.length ? `; tasks ${dataset.tasks.join(', ')}` : ''}\n`);
+    + `labels ${someLabels(dataset.labels.map((l) => `${l.name} (${l.count})`))}${dataset.tasks.length ? `; tasks ${dataset.tasks.join(', ')}` : ''}\n`);
   if (dataset.rejected.length) {
     const first = dataset.rejected.slice(0, 3).map((r) => `line ${r.line}: ${r.reason}`).join('; ');
     io.err(`warning: ${dataset.rejected.length} rows skipped (${first}${dataset.rejected.length > 3 ? '; …' : ''})\n`);
   }
   for (const w of [...table.warnings, ...dataset.warnings]) io.err(`warning: ${w}\n`);
   return { table, dataset, mapping };
+}
+
+/** Labels for a line of the terminal: the first dozen, and how many more (free-text targets come by the thousand). */
+export function someLabels(labels: string[]): string {
+  return labels.length > 12 ? `${labels.slice(0, 12).join(', ')} and ${labels.length - 12} more` : labels.join(', ');
 }
 
 /** One evaluation as a flat JSON record (the line train prints, the object eval prints). */

@@ -1,7 +1,11 @@
 import type { DatasetSummary } from '../../engine/api';
 
-/** How many examples each label has, as bars split into training and validation. */
-export function LabelBars({ labels }: { labels: DatasetSummary['labels'] }) {
+/** Bars past which the rest are counted, not drawn: free-text targets come by the thousand. */
+const SHOWN_LABELS = 24;
+
+/** How many examples each label has, as bars split into training and validation (the most frequent, when there are many). */
+export function LabelBars({ labels: all }: { labels: DatasetSummary['labels'] }) {
+  const labels = all.length > SHOWN_LABELS ? [...all].sort((a, b) => b.count - a.count).slice(0, SHOWN_LABELS) : all;
   const max = Math.max(1, ...labels.map((l) => l.count));
   return (
     <figure className="label-bars" data-testid="label-bars">
@@ -18,6 +22,9 @@ export function LabelBars({ labels }: { labels: DatasetSummary['labels'] }) {
           </li>
         ))}
       </ul>
+      {all.length > labels.length && (
+        <p className="muted small" data-testid="label-bars-more">and {(all.length - labels.length).toLocaleString('en')} more labels, each with at most {labels[labels.length - 1].count.toLocaleString('en')} examples</p>
+      )}
     </figure>
   );
 }

@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { PLAYGROUND_CONTINUATION_TOKENS, useInspectStore } from '../../state/inspectStore';
+import { PLAYGROUND_CONTINUATION_TOKENS, PLAYGROUND_TARGET_TOKENS, useInspectStore } from '../../state/inspectStore';
 import { hasRun, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import type { Continuation } from '../../engine/api';
@@ -20,6 +20,7 @@ export function PredictPlayground() {
   })));
   const ready = useTrainingStore(hasRun);
   const tasks = useTrainingStore((s) => s.info?.tasks ?? NO_TASKS);
+  const target = useTrainingStore((s) => s.info?.config.scoring === 'target');
   return (
     <div className="playground">
       <h3>Playground</h3>
@@ -28,7 +29,7 @@ export function PredictPlayground() {
         void predict();
       }}>
         <label>
-          Text to classify
+          {target ? 'Text to continue' : 'Text to classify'}
           <textarea rows={2} value={text} onChange={(e) => setText(e.target.value)} onKeyDown={submitOnModEnter} data-testid="playground-input"
             placeholder="WINNER!! You have been selected to receive a £900 prize. Call now" />
         </label>
@@ -47,7 +48,7 @@ export function PredictPlayground() {
         {!ready && <span className="muted small"> Available once training has started.</span>}
       </form>
       <ErrorNote error={error} />
-      {prediction && (
+      {prediction && labels.length > 0 && (
         <table className="prediction num" data-testid="playground-result">
           <thead><tr><th scope="col">Label</th><th scope="col">With the soft prompt</th><th scope="col">Zero-shot</th></tr></thead>
           <tbody>
@@ -69,9 +70,11 @@ export function PredictPlayground() {
         <div className="continuations" data-testid="playground-continuations">
           <h4>What the model writes next</h4>
           <p className="help">
-            Greedy, up to {PLAYGROUND_CONTINUATION_TOKENS} tokens after the template: what the adapter card&apos;s{' '}
-            <code>model.generate</code> prints in Python. Rank scoring above only compares the labels; this shows
-            whether the prompt makes the model write one.
+            Greedy, up to {target ? PLAYGROUND_TARGET_TOKENS : PLAYGROUND_CONTINUATION_TOKENS} tokens after the template: what the adapter card&apos;s{' '}
+            <code>model.generate</code> prints in Python.{' '}
+            {target
+              ? 'With free-text targets this is the prediction: an evaluation counts it right when it begins with the target.'
+              : 'Rank scoring above only compares the labels; this shows whether the prompt makes the model write one.'}
           </p>
           <dl>
             <ContinuationLine name="With the soft prompt" variant="soft" continuation={prediction.continuations.soft} />

@@ -1,4 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
+import { labelsLookLikeFreeText } from '../../data';
+import { useDataStore } from '../../state/dataStore';
 import { useSettingsStore } from '../../state/settingsStore';
 import { visibleSpaces } from '../format';
 
@@ -7,11 +9,22 @@ import { visibleSpaces } from '../format';
  * word after a space, as it follows "Label:" in the template.
  */
 export function VerbalizerEditor({ disabled }: { disabled?: boolean }) {
-  const { verbalizer, defaults, setVerbalizer, reset } = useSettingsStore(useShallow((s) => ({
-    verbalizer: s.verbalizer, defaults: s.defaultVerbalizer, setVerbalizer: s.setVerbalizer, reset: s.resetVerbalizer,
+  const { verbalizer, defaults, setVerbalizer, reset, scoring } = useSettingsStore(useShallow((s) => ({
+    verbalizer: s.verbalizer, defaults: s.defaultVerbalizer, setVerbalizer: s.setVerbalizer, reset: s.resetVerbalizer, scoring: s.config.scoring,
   })));
+  const rows = useDataStore((s) => (s.dataset ? s.dataset.trainCount + s.dataset.validationCount : 0));
   const labels = Object.keys(defaults);
   if (labels.length === 0) return <p className="muted">The verbalizer (the text scored for each label) appears once the data is mapped.</p>;
+  // Free-text targets, one per example: a table of thousands of rows would edit nothing anyone reads.
+  const freeText = scoring === 'target' || (scoring === 'auto' && labelsLookLikeFreeText(labels.length, rows));
+  if (freeText) {
+    return (
+      <p className="help" data-testid="verbalizer-free-text">
+        Each example's target ({labels.length.toLocaleString('en')} distinct) is written after the template as it is in the CSV, after one space
+        ({visibleSpaces(defaults[labels[0]] ?? '')} for “{labels[0]}”).
+      </p>
+    );
+  }
   const edited = labels.some((l) => verbalizer[l] !== defaults[l]);
   return (
     <fieldset className="verbalizer" data-testid="verbalizer">
