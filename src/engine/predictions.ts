@@ -105,14 +105,15 @@ export function validationPredictionsCsv(run: ActiveRun, dataset: Dataset | null
   const base = dataFileName.replace(/\.[^.]+$/, '') || 'data';
   const fileName = `${base}-predictions-step${e.step}.csv`;
   if (run.task.scoring === 'target') {
-    // Each row against its own target: does greedy decoding write it, and how likely is it.
+    // Each row against its own target: does greedy decoding write it, and its negative log-likelihood
+    // (nats; positive, so a spreadsheet does not read a leading minus as a formula to escape).
     return {
       fileName,
       csv: predictionsCsv(e.predictions.map((predicted, i) => {
         const example = byId.get(run.task.validationIds[i])!;
         return {
           line: example.line, text: example.text, target: example.label, writes_target: predicted >= 0 ? 'yes' : 'no',
-          target_log_likelihood: e.targetLogLikelihood?.[i].toFixed(6) ?? '',
+          target_nll: e.targetLogLikelihood ? (-e.targetLogLikelihood[i]).toFixed(6) : '',
         };
       })),
     };

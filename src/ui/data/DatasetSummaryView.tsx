@@ -30,7 +30,7 @@ export function DatasetSummaryView({ dataset, tableProblems, tableWarnings }: {
           checks whether the model writes each example's own target (exact match) instead of ranking them all. Method → Advanced → Scoring changes that.
         </p>
       )}
-      <LabelBars labels={dataset.labels} />
+      {!freeText && <LabelBars labels={dataset.labels} />}
       <TokenLengthsLine />
       {warnings.length > 0 && (
         <ul className="warnings" data-testid="data-warnings">

@@ -7,6 +7,7 @@ const SHOWN_LABELS = 24;
 export function LabelBars({ labels: all }: { labels: DatasetSummary['labels'] }) {
   const labels = all.length > SHOWN_LABELS ? [...all].sort((a, b) => b.count - a.count).slice(0, SHOWN_LABELS) : all;
   const max = Math.max(1, ...labels.map((l) => l.count));
+  const atMost = labels[labels.length - 1]?.count ?? 0;
   return (
     <figure className="label-bars" data-testid="label-bars">
       <figcaption>Examples per label <span className="legend"><i className="swatch train" /> training <i className="swatch validation" /> validation</span></figcaption>
@@ -23,7 +24,7 @@ export function LabelBars({ labels: all }: { labels: DatasetSummary['labels'] })
         ))}
       </ul>
       {all.length > labels.length && (
-        <p className="muted small" data-testid="label-bars-more">and {(all.length - labels.length).toLocaleString('en')} more labels, each with at most {labels[labels.length - 1].count.toLocaleString('en')} examples</p>
+        <p className="muted small" data-testid="label-bars-more">and {(all.length - labels.length).toLocaleString('en')} more labels, each with at most {atMost.toLocaleString('en')} {atMost === 1 ? 'example' : 'examples'}</p>
       )}
     </figure>
   );
