@@ -547,6 +547,8 @@ export function writeModelCard(info: ModelCardInfo): string {
   const fromHub = base.includes('/');
   const type = String(c.peft_type);
   const multitask = type === 'MULTITASK_PROMPT_TUNING';
+  // Free-text targets (target scoring): the answer is what generate writes; no label list, no ranking function.
+  const freeText = (info.trainingConfig as { scoring?: unknown } | null)?.scoring === 'target';
   const verbalizerPy = `{${Object.entries(info.verbalizer).map(([k, v]) => `${pyLiteral(k)}: ${pyLiteral(v)}`).join(', ')}}`;
   const taskArg = multitask ? ', task_ids=torch.tensor([task])' : '';
   const taskParam = multitask ? ', task=0' : '';
@@ -563,7 +565,9 @@ export function writeModelCard(info: ModelCardInfo): string {
     `# ${type} adapter for ${base}`,
     '',
     `A soft prompt of ${String(c.num_virtual_tokens)} virtual tokens trained with Prompt Tuning Studio for ${base}; `
-      + `it classifies a text as one of: ${info.labels.map((l) => `\`${l}\``).join(', ')}.`,
+      + (freeText
+        ? `it writes each text's target (a generation task, trained on ${info.labels.length.toLocaleString('en-US')} distinct targets and scored by exact match: greedy decoding writes the target).`
+        : `it classifies a text as one of: ${info.labels.map((l) => `\`${l}\``).join(', ')}.`),
     ...(info.tasks && info.tasks.length > 0
       ? ['', `Tasks, by task id: ${info.tasks.map((t, i) => `${i} = \`${t}\`${info.taskLabels?.[i] ? ` (${info.taskLabels[i].map((l) => `\`${l}\``).join(', ')})` : ''}`).join(', ')}.`]
       : []),
@@ -594,7 +598,7 @@ export function writeModelCard(info: ModelCardInfo): string {
     'model.eval()',
     '',
     `template = ${pyLiteral(info.template)}`,
-    `verbalizer = ${verbalizerPy}`,
+    ...(freeText ? [] : [`verbalizer = ${verbalizerPy}`,
     '',
     '',
     `def score(text${taskParam}):`,
@@ -613,10 +617,10 @@ export function writeModelCard(info: ModelCardInfo): string {
     '    return max(scores, key=scores.get), scores',
     '',
     '',
-    'print(score("Your text here"))',
+    'print(score("Your text here"))']),
     '',
     `inputs = tokenizer(template.replace("{text}", "Your text here"), return_tensors="pt")`,
-    `output = model.generate(**inputs, max_new_tokens=8${multitask ? ', task_ids=torch.tensor([0])' : ''})`,
+    `output = model.generate(**inputs, max_new_tokens=${freeText ? 24 : 8}${multitask ? ', task_ids=torch.tensor([0])' : ''})`,
     'print(tokenizer.decode(output[0], skip_special_tokens=True))',
     '```',
     '',

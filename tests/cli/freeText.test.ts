@@ -59,6 +59,12 @@ describe.skipIf(!ready)('the CLI on free-text targets', () => {
     expect(studio.metrics.validation_accuracy).toBe(trained.lines[trained.lines.length - 2].accuracy);
     expect(studio.metrics).not.toHaveProperty('validation_macro_f1');
     expect(studio.metrics).not.toHaveProperty('majority_accuracy');
+    // The card's Python: generate is the answer; no label list, verbalizer or ranking function.
+    const card = readFileSync(path.join(out, 'README.md'), 'utf8');
+    expect(card).toContain('it writes each text\'s target (a generation task, trained on 96 distinct targets');
+    expect(card).not.toContain('def score(');
+    expect(card).not.toContain('verbalizer = ');
+    expect(card).toContain('max_new_tokens=24');
 
     const evaluated = await cli('eval', '--adapter', out, '--data', csv, '--json');
     expect(evaluated.code).toBe(0);
