@@ -18,7 +18,7 @@ import { evaluationBatchBytes, mlpPreActivations, trainingStepBytes, weightBytes
 import type { MlpRecompute } from '../../src/model/types';
 import { PrefixTuning } from '../../src/tuning/methods/prefix';
 import { PromptTuning } from '../../src/tuning/methods/prompt';
-import { batchLoss, labelScores, methodPrompt } from '../../src/tuning/objective';
+import { batchLoss, labelScores, methodPrompt, targetScores } from '../../src/tuning/objective';
 import { isStudioError } from '../../src/errors';
 import { packageDir } from '../helpers';
 import { smsSample } from '../tuning/fixtures';
@@ -80,6 +80,13 @@ describe('the memory estimate against measured peaks (wasm)', () => {
       expect(stepEstimate).toBeLessThanOrEqual(2 * step);
       expect(evaluationEstimate).toBeGreaterThanOrEqual(evaluation);
       expect(evaluationEstimate).toBeLessThanOrEqual(2 * evaluation);
+      // Target scoring (free-text targets): one forward over input and its own 3-token target, planned as one label's continuation.
+      const ownTargets = batch.map((e) => ({ ...e, targetIds: [10, 12, 14] }));
+      const target = peakOf(() => tf.dispose(targetScores(model, methodPrompt(method), ownTargets)));
+      const targetEstimate = evaluationBatchBytes(cfg, shape, 1, 3);
+      console.log(`  target scoring ${(target / 1e6).toFixed(1)} MB, estimated ${(targetEstimate / 1e6).toFixed(1)}`);
+      expect(targetEstimate).toBeGreaterThanOrEqual(target);
+      expect(targetEstimate).toBeLessThanOrEqual(2 * target);
       method.dispose();
       model.mlpRecompute = 0;
     });
