@@ -648,7 +648,8 @@ function describeColumns(names: string[]): string {
   return names.length === 1 ? `column "${names[0]}"` : `columns ${names.map((n) => `"${n}"`).join(', ')}`;
 }
 
-function listSome(items: string[], max = 8): string {
+/** Items for one line of text: the first `max`, and how many more (free-text labels come by the thousand). */
+export function listSome(items: string[], max = 8): string {
   if (items.length <= max) return items.join(', ');
   return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }

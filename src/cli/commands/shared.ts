@@ -3,7 +3,7 @@
  * the data flags and how they become a dataset, evaluation records as JSON, and importing
  * an adapter given on the command line.
  */
-import { DEFAULT_SPLIT, type ColumnMapping } from '../../data';
+import { DEFAULT_SPLIT, listSome, type ColumnMapping } from '../../data';
 import type { AdapterInfo, DatasetSummary, EngineEvent, EvaluationSummary, PromptVariant, SerializedError, TableSummary } from '../../engine/api';
 import { StudioEngine } from '../../engine/studio';
 import { isStudioError, StudioError, type StudioErrorCode } from '../../errors';
@@ -118,7 +118,7 @@ export async function loadDataset(engine: StudioEngine, values: DataValues, file
 
 /** Labels for a line of the terminal: the first dozen, and how many more (free-text targets come by the thousand). */
 export function someLabels(labels: string[]): string {
-  return labels.length > 12 ? `${labels.slice(0, 12).join(', ')} and ${labels.length - 12} more` : labels.join(', ');
+  return listSome(labels, 12);
 }
 
 /** One evaluation as a flat JSON record (the line train prints, the object eval prints). */

@@ -1,3 +1,4 @@
+import { listSome } from '../../data';
 import { useHistoryStore, type ViewedRun } from '../../state/historyStore';
 import { formatNumber, formatPercent } from '../format';
 import { LossChart } from '../train/LossChart';
@@ -26,7 +27,7 @@ export function RunDetail({ viewed }: { viewed: ViewedRun }) {
         <div><dt>Model</dt><dd>{run.model.name}</dd></div>
         <div><dt>Data</dt><dd>{run.data.fileName} ({run.data.trainCount} training, {run.data.validationCount} validation rows)</dd></div>
         <div><dt>Method</dt><dd>{String(c.method)}, {String(c.numVirtualTokens)} virtual tokens, {String(c.optimizer)} lr {String(c.learningRate)}, batch {String(c.batchSize)}</dd></div>
-        <div><dt>Labels</dt><dd>{run.labels.map((l) => `${l} → “${run.verbalizer[l] ?? ''}”`).join(', ')}</dd></div>
+        <div><dt>Labels</dt><dd>{listSome(run.labels.map((l) => `${l} → “${run.verbalizer[l] ?? ''}”`), 12)}</dd></div>
         <div><dt>Checkpoint</dt><dd>{typeof run.checkpointStep === 'number' ? `step ${run.checkpointStep}` : 'none'}</dd></div>
       </dl>
       <LossChart series={series} testId="history-chart" label={`Training loss, smoothed loss and validation loss by step of ${run.name}; validation accuracy on the right axis.`} />

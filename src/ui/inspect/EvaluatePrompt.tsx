@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { listSome } from '../../data';
 import { useInspectStore } from '../../state/inspectStore';
 import { useCurrentAdapter } from '../../state/promptsStore';
 import { hasRun, isActive, useTrainingStore } from '../../state/trainingStore';
@@ -22,7 +23,7 @@ export function EvaluatePrompt() {
         {evaluating ? 'Evaluating…' : 'Evaluate on the validation split'}
       </button>
       {blocked && (
-        <span className="muted small"> To evaluate this adapter, load a CSV with the labels {adapter.labels.join(', ')} (Data step), then load the adapter again.</span>
+        <span className="muted small"> To evaluate this adapter, load a CSV with the labels {listSome(adapter.labels, 12)} (Data step), then load the adapter again.</span>
       )}
       <ErrorNote error={error} testId="evaluate-prompt-error" />
     </div>

@@ -1,5 +1,6 @@
 import { useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { listSome } from '../../data';
 import { useCurrentAdapter, usePromptsStore } from '../../state/promptsStore';
 import { isActive, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
@@ -88,7 +89,7 @@ export function AdapterImport() {
           {!current && <><dt>Now</dt><dd>Not the current prompt any more (a run started since).</dd></>}
           <dt>Adapter</dt><dd>{adapter.fileName}</dd>
           <dt>Method</dt><dd data-fact="method">{adapter.method} ({adapter.peftType}), {adapter.numVirtualTokens} virtual tokens</dd>
-          <dt>Labels</dt><dd data-fact="labels">{adapter.labels.join(', ')}</dd>
+          <dt>Labels</dt><dd data-fact="labels">{listSome(adapter.labels, 12)}</dd>
           <dt>Template</dt><dd><code>{adapter.template}</code></dd>
           <dt>Trained on</dt>
           <dd data-fact="trained-on">
@@ -104,7 +105,7 @@ export function AdapterImport() {
           <dd data-fact="evaluable">
             {adapter.evaluable
               ? 'On the loaded data\'s validation split (Inspect).'
-              : `Load a CSV with the labels ${adapter.labels.join(', ')} (Data step), then load the adapter again.`}
+              : `Load a CSV with the labels ${listSome(adapter.labels, 12)} (Data step), then load the adapter again.`}
           </dd>
         </dl>
       )}

@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { listSome } from '../../data';
 import { useDataStore } from '../../state/dataStore';
 import { suggestLibraryName, useCurrentAdapter, usePromptsStore } from '../../state/promptsStore';
 import { hasRun, isActive, useTrainingStore } from '../../state/trainingStore';
@@ -64,7 +65,7 @@ export function PromptsPanel() {
                   <td>{p.name}</td>
                   <td>{p.method}</td>
                   <td className="num">{p.numVirtualTokens}</td>
-                  <td>{p.labels.join(', ')}</td>
+                  <td>{listSome(p.labels, 12)}</td>
                   <td className="num">{p.accuracy === null ? '–' : `${(p.accuracy * 100).toFixed(1)}%`}</td>
                   <td>{p.source}</td>
                   <td>
