@@ -51,8 +51,14 @@ export async function promptFor(run: ActiveRun, variant: PromptVariant): Promise
       return methodPrompt(run.method);
     case 'zero-shot':
       return null;
-    case 'text':
-      return run.evaluator.textPrompt(run.evaluator.baselineInstruction(run.info.config.initText));
+    case 'text': {
+      const instruction = run.evaluator.baselineInstruction(run.info.config.initText);
+      if (!instruction) {
+        throw new StudioError('training', 'There is no text prompt to try: free-text targets have no labels to name, and no init text was given (or none fits beside the input).',
+          'Give an init text (Method → Advanced) to try it as a text prompt.');
+      }
+      return run.evaluator.textPrompt(instruction);
+    }
     case 'discrete': {
       const d = await run.projector.discrete(run.method);
       if (!d) throw new StudioError('training', 'This method has no discrete projection (prefix tuning without projection).');

@@ -4,7 +4,7 @@
  * piece of state the page must not (tensors, parsed rows, the trainer) and emits plain-data events.
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildDataset, guessMapping, readCsv, summarizeDataset, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
+import { buildDataset, guessMapping, listSome, readCsv, summarizeDataset, type ColumnMapping, type Dataset, type ParsedTable } from '../data';
 import { StudioError, describeError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { validateTrainConfig, type TrainConfig } from '../tuning/config';
@@ -334,7 +334,7 @@ export class StudioEngine {
     const { task } = run;
     if (task.validation.length === 0) {
       throw new StudioError('data', 'There is no validation data with this prompt\'s labels to evaluate on.',
-        `Load a CSV whose labels are ${task.labels.join(', ')} (Data step), then load the adapter again.`);
+        `Load a CSV whose labels are ${listSome(task.labels, 12)} (Data step), then load the adapter again.`);
     }
     const examples = scope === 'all' ? [...task.train, ...task.validation] : run.evaluator.evaluationSet();
     const evaluation = await run.evaluator.evaluate(await promptFor(run, variant), examples, run.trainer?.step ?? 0);

@@ -66,7 +66,7 @@ describe.skipIf(!ready)('the CLI on free-text targets', () => {
     expect(card).not.toContain('verbalizer = ');
     expect(card).toContain('max_new_tokens=24');
 
-    const evaluated = await cli('eval', '--adapter', out, '--data', csv, '--json');
+    const evaluated = await cli('eval', '--adapter', out, '--data', csv, '--baselines', '--json');
     expect(evaluated.code).toBe(0);
     const report = JSON.parse(evaluated.out) as Record<string, unknown>;
     const last = trained.lines.find((l) => l.variant === 'soft' && l.step === 6)!;
@@ -74,6 +74,7 @@ describe.skipIf(!ready)('the CLI on free-text targets', () => {
     expect(report.loss as number).toBeCloseTo(last.loss as number, 5);
     expect(report.per_class).toEqual([]);
     expect(report.confusion).toEqual([]);
+    expect(Object.keys(report.baselines as object)).toEqual(['zero-shot']); // no text prompt without an init text
 
     // Its answer is what it writes: generate --adapter gives no label probabilities (there are none to rank).
     const generated = await cli('generate', '--adapter', out, '--prompt', 'On day 3, Sue found a ball in the park.', '--max-new-tokens', '12', '--json');

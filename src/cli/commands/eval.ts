@@ -37,7 +37,9 @@ export async function evalCommand(argv: string[], io: CliIo): Promise<void> {
   if (info.metrics && typeof info.metrics.step === 'number') report.trained_steps = info.metrics.step;
   if (values.baselines) {
     const baselines: Record<string, unknown> = {};
-    for (const variant of ['zero-shot', 'text'] as const) {
+    // Free-text targets without an init text have no text prompt to try (engine/run.ts, promptFor).
+    const textPrompt = info.run.config.scoring !== 'target' || info.run.config.initText.trim() !== '';
+    for (const variant of textPrompt ? ['zero-shot', 'text'] as const : ['zero-shot'] as const) {
       const e = await engine.evaluate(variant, scope);
       const { step: _step, ...rest } = evaluationRecord(variant, e, perClass(e));
       baselines[variant] = rest;
