@@ -16,7 +16,7 @@ export type Schedule = 'constant' | 'linear' | 'cosine';
  * How an evaluation scores an example: 'rank' compares every label's likelihood (classification);
  * 'target' checks only the example's own target (a generation task: free-text targets, where
  * ranking thousands of them per example would be both slow and meaningless); 'auto' picks
- * 'target' when the labels look like free text (task.ts, resolveScoring).
+ * 'target' when the labels look like free text (resolveScoring, below).
  */
 export type ScoringChoice = 'auto' | 'rank' | 'target';
 
