@@ -15,7 +15,7 @@ import { RunControl } from '../tuning/control';
 import { Evaluator } from '../tuning/evaluator';
 import { methodFromPeft } from '../tuning/methods';
 import { Projector } from '../tuning/projection';
-import { labelOnlyTask, prepareTask } from '../tuning/task';
+import { labelOnlyTask, longestTarget, prepareTask } from '../tuning/task';
 import type { RunSnapshot } from '../tuning/trainer';
 import type { AdapterInfo, BaseModelProgress, ImportAdapterArgs, LibraryEntry, RunInfo } from './api';
 import type { LibraryPrompt } from './predictions';
@@ -308,7 +308,8 @@ export class Adapters {
     };
     this.library.set(entry.id, {
       id: entry.id, name: trimmed, method, labels: run.task.labels, verbalizer: run.task.verbalizer, template: run.task.template,
-      maxLength: run.task.maxLength, truncateSide: run.info.config.truncateSide, tasks: run.task.tasks, taskLabels: run.task.taskLabels, entry, scoring: run.task.scoring,
+      maxLength: run.task.maxLength, truncateSide: run.info.config.truncateSide, tasks: run.task.tasks, taskLabels: run.task.taskLabels, entry,
+      scoring: run.task.scoring, targetTokens: longestTarget(run.task.labelIds),
     });
     return entry;
   }

@@ -18,7 +18,7 @@ import type { TextTokenizer } from '../tokenizer/tokenizer';
 import type { Scoring, TrainConfig } from '../tuning/config';
 import { labelProbabilities } from '../tuning/evaluator';
 import type { SoftPromptMethod } from '../tuning/methods/types';
-import { scoreLabels, type EncodedExample, type PromptSource } from '../tuning/objective';
+import { methodPrompt, scoreLabels, type EncodedExample, type PromptSource } from '../tuning/objective';
 import { encodeInput } from '../tuning/task';
 import type { BatchPredictArgs, Continuation, Prediction, PromptVariant } from './api';
 import type { ModelSession } from './session';
@@ -144,8 +144,10 @@ export interface LibraryPrompt {
   /** Multitask prompts: their task names, in task-id order, and each task's labels (indices into labels). */
   tasks: string[];
   taskLabels?: number[][];
-  /** 'target': trained on free-text targets, which batch prediction (rank scoring) does not rank. */
+  /** 'target': trained on free-text targets, not ranked: a row's prediction is what greedy decoding writes. */
   scoring?: Scoring;
+  /** The longest target in tokens: how much a free-text prompt's prediction writes. */
+  targetTokens?: number;
 }
 
 export interface MixedRow {
@@ -208,6 +210,8 @@ export async function predictMixed(
   const results: MixedResult[] = new Array(rows.length);
   // Rows resolved to a slot, per shape group.
   const groups = new Map<string, { slots: Slot[]; slotIndex: Map<string, number>; rows: { row: number; example: EncodedExample }[] }>();
+  // Rows of free-text prompts: nothing to rank, their prediction is what greedy decoding writes.
+  const written: { row: number; prompt: LibraryPrompt; task: number; ids: number[] }[] = [];
   rows.forEach((row, i) => {
     const prompt = byName.get(row.prompt.trim());
     if (!prompt) {
@@ -218,10 +222,6 @@ export async function predictMixed(
       results[i] = { ok: false, error: EMPTY_TEXT };
       return;
     }
-    if (prompt.scoring === 'target') {
-      results[i] = { ok: false, error: `The prompt "${prompt.name}" was trained on free-text targets, which batch prediction does not rank; its answers are what it writes (the playground, or the CLI's generate --adapter).` };
-      return;
-    }
     let task = 0;
     if (prompt.tasks.length && row.task !== undefined && row.task.trim() !== '') {
       task = prompt.tasks.indexOf(row.task.trim());
@@ -229,6 +229,11 @@ export async function predictMixed(
         results[i] = { ok: false, error: `The prompt "${prompt.name}" has no task "${row.task}" (it has ${prompt.tasks.join(', ')}).` };
         return;
       }
+    }
+    const { ids } = encodeInput(tokenizer, prompt.template, row.text, prompt.maxLength, prompt.truncateSide);
+    if (prompt.scoring === 'target') {
+      written.push({ row: i, prompt, task, ids });
+      return;
     }
     const key = slotGroupKey(prompt.method);
     let group = groups.get(key);
@@ -240,7 +245,6 @@ export async function predictMixed(
       group.slotIndex.set(slotKey, slot);
       group.slots.push({ prompt, task, labelOffset: 0 });
     }
-    const { ids } = encodeInput(tokenizer, prompt.template, row.text, prompt.maxLength, prompt.truncateSide);
     group.rows.push({ row: i, example: { inputIds: ids, label: -1, targetIds: [], task: slot } });
   });
 
@@ -275,6 +279,13 @@ export async function predictMixed(
       done += batch.length;
       options.onProgress?.(done, total);
     }
+  }
+  for (const { row, prompt, task, ids } of written) {
+    const continuation = await continueAfter(model, tokenizer, methodPrompt(prompt.method), ids, prompt.targetTokens ?? MAX_CONTINUATION_TOKENS, task);
+    results[row] = {
+      ok: true, prompt: prompt.name, task: prompt.tasks.length ? prompt.tasks[task] : null, predicted: continuation.text.trim(), probabilities: {},
+    };
+    options.onProgress?.(++done, total);
   }
   return results;
 }

@@ -13,7 +13,7 @@ import type { TextTokenizer } from '../tokenizer/tokenizer';
 import type { TrainConfig } from './config';
 import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
 import { labelScores, readLabelScores, readTargetScores, targetScores, type EncodedExample, type PromptSource } from './objective';
-import type { PreparedTask } from './task';
+import { longestTarget, type PreparedTask } from './task';
 
 /** How far an evaluation has got: `done` of `total` examples scored, `elapsedMs` since it began. */
 export interface EvaluationProgress {
@@ -166,7 +166,7 @@ export class Evaluator {
 
   private fittedInstruction(initText: string): { text: string; full: string; room: number } {
     const labels = this.task.labels;
-    const room = this.model.config.maxPositions - this.task.maxLength - Math.max(1, ...this.task.labelIds.map((l) => l.length));
+    const room = this.model.config.maxPositions - this.task.maxLength - longestTarget(this.task.labelIds);
     const given = initText.trim();
     // Free-text targets have no list to name: without an init text there is no instruction to try.
     if (!given && this.task.scoring === 'target') return { text: '', full: '', room: Math.max(0, room) };

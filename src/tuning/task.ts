@@ -89,6 +89,11 @@ export function encodeInput(tokenizer: TextTokenizer, template: string, text: st
   }
 }
 
+/** The most tokens any label's target has (a reduce: free-text labels can outnumber a spread's arguments). */
+export function longestTarget(labelIds: number[][]): number {
+  return labelIds.reduce((a, l) => Math.max(a, l.length), 1);
+}
+
 /** Checks the template, verbalizer and lengths against the model; each label's target tokens. */
 function encodeLabels(tokenizer: TextTokenizer, labels: string[], setup: TaskSetup, maxPositions: number, promptLength: number): number[][] {
   const template = setup.template;
@@ -115,7 +120,7 @@ function encodeLabels(tokenizer: TextTokenizer, labels: string[], setup: TaskSet
     }
     seen.set(key, label);
   });
-  const longestLabel = Math.max(...labelIds.map((l) => l.length));
+  const longestLabel = longestTarget(labelIds);
   if (promptLength + setup.maxLength + longestLabel > maxPositions) {
     throw new StudioError('settings',
       `Virtual tokens (${promptLength}) + max length (${setup.maxLength}) + the longest label (${longestLabel} tokens) exceed the model's ${maxPositions} positions.`,

@@ -84,14 +84,22 @@ describe.skipIf(!ready)('the CLI on free-text targets', () => {
     expect(typeof answer.soft.continuation).toBe('string');
     expect(answer.soft).not.toHaveProperty('probabilities');
     expect(answer.zero_shot).not.toHaveProperty('probabilities');
-    // Batch prediction ranks labels: each row of this prompt says why it is not predicted, and no p(label) column is written.
+    // Batch prediction: nothing ranked (no p(label) column), each row's prediction what greedy decoding writes,
+    // as long as the longest target: the start of what generate --adapter writes for the same text.
     const rowsCsv = path.join(dir, 'rows.csv');
-    writeFileSync(rowsCsv, 'text\n"On day 4, Max found a hat."\n');
+    const texts = ['On day 4, Max found a hat.', 'On day 9, Lily found a tree in the park.'];
+    writeFileSync(rowsCsv, Papa.unparse([['text'], ...texts.map((t) => [t])]));
     const predicted = await cli('predict', '--adapters', out, '--data', rowsCsv);
     expect(predicted.err).toMatch(/labels Ben was happy with the ball all day\., .* and 84 more\n/);
+    expect(predicted.code).toBe(0);
     const table = Papa.parse<Record<string, string>>(predicted.out.trim(), { header: true }).data;
     expect(Object.keys(table[0])).toEqual(['line', 'text', 'prompt', 'task', 'predicted', 'error']);
-    expect(table[0].error).toMatch(/was trained on free-text targets, which batch prediction does not rank; its answers are what it writes/);
+    for (const [i, text] of texts.entries()) {
+      expect(table[i].error).toBe('');
+      expect(table[i].predicted.length).toBeGreaterThan(0);
+      const long = await cli('generate', '--adapter', out, '--prompt', text, '--max-new-tokens', '64', '--json');
+      expect((JSON.parse(long.out) as { soft: { continuation: string } }).soft.continuation.trim().startsWith(table[i].predicted)).toBe(true);
+    }
   });
 
   it('--scoring rank ranks the same labels (macro-F1 and the text baseline come back)', async () => {
