@@ -15,7 +15,7 @@ export function SamplePicker() {
   const locked = useTrainingStore(isActive);
   return (
     <div className="samples" data-testid="samples">
-      <p className="samples-lead"><strong>No data at hand?</strong> Try a sample (each is 300 rows the default model learns from words alone):</p>
+      <p className="samples-lead"><strong>No data at hand?</strong> Try a sample (each is 300 rows that even the small default model learns from words alone):</p>
       <div className="sample-buttons" role="group" aria-label="Sample datasets">
         {SAMPLES.map((s) => (
           <button key={s.id} type="button" className="secondary sample" disabled={locked || loading !== null}
