@@ -235,7 +235,7 @@ export class Adapters {
       const runId = `adapter-${Date.now().toString(36)}-${this.nextId()}`;
       const info: RunInfo = {
         runId, config, labels: task.labels, tasks: task.tasks, taskLabels: task.taskLabels, trainCount: task.train.length, validationCount: task.validation.length,
-        truncated: task.truncated, startStep: 0, verbalizer: task.verbalizer,
+        truncated: task.truncated, startStep: 0, verbalizer: task.verbalizer, targetTokens: longestTarget(task.labelIds),
       };
       const adapter: AdapterInfo = {
         runId,

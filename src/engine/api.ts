@@ -188,6 +188,8 @@ export interface RunInfo {
   taskLabels?: number[][];
   /** Label → the text the model scores for it (a resumed run keeps its own). */
   verbalizer: Record<string, string>;
+  /** The longest label's target in tokens: how far the playground continues a free-text prompt. */
+  targetTokens?: number;
   trainCount: number;
   validationCount: number;
   truncated: number;

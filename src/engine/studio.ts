@@ -9,7 +9,7 @@ import { StudioError, describeError, serializeError } from '../errors';
 import type { ModelSource } from '../model/package';
 import { validateTrainConfig, type TrainConfig } from '../tuning/config';
 import { RunControl } from '../tuning/control';
-import type { PreparedTask } from '../tuning/task';
+import { longestTarget, type PreparedTask } from '../tuning/task';
 import { measureTokenLengths, type TokenLengths } from '../tuning/tokenLengths';
 import { Trainer, type RunSnapshot, type RunSummary } from '../tuning/trainer';
 import { Adapters, baseModelZip, encodeCheckpoint } from './adapters';
@@ -228,7 +228,7 @@ export class StudioEngine {
     const info: RunInfo = {
       runId: args.runId ?? `run-${Date.now().toString(36)}-${++this.runCounter}`,
       config, labels: task.labels, tasks: task.tasks, taskLabels: task.taskLabels, trainCount: task.train.length, validationCount: task.validation.length,
-      truncated: task.truncated, startStep: trainer.step, verbalizer: task.verbalizer, memory: plan,
+      truncated: task.truncated, startStep: trainer.step, verbalizer: task.verbalizer, memory: plan, targetTokens: longestTarget(task.labelIds),
     };
     const control = new RunControl(this.interruptFlag);
     this.finishedFlag = false;

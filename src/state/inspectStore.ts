@@ -9,7 +9,7 @@
  * Evaluations asked for here are handed down to the training slice, which keeps them.
  */
 import { create } from 'zustand';
-import type { Prediction, PromptVariant } from '../engine/api';
+import type { Prediction, PromptVariant, RunInfo } from '../engine/api';
 import { toUiError, type UiError } from './errors';
 import { useTrainingStore } from './trainingStore';
 import { workerClient } from './workerClient';
@@ -43,8 +43,14 @@ interface InspectState {
 /** The playground's continuation: as many tokens as the adapter card's `model.generate(…, max_new_tokens=8)`. */
 export const PLAYGROUND_CONTINUATION_TOKENS = 8;
 
-/** With free-text targets (target scoring) the continuation is the answer: room for a sentence. */
-export const PLAYGROUND_TARGET_TOKENS = 24;
+/** With free-text targets (target scoring) the continuation is the answer: as long as the longest target, within these bounds. */
+export const PLAYGROUND_TARGET_TOKENS = { least: 8, most: 64 } as const;
+
+/** How many tokens the playground continues for: the adapter card's 8, or a free-text run's longest target. */
+export function playgroundTokens(info: Pick<RunInfo, 'config' | 'targetTokens'> | null): number {
+  if (info?.config.scoring !== 'target') return PLAYGROUND_CONTINUATION_TOKENS;
+  return Math.min(PLAYGROUND_TARGET_TOKENS.most, Math.max(PLAYGROUND_TARGET_TOKENS.least, info.targetTokens ?? PLAYGROUND_TARGET_TOKENS.most));
+}
 
 export const useInspectStore = create<InspectState>((set, get) => ({
   playgroundText: '',
@@ -79,7 +85,7 @@ export const useInspectStore = create<InspectState>((set, get) => ({
     set({ predicting: true, predictError: null });
     try {
       const [prediction] = await workerClient().request('predict', {
-        texts: [text], variants: ['soft', 'zero-shot'], continueTokens: target ? PLAYGROUND_TARGET_TOKENS : PLAYGROUND_CONTINUATION_TOKENS, task,
+        texts: [text], variants: ['soft', 'zero-shot'], continueTokens: playgroundTokens(info), task,
       });
       set({ prediction, predictionLabels: labels, predicting: false });
     } catch (e) {

@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { PLAYGROUND_CONTINUATION_TOKENS, PLAYGROUND_TARGET_TOKENS, useInspectStore } from '../../state/inspectStore';
+import { playgroundTokens, useInspectStore } from '../../state/inspectStore';
 import { hasRun, useTrainingStore } from '../../state/trainingStore';
 import { ErrorNote } from '../ErrorNote';
 import type { Continuation } from '../../engine/api';
@@ -21,6 +21,7 @@ export function PredictPlayground() {
   const ready = useTrainingStore(hasRun);
   const tasks = useTrainingStore((s) => s.info?.tasks ?? NO_TASKS);
   const target = useTrainingStore((s) => s.info?.config.scoring === 'target');
+  const tokens = useTrainingStore((s) => playgroundTokens(s.info));
   return (
     <div className="playground">
       <h3>Playground</h3>
@@ -70,7 +71,7 @@ export function PredictPlayground() {
         <div className="continuations" data-testid="playground-continuations">
           <h4>What the model writes next</h4>
           <p className="help">
-            Greedy, up to {target ? PLAYGROUND_TARGET_TOKENS : PLAYGROUND_CONTINUATION_TOKENS} tokens after the template: what the adapter card&apos;s{' '}
+            Greedy, up to {tokens} tokens after the template: what the adapter card&apos;s{' '}
             <code>model.generate</code> prints in Python.{' '}
             {target
               ? 'With free-text targets this is the prediction: an evaluation counts it right when it begins with the target.'
